@@ -1,0 +1,1 @@
+"""One module per subcommand: each has HELP, DESCRIPTION, configure(parser) and run(args)."""

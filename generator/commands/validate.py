@@ -1,0 +1,126 @@
+"""modelship validate: check MLproject files against the platform contract."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from generator import mlproject, pipeline, policy, report
+from generator.commands import common
+from generator.config import Platform
+from generator.errors import ConfigError, ExitCode
+from generator.findings import Finding, Severity
+from generator.model import Provenance
+
+HELP = "check MLproject files (exit 1 on errors)"
+DESCRIPTION = """\
+Check MLproject files against the platform contract and print every problem as
+path:line:col: key: message.
+
+With PATHs, check those MLproject files, or the MLproject inside each folder
+(a model repository). When a platform.yaml is found (--platform, $MODELSHIP_PLATFORM
+or ./platform.yaml) the platform's rules apply too: the team must be one it lists.
+
+Without PATHs: in a platform repository, check every model repository of the
+platform's source; elsewhere, check the MLproject in the current folder.
+
+Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 bad usage.
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="an MLproject file or a folder holding one"
+    )
+    parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    common.add_format(parser, "text", "json")
+
+
+def run(args: argparse.Namespace) -> int:
+    platform = _optional_platform(args)
+    if args.paths or platform is None:
+        findings, checked = _check_paths(args.paths or ["."], platform)
+    else:
+        evaluation = pipeline.evaluate(
+            platform, common.scan(common.open_source(platform)), common.previous_index(platform)
+        )
+        findings, checked = list(evaluation.findings), len(evaluation.scan.snapshots)
+    _print(findings, checked, args.format)
+    failing = Severity.WARNING if args.strict else Severity.ERROR
+    worst = {f.severity for f in findings}
+    if Severity.ERROR in worst or failing in worst:
+        return ExitCode.FINDINGS
+    return ExitCode.OK
+
+
+def _optional_platform(args: argparse.Namespace) -> Platform | None:
+    path = common.platform_path(args)
+    explicit = bool(args.platform) or common.PLATFORM_ENV in os.environ
+    if not explicit and not path.exists():
+        return None
+    return common.load_platform(args)
+
+
+def _locate(argument: str) -> tuple[Path, str]:
+    """The MLproject file for a PATH argument, and the repository name it implies."""
+    path = Path(argument)
+    if path.is_dir():
+        names = sorted(p for p in path.iterdir() if mlproject.is_mlproject_filename(p.name))
+        if not names:
+            raise ConfigError(f"{argument}: no MLproject file in this folder")
+        return names[0], path.resolve().name
+    if not path.exists():
+        raise ConfigError(f"{argument}: no such file or folder")
+    repo = path.resolve().parent.name if mlproject.is_mlproject_filename(path.name) else ""
+    return path, repo
+
+
+def _check_paths(arguments: list[str], platform: Platform | None) -> tuple[list[Finding], int]:
+    findings: list[Finding] = []
+    candidates: list[policy.Candidate] = []
+    for argument in arguments:
+        path, repo = _locate(argument)
+        shown = path.as_posix()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            findings.append(
+                Finding(shown, 1, 1, "", f"not UTF-8 text (byte {error.start})", "mlproject/utf8")
+            )
+            continue
+        except OSError as error:
+            raise ConfigError(f"{shown}: cannot read: {error.strerror}") from None
+        if platform is not None and repo:
+            repo = f"{platform.github.organization}/{repo}"
+        result = mlproject.parse(text, shown, repo)
+        findings.extend(result.findings)
+        if result.spec is not None and platform is not None:
+            candidates.append(
+                policy.Candidate(
+                    spec=result.spec,
+                    provenance=Provenance(repo or shown, "", "", ""),
+                    location=shown,
+                    positions=result.positions,
+                )
+            )
+    if platform is not None and candidates:
+        owners = {i: e.repo for i, e in common.previous_index(platform).models.items()}
+        findings.extend(policy.decide(platform, candidates, owners).findings)
+    return sorted(findings), len(arguments)
+
+
+def _print(findings: list[Finding], checked: int, fmt: str) -> None:
+    if fmt == "json":
+        errors, warnings = report.counts(findings)
+        document = {
+            "checked": checked,
+            "errors": errors,
+            "warnings": warnings,
+            "findings": [report.finding_dict(f) for f in findings],
+        }
+        sys.stdout.write(report.to_json(document))
+        return
+    sys.stdout.write(report.findings_text(findings))
+    sys.stdout.write(report.findings_summary(findings, checked) + "\n")

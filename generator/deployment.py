@@ -1,0 +1,124 @@
+"""Model + Platform → ModelDeployment: every derived value a template needs.   (pure)
+
+Templates print whole values only (``{{ m.image }}``, never
+``{{ registry }}/{{ id }}``), because each printed value is escaped as one
+token of the output format; composite values are therefore built here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.config import Platform
+from generator.index import IndexEntry
+from generator.model import Model
+
+MODEL_PORT = 8080
+MANAGED_BY = "modelship"
+ANNOTATION_PREFIX = "modelship.dev"
+
+
+@dataclass(frozen=True)
+class ModelDeployment:
+    id: str
+    name: str
+    team: str
+    namespace: str
+    description: str
+    version: str
+    input_type: str
+    default_output: str
+    exposed: bool
+    pickle: bool
+    main_language: str
+    packages: tuple[str, ...]
+    slo_us: int
+    instances: int
+    image: str
+    artifact_uri: str
+    repo: str
+    commit: str
+    clone_url: str
+    branch: str
+    requests: dict[str, str]
+    limits: dict[str, str]
+    platform: str
+    port: int = MODEL_PORT
+
+    @classmethod
+    def of(cls, platform: Platform, model: Model) -> ModelDeployment:
+        spec, source = model.spec, model.provenance
+        return cls(
+            id=spec.id,
+            name=spec.name,
+            team=spec.team,
+            namespace=platform.teams[spec.team].namespace,
+            description=spec.description,
+            version=spec.version,
+            input_type=spec.input_type,
+            default_output=spec.default_output,
+            exposed=spec.exposed,
+            pickle=spec.pickle,
+            main_language=spec.main_language,
+            packages=spec.packages,
+            slo_us=spec.slo if spec.slo is not None else platform.defaults.slo,
+            instances=(
+                spec.instances if spec.instances is not None else platform.defaults.instances
+            ),
+            image=f"{platform.registry}/{spec.id}:{source.short_commit}",
+            artifact_uri=f"{platform.artifact_store}/{spec.name}/{spec.version}.pkl",
+            repo=source.repo,
+            commit=source.commit,
+            clone_url=source.clone_url,
+            branch=source.branch,
+            requests=dict(sorted(platform.defaults.requests.items())),
+            limits=dict(sorted(platform.defaults.limits.items())),
+            platform=platform.name,
+        )
+
+    @property
+    def short_commit(self) -> str:
+        return self.commit[:7]
+
+    @property
+    def selector_labels(self) -> dict[str, str]:
+        return {"app.kubernetes.io/name": self.id, "app.kubernetes.io/instance": self.id}
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """The recommended app.kubernetes.io labels, plus the owning team."""
+        return {
+            **self.selector_labels,
+            "app.kubernetes.io/version": self.version,
+            "app.kubernetes.io/component": "model",
+            "app.kubernetes.io/part-of": self.platform,
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+            f"{ANNOTATION_PREFIX}/team": self.team,
+        }
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        """Where the deployment came from: enough to trace any object back to a commit."""
+        return {
+            f"{ANNOTATION_PREFIX}/source-repo": self.repo,
+            f"{ANNOTATION_PREFIX}/source-commit": self.commit,
+            f"{ANNOTATION_PREFIX}/model-version": self.version,
+            f"{ANNOTATION_PREFIX}/description": self.description,
+        }
+
+    def index_entry(self, files: tuple[str, ...]) -> IndexEntry:
+        return IndexEntry(
+            id=self.id,
+            name=self.name,
+            repo=self.repo,
+            commit=self.commit,
+            version=self.version,
+            team=self.team,
+            namespace=self.namespace,
+            input_type=self.input_type,
+            instances=self.instances,
+            exposed=self.exposed,
+            slo=self.slo_us,
+            image=self.image,
+            files=files,
+        )

@@ -1,0 +1,97 @@
+"""Escapers: how a value is written into each output format.   (pure)
+
+The render engine passes every ``{{ value }}`` of a template through the
+escaper of the template's format, the way HTML templates autoescape: a value
+becomes one complete, inert token of that format (a YAML scalar, a JSON value,
+a shell word, ...), so no MLproject field can break out of its quotes. A
+template that must emit structure uses a filter returning :class:`Raw`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shlex
+from typing import Any
+
+
+class Raw(str):
+    """Text that is already valid in the output format; escapers pass it through."""
+
+
+_YAML_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9._/-]*\Z")
+# Words some YAML parser (1.1 or 1.2) reads as something other than a string.
+_YAML_RESERVED = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
+
+
+def _scalar(value: Any, fmt: str) -> str | None:
+    """The JSON/YAML spelling of None, booleans and numbers; None for anything else."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"cannot write {value!r} into {fmt}")
+        mantissa, _, exponent = repr(value).partition("e")
+        if exponent and "." not in mantissa:
+            mantissa += ".0"  # YAML 1.1 reads 1e-05 as a string, 1.0e-05 as a float
+        return f"{mantissa}e{exponent}" if exponent else mantissa
+    return None
+
+
+def _yaml_double_quoted(value: str) -> str:
+    """A double-quoted YAML scalar holding only printable ASCII.
+
+    JSON would do for ASCII text, but JSON spells a character outside the
+    Basic Multilingual Plane as a surrogate pair, which YAML reads as two
+    characters; YAML's own escape for it is \\UXXXXXXXX.
+    """
+    if value.isascii():
+        return json.dumps(value)
+    out = []
+    for char in value:
+        code = ord(char)
+        if code < 0x80:
+            out.append(json.dumps(char)[1:-1])
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
+
+
+def yaml_scalar(value: Any) -> str:
+    """One YAML scalar on one line: plain when unambiguous, else double-quoted."""
+    if isinstance(value, Raw):
+        return value
+    scalar = _scalar(value, "YAML")
+    if scalar is not None:
+        return scalar
+    if isinstance(value, str):
+        if _YAML_PLAIN.match(value) and value.lower() not in _YAML_RESERVED:
+            return value
+        return _yaml_double_quoted(value)
+    raise TypeError(f"cannot write a {type(value).__name__} as a YAML scalar; use |to_json")
+
+
+def json_value(value: Any) -> str:
+    if isinstance(value, Raw):
+        return value
+    return json.dumps(value, ensure_ascii=True, sort_keys=True, allow_nan=False)
+
+
+def shell_word(value: Any) -> str:
+    """One POSIX shell word: the value, quoted so the shell expands nothing in it."""
+    if isinstance(value, Raw):
+        return value
+    scalar = _scalar(value, "shell")
+    return shlex.quote(scalar if scalar is not None else str(value))
+
+
+def to_json(value: Any) -> Raw:
+    """Compact, sorted JSON: valid wherever a JSON value or a YAML flow value may stand."""
+    return Raw(json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(", ", ": ")))

@@ -1,0 +1,112 @@
+"""JSON Schema validation whose errors become positioned Findings.
+
+Schemas carry an ``x-message`` next to a property's constraints: the sentence
+a user reads when the value breaks any of them (``slo: must be an integer
+number of microseconds between 1000 and 10000000 (got "fast")``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+from generator.findings import Finding, Severity
+from generator.yamlpos import YamlDocument
+
+
+@cache
+def _validator(schema_json: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(json.loads(schema_json))
+
+
+def validator_for(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    return _validator(json.dumps(schema, sort_keys=True))
+
+
+def dotted(path: tuple[Any, ...]) -> str:
+    """``("entry_points", "main", "parameters")`` → ``entry_points.main.parameters``;
+    list indexes as ``packages[1]``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def shown(document: YamlDocument, path: tuple[Any, ...], value: Any) -> str:
+    """How to echo a bad value back: as written when it was a plain scalar."""
+    raw = document.plain_scalars.get(path)
+    if raw is not None and not isinstance(value, str):
+        return raw
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def check(
+    document: YamlDocument,
+    schema: dict[str, Any],
+    path: str,
+    rule_prefix: str,
+    repo: str = "",
+) -> list[Finding]:
+    """Validate ``document.data`` against ``schema``; one Finding per problem."""
+    unique: dict[tuple[int, int, str, str], Finding] = {}
+    for error in validator_for(schema).iter_errors(document.data):
+        for found in _findings(error, document, path, rule_prefix, repo):
+            unique.setdefault((found.line, found.column, found.key, found.message), found)
+    return sorted(unique.values())
+
+
+def _findings(
+    error: ValidationError, document: YamlDocument, path: str, rule_prefix: str, repo: str
+) -> Iterator[Finding]:
+    location = tuple(error.absolute_path)
+
+    def finding(at: tuple[Any, ...], message: str, rule: str, on_key: bool = False) -> Finding:
+        where = document.key_position(at) if on_key else document.value_position(at)
+        return Finding(
+            path=path,
+            line=where.line,
+            column=where.column,
+            key=dotted(at),
+            message=message,
+            rule=f"{rule_prefix}/{rule}",
+            severity=Severity.ERROR,
+            repo=repo,
+        )
+
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = sorted(error.schema.get("properties", {}))
+        for key in sorted(set(error.instance) - set(known), key=str):
+            hint = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            message = "unknown key"
+            if hint:
+                message += f"; did you mean '{hint[0]}'?"
+            elif known:
+                message += f"; known keys are {', '.join(known)}"
+            yield finding((*location, key), message, "unknown-key", on_key=True)
+        return
+    if error.validator == "required" and isinstance(error.instance, dict):
+        for key in error.validator_value:
+            if key not in error.instance:
+                yield finding(location, f"missing required key '{key}'", "required")
+        return
+    if error.validator in {"anyOf", "oneOf"} and error.context and "x-message" not in error.schema:
+        # Report the branch that got furthest, since the schema has no sentence of its own.
+        deepest = max(error.context, key=lambda e: len(e.absolute_path))
+        if len(deepest.absolute_path) > len(error.absolute_path):
+            yield from _findings(deepest, document, path, rule_prefix, repo)
+            return
+    message = error.schema.get("x-message") if isinstance(error.schema, dict) else None
+    if message is None:
+        message = error.message
+    yield finding(
+        location, f"{message} (got {shown(document, location, error.instance)})", error.validator
+    )

@@ -1,0 +1,1 @@
+"""Sources yield RepoSnapshots: the edge between Modelship and where repositories live."""

@@ -1,0 +1,66 @@
+"""What every source produces: snapshots of repositories, and whether the scan completed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from generator.model import Provenance
+
+
+@dataclass(frozen=True)
+class RepoSnapshot:
+    """One repository at the head of its default branch."""
+
+    full_name: str  # owner/name
+    clone_url: str
+    default_branch: str
+    head_sha: str
+    mlproject: str | None  # the MLproject text, None when the repository has none
+    mlproject_path: str = "MLproject"
+    topics: tuple[str, ...] = ()
+    archived: bool = False
+    fork: bool = False
+    selected_by: str = ""  # why the source picked it, e.g. "suffix -model" or "topic ml-model"
+    push_teams: tuple[str, ...] | None = None  # GitHub team slugs with push access, if known
+    location: str = ""  # where a person finds the MLproject; defaults to owner/name/MLproject
+
+    @property
+    def name(self) -> str:
+        return self.full_name.rsplit("/", 1)[-1]
+
+    @property
+    def mlproject_location(self) -> str:
+        return self.location or f"{self.full_name}/{self.mlproject_path}"
+
+    @property
+    def provenance(self) -> Provenance:
+        return Provenance(self.full_name, self.head_sha, self.clone_url, self.default_branch)
+
+
+@dataclass(frozen=True)
+class FetchFailure:
+    """A repository that was found but could not be read; its model must stay as it was."""
+
+    full_name: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Scan:
+    """The result of one scan. ``complete`` is False when repositories may be missing:
+    then nothing downstream may treat an absent repository as deleted."""
+
+    snapshots: tuple[RepoSnapshot, ...]
+    failures: tuple[FetchFailure, ...] = ()
+    complete: bool = True
+    incomplete_reason: str = ""
+
+
+ProgressCallback = Callable[[int, int | None], None]
+"""Called as (repositories done, total or None when unknown)."""
+
+
+class Source(Protocol):
+    def scan(self, progress: ProgressCallback | None = None) -> Scan: ...

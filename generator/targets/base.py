@@ -1,0 +1,33 @@
+"""The Target protocol: one module per kind of output (kubernetes, jenkins, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from generator.config import Platform
+from generator.deployment import ModelDeployment
+
+if TYPE_CHECKING:
+    from generator.render import Renderer
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    """One file of the rendered tree. ``owner`` is the model id that owns it, or
+    None for a file shared by all models (an nginx.conf, a kustomization)."""
+
+    path: str
+    content: bytes
+    owner: str | None = None
+
+
+class Target(Protocol):
+    """A render target: chooses templates and the paths their output goes to."""
+
+    NAME: str
+
+    def render(
+        self, platform: Platform, deployments: Sequence[ModelDeployment], renderer: Renderer
+    ) -> Iterator[RenderedFile]: ...

@@ -1,0 +1,78 @@
+"""Kubernetes manifests, one kustomize tree per environment.
+
+<env>/kubernetes/kustomization.yaml              the team namespaces
+<env>/kubernetes/<namespace>/                    namespace.yaml, kustomization.yaml
+<env>/kubernetes/<namespace>/<id>/               the model's objects + kustomization.yaml
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from generator.config import Environment, Platform
+from generator.deployment import ModelDeployment
+from generator.targets.base import RenderedFile
+
+if TYPE_CHECKING:
+    from generator.render import Renderer
+
+NAME = "kubernetes"
+
+
+def model_files(deployment: ModelDeployment) -> tuple[str, ...]:
+    """The objects a model gets; a disruption budget only when it has more than one pod."""
+    files = ["deployment.yaml", "service.yaml", "networkpolicy.yaml"]
+    if deployment.instances > 1:
+        files.append("pdb.yaml")
+    return tuple(sorted(files))
+
+
+def render(
+    platform: Platform, deployments: Sequence[ModelDeployment], renderer: Renderer
+) -> Iterator[RenderedFile]:
+    teams = sorted(platform.teams.values(), key=lambda team: team.namespace)
+    for env in platform.environments:
+        root = f"{env.name}/kubernetes"
+        yield RenderedFile(
+            f"{root}/kustomization.yaml",
+            renderer.render(
+                "kubernetes/kustomization.yaml.j2", resources=[t.namespace for t in teams]
+            ),
+        )
+        for team in teams:
+            folder = f"{root}/{team.namespace}"
+            members = [d for d in deployments if d.namespace == team.namespace]
+            context = {"platform": platform, "env": env, "team": team}
+            yield RenderedFile(
+                f"{folder}/namespace.yaml",
+                renderer.render("kubernetes/namespace.yaml.j2", **context),
+            )
+            yield RenderedFile(
+                f"{folder}/kustomization.yaml",
+                renderer.render(
+                    "kubernetes/kustomization.yaml.j2",
+                    resources=["namespace.yaml", *(d.id for d in members)],
+                ),
+            )
+            for deployment in members:
+                yield from _model(platform, env, deployment, f"{folder}/{deployment.id}", renderer)
+
+
+def _model(
+    platform: Platform,
+    env: Environment,
+    deployment: ModelDeployment,
+    folder: str,
+    renderer: Renderer,
+) -> Iterator[RenderedFile]:
+    names = model_files(deployment)
+    context = {"platform": platform, "env": env, "m": deployment, "gateway": platform.gateway}
+    for name in names:
+        content = renderer.render(f"kubernetes/{name}.j2", **context)
+        yield RenderedFile(f"{folder}/{name}", content, owner=deployment.id)
+    yield RenderedFile(
+        f"{folder}/kustomization.yaml",
+        renderer.render("kubernetes/kustomization.yaml.j2", resources=list(names)),
+        owner=deployment.id,
+    )

@@ -1,0 +1,47 @@
+"""Terminal output: a rich console on stderr for progress, tables on stdout."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from generator.sources.base import ProgressCallback
+
+
+def _color() -> bool:
+    return "NO_COLOR" not in os.environ
+
+
+def stdout() -> Console:
+    return Console(file=sys.stdout, no_color=not _color(), highlight=False, soft_wrap=True)
+
+
+def stderr() -> Console:
+    return Console(file=sys.stderr, no_color=not _color(), highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def progress(description: str) -> Iterator[ProgressCallback | None]:
+    """A progress bar on an interactive stderr; nothing otherwise (CI logs stay clean)."""
+    console = stderr()
+    if not console.is_terminal:
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
