@@ -1,0 +1,84 @@
+"""Builders shared by the tests: MLproject texts, platform folders, real tools."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+VALID: dict[str, Any] = {
+    "name": "churn-model",
+    "id": "churn",
+    "team": "rnd",
+    "description": "Predicts whether a customer will leave within 90 days",
+    "version": "4f1255f50f5f32e93b4fb69704d23f466e468ebd",
+    "input_type": "doubles",
+    "default_output": "0.0",
+}
+
+
+def mlproject(**overrides: Any) -> str:
+    """A valid MLproject text, with keys replaced (or removed when set to ...)."""
+    data = {**VALID, **overrides}
+    data = {k: v for k, v in data.items() if v is not ...}
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def write_repo(folder: Path, name: str, text: str | None, **files: str) -> Path:
+    repo = folder / name
+    repo.mkdir(parents=True)
+    if text is not None:
+        (repo / "MLproject").write_text(text, encoding="utf-8")
+    for filename, content in files.items():
+        (repo / filename).write_text(content, encoding="utf-8")
+    return repo
+
+
+def platform_dir(tmp_path: Path, repos: dict[str, str] | None = None) -> Path:
+    """A copy of the example platform in ``tmp_path``; its repos are ``repos`` (name → MLproject)
+    or, when None, a copy of examples/repos."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "platform.yaml", tmp_path / "platform.yaml")
+    folder = tmp_path / "examples" / "repos"
+    if repos is None:
+        shutil.copytree(ROOT / "examples" / "repos", folder)
+    else:
+        folder.mkdir(parents=True)
+        for name, text in repos.items():
+            write_repo(folder, name, text)
+    return tmp_path
+
+
+def tool(name: str) -> str:
+    """A program the tests drive for real; fail (never skip) when it is missing."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed; run scripts/test, which installs it")
+    return found
+
+
+def modelship(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the real CLI in a subprocess, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def read_tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}

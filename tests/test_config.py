@@ -1,0 +1,59 @@
+from pathlib import Path
+
+import pytest
+
+from generator import config
+from generator.errors import ConfigError
+from tests.helpers import ROOT
+
+
+def test_example_platform_loads_with_resolved_paths():
+    platform = config.load(ROOT / "platform.yaml")
+    assert platform.github.organization == "acme"
+    assert platform.source_type == "local"
+    assert platform.source_path == ROOT / "examples" / "repos"
+    assert platform.rendered_path == ROOT / "rendered"
+    assert [env.name for env in platform.environments] == ["production", "staging"]
+    assert len(platform.teams) >= 3
+    assert platform.teams["rnd"].namespace == "models-rnd"
+    assert platform.max_delete_share == 0.25
+
+
+def test_defaults_fill_what_the_file_leaves_out(tmp_path):
+    text = (ROOT / "platform.yaml").read_text()
+    start = text.index("defaults:")
+    end = text.index("safety:")
+    platform = config.parse(text[:start] + text[end:], tmp_path / "platform.yaml")
+    assert platform.defaults.instances == 2
+    assert platform.defaults.slo == 100000
+    assert platform.defaults.requests == {"cpu": "250m", "memory": "512Mi"}
+
+
+def test_missing_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        config.load(tmp_path / "platform.yaml")
+
+
+def test_every_problem_is_listed_with_its_position():
+    text = "name: Acme\nteams: {a: {namespace: ns}, b: {namespace: ns}}\nsourc: {}\n"
+    with pytest.raises(ConfigError) as caught:
+        config.parse(text, Path("platform.yaml"))
+    message = caught.value.message
+    assert "platform.yaml:1:7: name: must be a DNS-1123 label" in message
+    assert "platform.yaml:3:1: sourc: unknown key; did you mean 'source'?" in message
+    assert (
+        "platform.yaml:2:33: teams.b.namespace: namespace 'ns' already belongs to team 'a'"
+        in message
+    )
+    assert "missing required key 'registry'" in message
+
+
+def test_yaml_errors_are_positioned():
+    with pytest.raises(ConfigError, match=r"platform.yaml:2:1: invalid YAML"):
+        config.parse("a: [\n", Path("platform.yaml"))
+
+
+def test_local_source_needs_a_path():
+    text = (ROOT / "platform.yaml").read_text().replace("  path: examples/repos\n", "")
+    with pytest.raises(ConfigError, match="source: missing required key 'path'"):
+        config.parse(text, Path("platform.yaml"))

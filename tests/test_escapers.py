@@ -1,0 +1,85 @@
+import json
+import shlex
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from generator import escapers
+
+HOSTILE = [
+    "quote \" and ' and \\",
+    "braces {{ }} {% %} ${HOME} $(rm -rf /) `id`",
+    "semi; colon: hash # dash - star * amp & bang !",
+    "new\nline\rcarriage\ttab",
+    "'''triple'''",
+    '"""triple"""',
+    "yes",
+    "null",
+    "~",
+    "0x1F",
+    "1e3",
+    "0.00",
+    "- list",
+    "? key",
+    "---",
+    "...",
+    "@at `tick`",
+    "\u2028line separator\u2029",
+    "",
+    " leading and trailing ",
+]
+
+
+@given(st.text())
+def test_every_string_round_trips_through_yaml(value):
+    assert yaml.safe_load(f"key: {escapers.yaml_scalar(value)}\n") == {"key": value}
+
+
+@given(st.text())
+def test_yaml_scalars_are_one_line(value):
+    assert "\n" not in escapers.yaml_scalar(value)
+
+
+@given(
+    st.one_of(
+        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False)
+    )
+)
+def test_scalars_keep_their_type_in_yaml(value):
+    assert yaml.safe_load(f"key: {escapers.yaml_scalar(value)}\n") == {"key": value}
+
+
+@pytest.mark.parametrize("value", ["true", "False", "yes", "No", "on", "OFF", "y", "n", "null"])
+def test_words_that_some_yaml_reads_as_booleans_are_quoted(value):
+    assert escapers.yaml_scalar(value) == json.dumps(value)
+
+
+@pytest.mark.parametrize("value", ["visual-similarity", "app.kubernetes.io/name", "models-rnd"])
+def test_ordinary_names_stay_plain(value):
+    assert escapers.yaml_scalar(value) == value
+
+
+def test_numbers_that_look_like_text_are_quoted():
+    assert escapers.yaml_scalar("4f1255f5") == '"4f1255f5"'
+    assert escapers.yaml_scalar("1e3") == '"1e3"'
+
+
+def test_raw_passes_through_and_other_types_are_refused():
+    assert escapers.yaml_scalar(escapers.Raw("{a: 1}")) == "{a: 1}"
+    with pytest.raises(TypeError, match="to_json"):
+        escapers.yaml_scalar({"a": 1})
+    with pytest.raises(ValueError, match="nan"):
+        escapers.yaml_scalar(float("nan"))
+
+
+@given(st.text())
+def test_every_string_is_one_shell_word(value):
+    assert shlex.split(escapers.shell_word(value)) == [value]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_json_values_round_trip(value):
+    assert json.loads(escapers.json_value(value)) == value
+    assert yaml.safe_load(f"key: {escapers.to_json({'v': value})}") == {"key": {"v": value}}

@@ -1,0 +1,70 @@
+from generator import config, mlproject, policy
+from generator.model import Provenance
+from tests.helpers import ROOT
+from tests.helpers import mlproject as text_of
+
+PLATFORM = config.load(ROOT / "platform.yaml")
+
+
+def candidate(repo, push_teams=None, **overrides):
+    result = mlproject.parse(text_of(**overrides), f"{repo}/MLproject", repo)
+    return policy.Candidate(
+        spec=result.spec,
+        provenance=Provenance(repo, "a" * 40, "", "main"),
+        location=f"{repo}/MLproject",
+        positions=result.positions,
+        push_teams=push_teams,
+    )
+
+
+def test_unique_ids_with_known_teams_are_accepted():
+    decision = policy.decide(
+        PLATFORM,
+        [candidate("acme/a-model", id="model-a"), candidate("acme/b-model", id="model-b")],
+        {},
+    )
+    assert [m.id for m in decision.accepted] == ["model-a", "model-b"]
+    assert decision.findings == ()
+
+
+def test_unknown_team_is_rejected_at_the_team_value():
+    decision = policy.decide(PLATFORM, [candidate("acme/a-model", team="marketing")], {})
+    assert decision.accepted == ()
+    [finding] = decision.findings
+    assert (finding.line, finding.column, finding.key) == (3, 7, "team")
+    assert "team 'marketing' is not a team of this platform" in finding.message
+    assert decision.rejected_repos == {"acme/a-model"}
+
+
+def test_incumbent_keeps_its_id_and_the_newcomer_is_rejected():
+    incumbent = candidate("acme/old-model", id="churn")
+    newcomer = candidate("acme/new-model", id="churn")
+    decision = policy.decide(PLATFORM, [newcomer, incumbent], {"churn": "acme/old-model"})
+    assert [m.provenance.repo for m in decision.accepted] == ["acme/old-model"]
+    [finding] = decision.findings
+    assert finding.repo == "acme/new-model"
+    assert "id 'churn' already belongs to acme/old-model" in finding.message
+
+
+def test_id_held_by_an_absent_incumbent_is_not_taken_by_a_newcomer():
+    decision = policy.decide(
+        PLATFORM, [candidate("acme/new-model", id="churn")], {"churn": "acme/old-model"}
+    )
+    assert decision.accepted == ()
+    assert "already belongs to acme/old-model" in decision.findings[0].message
+
+
+def test_two_newcomers_with_one_id_are_both_rejected():
+    decision = policy.decide(PLATFORM, [candidate("acme/a-model"), candidate("acme/b-model")], {})
+    assert decision.accepted == ()
+    assert [f.repo for f in decision.findings] == ["acme/a-model", "acme/b-model"]
+    assert "also claimed by acme/b-model" in decision.findings[0].message
+
+
+def test_push_access_of_a_github_team_of_the_platform_team_is_required():
+    owned = candidate("acme/a-model", push_teams=("rnd", "other"))
+    foreign = candidate("acme/b-model", push_teams=("pricing",), id="model-b")
+    decision = policy.decide(PLATFORM, [owned, foreign], {})
+    assert [m.id for m in decision.accepted] == ["churn"]
+    [finding] = decision.findings
+    assert "team 'rnd' does not own acme/b-model" in finding.message

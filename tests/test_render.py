@@ -1,0 +1,113 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from generator import config, index, pipeline, render
+from generator.errors import ExitCode
+from generator.index import Index
+from generator.sources.local import LocalSource
+from tests.helpers import ROOT, platform_dir, read_tree
+
+
+def plan_for(folder):
+    platform = config.load(folder / "platform.yaml")
+    scan = LocalSource.from_platform(platform).scan()
+    evaluation = pipeline.evaluate(platform, scan, Index())
+    return render.plan(platform, evaluation.models, render.Renderer(platform.templates_path))
+
+
+def test_same_inputs_give_byte_identical_plans(tmp_path):
+    folder = platform_dir(tmp_path)
+    assert plan_for(folder) == plan_for(folder)
+
+
+def test_hash_seed_does_not_change_the_output(tmp_path):
+    trees = []
+    for seed in ("1", "2"):
+        folder = platform_dir(tmp_path / seed)
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run(
+            [sys.executable, "-m", "generator", "render"],
+            cwd=folder,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        trees.append(read_tree(folder / "rendered"))
+    assert trees[0] == trees[1]
+
+
+def test_changing_one_mlproject_changes_only_that_models_files_and_the_index(tmp_path):
+    folder = platform_dir(tmp_path)
+    before = plan_for(folder)
+    path = folder / "examples/repos/size-advice-model/MLproject"
+    path.write_text(path.read_text().replace("slo: 80000", "slo: 90000"))
+    after = plan_for(folder)
+    changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+    owned = set(index.loads(after[index.INDEX_PATH]).models["size-advice"].files)
+    assert changed - owned == {index.INDEX_PATH}
+    assert changed & owned
+
+
+def test_index_records_every_model_with_provenance_and_files(tmp_path):
+    tree = plan_for(platform_dir(tmp_path))
+    recorded = index.loads(tree[index.INDEX_PATH])
+    entry = recorded.models["visual-similarity"]
+    assert entry.repo == "acme/blaze-visual-similarity-model"
+    assert entry.version == "4f1255f50f5f32e93b4fb69704d23f466e468ebd"
+    assert entry.state == "deployed"
+    assert all(path in tree for path in entry.files)
+    owned = [p for e in recorded.models.values() for p in e.files]
+    assert len(owned) == len(set(owned)), "a file has two owners"
+
+
+def test_platform_templates_override_built_ins_file_by_file(tmp_path):
+    folder = platform_dir(tmp_path)
+    override = folder / "my-templates" / "kubernetes"
+    override.mkdir(parents=True)
+    builtin = (ROOT / "templates/kubernetes/service.yaml.j2").read_text()
+    (override / "service.yaml.j2").write_text(builtin.replace("type: ClusterIP", "type: NodePort"))
+    with (folder / "platform.yaml").open("a") as handle:
+        handle.write("templates: my-templates\n")
+    tree = plan_for(folder)
+    services = [c for p, c in tree.items() if p.endswith("/service.yaml")]
+    deployments = [c for p, c in tree.items() if p.endswith("/deployment.yaml")]
+    assert len(services) == len(deployments) == 12
+    assert all(b"type: NodePort" in c for c in services)
+    assert all(b"kind: Deployment" in c for c in deployments)
+
+
+def test_an_undefined_name_in_a_template_is_an_error_not_an_empty_string(tmp_path):
+    folder = platform_dir(tmp_path)
+    override = folder / "my-templates" / "kubernetes"
+    override.mkdir(parents=True)
+    (override / "service.yaml.j2").write_text("name: {{ m.no_such_field }}\n")
+    with (folder / "platform.yaml").open("a") as handle:
+        handle.write("templates: my-templates\n")
+    with pytest.raises(render.TemplateError, match="no_such_field"):
+        plan_for(folder)
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "render"], cwd=folder, capture_output=True, text=True
+    )
+    assert result.returncode == ExitCode.USAGE
+    assert "template error: kubernetes/service.yaml.j2" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_broken_template_syntax_names_file_and_line(tmp_path):
+    folder = platform_dir(tmp_path)
+    override = folder / "my-templates" / "kubernetes"
+    override.mkdir(parents=True)
+    (override / "service.yaml.j2").write_text("a: 1\n{% if %}\n")
+    with (folder / "platform.yaml").open("a") as handle:
+        handle.write("templates: my-templates\n")
+    with pytest.raises(render.TemplateError, match=r"service.yaml.j2:2: "):
+        plan_for(folder)
+
+
+def test_no_models_still_renders_namespaces(tmp_path):
+    tree = plan_for(platform_dir(tmp_path, repos={}))
+    assert index.loads(tree[index.INDEX_PATH]).models == {}
+    assert "staging/kubernetes/models-rnd/namespace.yaml" in tree

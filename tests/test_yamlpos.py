@@ -1,0 +1,64 @@
+import pytest
+
+from generator import yamlpos
+from generator.yamlpos import Position
+
+
+def test_positions_of_keys_and_values_are_one_based():
+    document = yamlpos.load("name: x\nnested:\n  inner: [1, 2]\n")
+    assert document.data == {"name": "x", "nested": {"inner": [1, 2]}}
+    assert document.key_position(("nested", "inner")) == Position(3, 3)
+    assert document.value_position(("nested", "inner")) == Position(3, 10)
+    assert document.value_position(("nested", "inner", 1)) == Position(3, 14)
+
+
+def test_unknown_path_falls_back_to_the_nearest_ancestor():
+    document = yamlpos.load("a:\n  b: 1\n")
+    assert document.value_position(("a", "missing", "deeper")) == Position(2, 3)
+
+
+def test_duplicate_keys_are_recorded_with_both_positions():
+    document = yamlpos.load("slo: 1\nid: x\nslo: 2\n")
+    [duplicate] = document.duplicates
+    assert duplicate.path == ("slo",)
+    assert duplicate.position == Position(3, 1)
+    assert duplicate.first == Position(1, 1)
+
+
+def test_plain_scalars_keep_their_source_text():
+    document = yamlpos.load('a: 0.00\nb: "0.00"\n')
+    assert document.data == {"a": 0.0, "b": "0.00"}
+    assert document.plain_scalars == {("a",): "0.00"}
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "fragment"),
+    [
+        ("a: 1\n- b\n", Position(2, 1), "a list must be the value of a key"),
+        ("a: [1\n", Position(2, 1), "did not find expected ','"),
+        ("\tb: 1\n", Position(1, 1), "indent with spaces"),
+        ("a: 1\n---\nb: 2\n", Position(2, 1), "expected a single document"),
+        ("? [a]\n: 1\n", Position(1, 3), "unhashable key"),
+        ("a: !!python/object:os.system x\n", Position(1, 4), "could not determine a constructor"),
+        ("a: \x00\n", Position(1, 4), "control characters are not allowed"),
+    ],
+)
+def test_syntax_errors_carry_a_position(text, position, fragment):
+    with pytest.raises(yamlpos.YamlSyntaxError) as caught:
+        yamlpos.load(text)
+    assert caught.value.position == position
+    assert fragment in caught.value.message
+
+
+def test_alias_bomb_is_walked_once_per_node():
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, 30):
+        previous = f"*a{level - 1}"
+        lines.append(f"a{level}: &a{level} [{', '.join([previous] * 10)}]")
+    document = yamlpos.load("\n".join(lines) + "\n")
+    assert len(document.values) < 1000
+
+
+def test_empty_document_is_none():
+    assert yamlpos.load("").data is None
+    assert yamlpos.load("# only a comment\n").data is None
