@@ -43,6 +43,7 @@ class ModelDeployment:
     requests: dict[str, str]
     limits: dict[str, str]
     platform: str
+    model: Model
     port: int = MODEL_PORT
 
     @classmethod
@@ -74,6 +75,7 @@ class ModelDeployment:
             requests=dict(sorted(platform.defaults.requests.items())),
             limits=dict(sorted(platform.defaults.limits.items())),
             platform=platform.name,
+            model=model,
         )
 
     @property
@@ -108,16 +110,9 @@ class ModelDeployment:
 
     def index_entry(self, files: tuple[str, ...]) -> IndexEntry:
         return IndexEntry(
-            id=self.id,
-            name=self.name,
-            repo=self.repo,
-            commit=self.commit,
-            version=self.version,
-            team=self.team,
+            model=self.model,
             namespace=self.namespace,
-            input_type=self.input_type,
             instances=self.instances,
-            exposed=self.exposed,
             slo=self.slo_us,
             image=self.image,
             files=files,

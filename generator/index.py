@@ -1,9 +1,9 @@
 """rendered/index.json: the state of record of a rendered tree.   (pure)
 
-For every model: where it came from (repo@commit), what was deployed
-(version, team, instances, ...), its state, and the files it owns. Later runs
-read it to keep a failing model's last files, to decide who owns an ``id``,
-and to count deletions.
+For every model: its full validated spec and where it came from (repo@commit)
+— enough to render it again —, the values the platform resolved for it, its
+state, and the files it owns. Later runs read it to keep a failing model
+deployed as it was, to decide who owns an ``id``, and to count deletions.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from generator.errors import ConfigError
+from generator.mlproject import ModelSpec
+from generator.model import Model, Provenance
 
 INDEX_PATH = "index.json"
 FORMAT = 1
@@ -23,39 +25,63 @@ STATE_DEPLOYED = "deployed"
 
 @dataclass(frozen=True)
 class IndexEntry:
-    id: str
-    name: str
-    repo: str
-    commit: str
-    version: str
-    team: str
+    model: Model
     namespace: str
-    input_type: str
     instances: int
-    exposed: bool
     slo: int
     image: str
     state: str = STATE_DEPLOYED
     files: tuple[str, ...] = field(default=())
+
+    @property
+    def id(self) -> str:
+        return self.model.id
+
+    @property
+    def repo(self) -> str:
+        return self.model.provenance.repo
 
 
 @dataclass(frozen=True)
 class Index:
     models: Mapping[str, IndexEntry] = field(default_factory=dict)
 
-    def owner_of(self, repo: str) -> IndexEntry | None:
-        return next((e for e in self.models.values() if e.repo == repo), None)
+    def owners(self) -> dict[str, str]:
+        """Which repository holds each id."""
+        return {model_id: entry.repo for model_id, entry in self.models.items()}
 
 
 def dumps(entries: Iterable[IndexEntry]) -> bytes:
     models = {}
     for entry in sorted(entries, key=lambda e: e.id):
-        data: dict[str, Any] = asdict(entry)
-        del data["id"]
-        data["files"] = sorted(entry.files)
-        models[entry.id] = data
+        models[entry.id] = {
+            "spec": asdict(entry.model.spec),
+            "source": asdict(entry.model.provenance),
+            "namespace": entry.namespace,
+            "instances": entry.instances,
+            "slo": entry.slo,
+            "image": entry.image,
+            "state": entry.state,
+            "files": sorted(entry.files),
+        }
     document = {"format": FORMAT, "models": models}
     return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode()
+
+
+def _entry(data: dict[str, Any]) -> IndexEntry:
+    spec = dict(data["spec"])
+    spec["packages"] = tuple(spec["packages"])
+    spec["entry_points"] = tuple(spec["entry_points"])
+    model = Model(ModelSpec(**spec), Provenance(**data["source"]))
+    return IndexEntry(
+        model=model,
+        namespace=data["namespace"],
+        instances=data["instances"],
+        slo=data["slo"],
+        image=data["image"],
+        state=data["state"],
+        files=tuple(data["files"]),
+    )
 
 
 def loads(data: bytes, where: str = INDEX_PATH) -> Index:
@@ -64,10 +90,10 @@ def loads(data: bytes, where: str = INDEX_PATH) -> Index:
         document = json.loads(data)
         if document.get("format") != FORMAT:
             raise ValueError(f"unsupported format {document.get('format')!r}")
-        models = {
-            model_id: IndexEntry(id=model_id, **{**entry, "files": tuple(entry["files"])})
-            for model_id, entry in document["models"].items()
-        }
+        models = {model_id: _entry(entry) for model_id, entry in document["models"].items()}
+        for model_id, entry in models.items():
+            if entry.id != model_id:
+                raise ValueError(f"entry {model_id!r} holds the model {entry.id!r}")
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise ConfigError(f"{where}: not a Modelship index ({error})") from None
     return Index(models)

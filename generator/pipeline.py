@@ -60,8 +60,7 @@ def evaluate(platform: Platform, scan: Scan, previous: Index) -> Evaluation:
         )
         for failure in scan.failures
     )
-    owners = {model_id: entry.repo for model_id, entry in previous.models.items()}
-    decision = policy.decide(platform, candidates, owners)
+    decision = policy.decide(platform, candidates, previous.owners())
     findings.extend(decision.findings)
     failed = {f.repo for f in findings if f.is_error}
     return Evaluation(

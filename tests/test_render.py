@@ -56,7 +56,8 @@ def test_index_records_every_model_with_provenance_and_files(tmp_path):
     recorded = index.loads(tree[index.INDEX_PATH])
     entry = recorded.models["visual-similarity"]
     assert entry.repo == "acme/blaze-visual-similarity-model"
-    assert entry.version == "4f1255f50f5f32e93b4fb69704d23f466e468ebd"
+    assert entry.model.spec.version == "4f1255f50f5f32e93b4fb69704d23f466e468ebd"
+    assert entry.model.spec.packages == ("scikit-learn", "pandas")
     assert entry.state == "deployed"
     assert all(path in tree for path in entry.files)
     owned = [p for e in recorded.models.values() for p in e.files]
@@ -111,3 +112,11 @@ def test_no_models_still_renders_namespaces(tmp_path):
     tree = plan_for(platform_dir(tmp_path, repos={}))
     assert index.loads(tree[index.INDEX_PATH]).models == {}
     assert "staging/kubernetes/models-rnd/namespace.yaml" in tree
+
+
+def test_index_holds_enough_to_render_every_model_again(tmp_path):
+    folder = platform_dir(tmp_path)
+    tree = plan_for(folder)
+    platform = config.load(folder / "platform.yaml")
+    models = [entry.model for entry in index.loads(tree[index.INDEX_PATH]).models.values()]
+    assert render.plan(platform, models, render.Renderer()) == tree

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import asdict
+from typing import Any
 
 from rich.table import Table
 
 from generator import report, ui
 from generator.commands import common
 from generator.errors import ExitCode
+from generator.index import IndexEntry
 
 HELP = "list the rendered models (MODEL VERSION STATE INSTANCES INPUT TEAM)"
 DESCRIPTION = """\
@@ -28,19 +29,20 @@ def run(args: argparse.Namespace) -> int:
     platform = common.load_platform(args)
     entries = sorted(common.previous_index(platform).models.values(), key=lambda e: e.id)
     if args.format == "json":
-        sys.stdout.write(report.to_json({"models": [asdict(e) for e in entries]}))
+        sys.stdout.write(report.to_json({"models": [_as_json(e) for e in entries]}))
         return ExitCode.OK
     table = Table(box=None, pad_edge=False, header_style="bold")
     for column in ("MODEL", "VERSION", "STATE", "INSTANCES", "INPUT", "TEAM"):
         table.add_column(column, no_wrap=True)
     for entry in entries:
+        spec = entry.model.spec
         table.add_row(
             entry.id,
-            entry.version[:7],
+            spec.version[:7],
             entry.state,
             str(entry.instances),
-            entry.input_type,
-            entry.team,
+            spec.input_type,
+            spec.team,
         )
     console = ui.stdout()
     if entries:
@@ -48,3 +50,21 @@ def run(args: argparse.Namespace) -> int:
     else:
         console.print(f"no models in {platform.rendered_path}")
     return ExitCode.OK
+
+
+def _as_json(entry: IndexEntry) -> dict[str, Any]:
+    spec = entry.model.spec
+    return {
+        "id": entry.id,
+        "name": spec.name,
+        "version": spec.version,
+        "state": entry.state,
+        "instances": entry.instances,
+        "input_type": spec.input_type,
+        "team": spec.team,
+        "namespace": entry.namespace,
+        "exposed": spec.exposed,
+        "repo": entry.repo,
+        "commit": entry.model.provenance.commit,
+        "image": entry.image,
+    }

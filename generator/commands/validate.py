@@ -106,7 +106,7 @@ def _check_paths(arguments: list[str], platform: Platform | None) -> tuple[list[
                 )
             )
     if platform is not None and candidates:
-        owners = {i: e.repo for i, e in common.previous_index(platform).models.items()}
+        owners = common.previous_index(platform).owners()
         findings.extend(policy.decide(platform, candidates, owners).findings)
     return sorted(findings), len(arguments)
 
