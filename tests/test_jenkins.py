@@ -239,3 +239,21 @@ def test_git_credentials_are_left_out_when_the_platform_has_none(tmp_path):
 )
 def test_registry_host_follows_dockers_rule(registry, host):
     assert jenkins.registry_host(registry) == host
+
+
+def test_a_platforms_own_pipeline_script_is_used_as_it_is_never_rendered(tmp_path):
+    folder = platform_dir(tmp_path / "platform", repos={"churn-model": mlproject()})
+    own = folder / "my-templates" / "jenkins"
+    own.mkdir(parents=True)
+    script = "node(params.MODELSHIP_AGENT_LABEL) { echo '{{ m.id }} ${MODEL_ID}' }\n"
+    (own / "pipeline.groovy").write_text(script)
+    with (folder / "platform.yaml").open("a") as handle:
+        handle.write("templates: my-templates\n")
+    platform, _ = render_platform(folder)
+    jobs = jenkins_jobs_test(platform, tmp_path / "out")
+    assert jobs["churn-model"].findtext("definition/script") == script
+
+
+def test_a_missing_pipeline_script_is_a_template_error(tmp_path):
+    with pytest.raises(render.TemplateError, match=r"jenkins/nothing\.groovy: template not found"):
+        render.Renderer(tmp_path).source("jenkins/nothing.groovy")
