@@ -55,6 +55,17 @@ class Defaults:
 
 
 @dataclass(frozen=True)
+class JenkinsSettings:
+    """How the Jenkins build job of every model runs (see templates/jenkins/)."""
+
+    agent_label: str = "docker"
+    registry_credentials: str = "modelship-registry"
+    git_credentials: str | None = None
+    builds_to_keep: int = 30
+    base_images: dict[str, str] = field(default_factory=lambda: {"python": "python:3.11-slim"})
+
+
+@dataclass(frozen=True)
 class Platform:
     """One platform. Paths are absolute, resolved against platform.yaml's folder."""
 
@@ -69,6 +80,7 @@ class Platform:
     environments: tuple[Environment, ...]
     teams: dict[str, Team]
     defaults: Defaults = field(default_factory=Defaults)
+    jenkins: JenkinsSettings = field(default_factory=JenkinsSettings)
     consul_prefix: str = "modelship/models"
     max_delete_share: float = 0.25
     templates_path: Path | None = None
@@ -174,8 +186,20 @@ def _build(data: dict[str, Any], root: Path) -> Platform:
             requests={**fallback.requests, **resources_.get("requests", {})},
             limits={**fallback.limits, **resources_.get("limits", {})},
         ),
+        jenkins=_jenkins(data.get("jenkins", {})),
         consul_prefix=data.get("consul", {}).get("prefix", "modelship/models"),
         max_delete_share=data.get("safety", {}).get("max_delete_share", 0.25),
         templates_path=(root / templates) if templates else None,
         root=root,
+    )
+
+
+def _jenkins(data: dict[str, Any]) -> JenkinsSettings:
+    fallback = JenkinsSettings()
+    return JenkinsSettings(
+        agent_label=data.get("agent_label", fallback.agent_label),
+        registry_credentials=data.get("registry_credentials", fallback.registry_credentials),
+        git_credentials=data.get("git_credentials", fallback.git_credentials),
+        builds_to_keep=data.get("builds_to_keep", fallback.builds_to_keep),
+        base_images={**fallback.base_images, **data.get("base_images", {})},
     )

@@ -95,3 +95,44 @@ def shell_word(value: Any) -> str:
 def to_json(value: Any) -> Raw:
     """Compact, sorted JSON: valid wherever a JSON value or a YAML flow value may stand."""
     return Raw(json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(", ", ": ")))
+
+
+def _jjb_literal(text: str) -> str:
+    """Jenkins Job Builder formats every string of a job with ``str.format``; a doubled
+    brace is its literal brace, so doubling each one makes any text arrive unchanged."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def jjb_scalar(value: Any) -> str:
+    """One YAML scalar of a Jenkins Job Builder file; the value reaches the job's XML unchanged."""
+    if isinstance(value, str) and not isinstance(value, Raw):
+        return yaml_scalar(_jjb_literal(value))
+    return yaml_scalar(value)
+
+
+# Text a YAML literal block keeps byte for byte: printable ASCII, tabs and newlines.
+_BLOCK_SAFE = re.compile(r"[\t\n\x20-\x7e]*\Z")
+
+
+def jjb_block(text: str, indent: int) -> Raw:
+    """A multi-line string as a readable YAML literal block scalar (``|``) whose lines are
+    indented by ``indent`` spaces, for a Jenkins Job Builder file.
+
+    Falls back to one double-quoted scalar for text a literal block cannot hold exactly:
+    characters outside printable ASCII (YAML 1.1 reads U+0085, U+2028 and U+2029 as line
+    breaks), a first line starting with a space (it would set the indentation), or a line of
+    only blanks (indentation eats it).
+    """
+    if (
+        not text
+        or not _BLOCK_SAFE.match(text)
+        or text[0] in " \t\n"
+        or any(line and not line.strip() for line in text.split("\n"))
+    ):
+        return Raw(jjb_scalar(text))
+    body = text.rstrip("\n")
+    trailing = len(text) - len(body)
+    chomping = {0: "-", 1: ""}.get(trailing, "+")  # strip, clip or keep the final newlines
+    pad = " " * indent
+    lines = [pad + line if line else "" for line in _jjb_literal(body).split("\n")]
+    return Raw(f"|{chomping}\n" + "\n".join(lines) + "\n" * max(trailing - 1, 0))

@@ -26,6 +26,8 @@ ESCAPERS: dict[str, Callable[[Any], str]] = {
     "yaml": escapers.yaml_scalar,
     "json": escapers.json_value,
     "sh": escapers.shell_word,
+    # Jenkins Job Builder YAML, whose every string JJB itself formats with str.format.
+    "jjb": escapers.jjb_scalar,
 }
 
 
@@ -41,6 +43,7 @@ class Renderer:
         search = [override_dir] if override_dir is not None else []
         search.append(resources.builtin_dir("templates"))
         loader = jinja2.FileSystemLoader([str(path) for path in search])
+        self._loader = loader
         self._environments = {
             fmt: self._environment(loader, escaper) for fmt, escaper in ESCAPERS.items()
         }
@@ -64,7 +67,18 @@ class Renderer:
             lstrip_blocks=True,
         )
         environment.filters["to_json"] = escapers.to_json
+        environment.filters["jjb_block"] = escapers.jjb_block
         return environment
+
+    def source(self, name: str) -> str:
+        """A file of the template folders as it is, not rendered: static text such as the
+        Jenkins pipeline script, which by design holds no value at all."""
+        environment = next(iter(self._environments.values()))
+        try:
+            text, _, _ = self._loader.get_source(environment, name)
+        except jinja2.TemplateNotFound:
+            raise TemplateError(f"{name}: template not found") from None
+        return text
 
     def render(self, template: str, **context: Any) -> bytes:
         fmt = template.removesuffix(".j2").rsplit(".", 1)[-1]

@@ -57,3 +57,32 @@ def test_local_source_needs_a_path():
     text = (ROOT / "platform.yaml").read_text().replace("  path: examples/repos\n", "")
     with pytest.raises(ConfigError, match="source: missing required key 'path'"):
         config.parse(text, Path("platform.yaml"))
+
+
+def test_jenkins_settings_are_read_and_default_when_absent(tmp_path):
+    text = (ROOT / "platform.yaml").read_text()
+    platform = config.parse(text, tmp_path / "platform.yaml")
+    assert platform.jenkins.registry_credentials == "acme-model-registry"
+    assert platform.jenkins.git_credentials == "acme-github-models"
+    assert platform.jenkins.base_images["python"].startswith("registry.acme.example/")
+    start, end = text.index("jenkins:"), text.index("consul:")
+    defaults = config.parse(text[:start] + text[end:], tmp_path / "platform.yaml").jenkins
+    assert defaults == config.JenkinsSettings()
+    assert defaults.git_credentials is None
+    assert defaults.base_images == {"python": "python:3.11-slim"}
+
+
+def test_bad_jenkins_settings_are_named_with_their_position():
+    text = (ROOT / "platform.yaml").read_text()
+    text = text.replace("builds_to_keep: 30", "builds_to_keep: 0")
+    text = text.replace("registry_credentials: acme-model-registry", "registry_credentials: a b")
+    text = text.replace("    python: registry", "    java: registry")
+    with pytest.raises(ConfigError) as caught:
+        config.parse(text, Path("platform.yaml"))
+    message = caught.value.message
+    line = text[: text.index("builds_to_keep")].count("\n") + 1
+    assert (
+        f"platform.yaml:{line}:19: jenkins.builds_to_keep: must be an integer between 1" in message
+    )
+    assert "jenkins.registry_credentials: must be a Jenkins credentials id" in message
+    assert 'jenkins.base_images: must be a main-language: python (got "java")' in message

@@ -5,6 +5,7 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from jenkins_jobs.formatter import CustomFormatter
 
 from generator import escapers
 
@@ -83,3 +84,44 @@ def test_every_string_is_one_shell_word(value):
 def test_json_values_round_trip(value):
     assert json.loads(escapers.json_value(value)) == value
     assert yaml.safe_load(f"key: {escapers.to_json({'v': value})}") == {"key": {"v": value}}
+
+
+def jjb_format(text):
+    """What Jenkins Job Builder does to every string of a job: its own str.format."""
+    return CustomFormatter(allow_empty=False).format(text)
+
+
+@given(st.text())
+def test_every_string_reaches_jenkins_job_builder_unchanged(value):
+    loaded = yaml.safe_load(f"key: {escapers.jjb_scalar(value)}\n")["key"]
+    assert jjb_format(loaded) == value
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_strings_reach_jenkins_job_builder_unchanged(value):
+    loaded = yaml.safe_load(f"key: {escapers.jjb_scalar(value)}\n")["key"]
+    assert jjb_format(loaded) == value
+
+
+def test_jenkins_job_builder_scalars_keep_their_type():
+    assert yaml.safe_load(f"k: {escapers.jjb_scalar(30)}") == {"k": 30}
+    assert yaml.safe_load(f"k: {escapers.jjb_scalar(False)}") == {"k": False}
+
+
+BLOCK_TEXT = st.text(alphabet=st.sampled_from(list("ab {}\t\n#:-'\"|>$\\é\x85\u2028"))) | st.text()
+
+
+@given(BLOCK_TEXT)
+def test_every_text_round_trips_through_a_jjb_block(value):
+    document = f"job:\n  dsl: {escapers.jjb_block(value, 4)}\n  after: 1\n"
+    loaded = yaml.safe_load(document)["job"]
+    assert jjb_format(loaded["dsl"]) == value
+    assert loaded["after"] == 1  # the block ended where it should
+
+
+def test_a_script_becomes_a_readable_literal_block():
+    script = "node {\n    sh 'echo ${X}'\n}\n"
+    assert escapers.jjb_block(script, 4) == "|\n    node {{\n        sh 'echo ${{X}}'\n    }}"
+    assert escapers.jjb_block("a\n\n", 2).startswith("|+\n")
+    assert escapers.jjb_block("a", 2).startswith("|-\n")
+    assert escapers.jjb_block(" leading", 2) == '" leading"'

@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -47,8 +48,18 @@ def test_changing_one_mlproject_changes_only_that_models_files_and_the_index(tmp
     after = plan_for(folder)
     changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
     owned = set(index.loads(after[index.INDEX_PATH]).models["size-advice"].files)
-    assert changed - owned == {index.INDEX_PATH}
+    # Besides the index, only Consul's import files (one line per key) hold every model.
+    consul = {"production/consul/kv.json", "staging/consul/kv.json"}
+    assert changed - owned == {index.INDEX_PATH, *consul}
     assert changed & owned
+    changed_lines = set(after["staging/consul/kv.json"].splitlines()) - set(
+        before["staging/consul/kv.json"].splitlines()
+    )
+    changed_keys = {json.loads(line.rstrip(b","))["key"] for line in changed_lines}
+    # The folder's content hash is its commit, so the commit and image change with the slo.
+    assert changed_keys == {
+        f"modelship/models/size-advice/{field}" for field in ("slo", "commit", "image")
+    }
 
 
 def test_index_records_every_model_with_provenance_and_files(tmp_path):
