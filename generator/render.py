@@ -26,6 +26,7 @@ ESCAPERS: dict[str, Callable[[Any], str]] = {
     "yaml": escapers.yaml_scalar,
     "json": escapers.json_value,
     "sh": escapers.shell_word,
+    "conf": escapers.nginx_token,
 }
 
 
