@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,15 @@ class Team:
     github_teams: tuple[str, ...] = ()
 
 
+DEFAULT_RESOLVER = ("10.96.0.10",)  # kubeadm's cluster DNS Service address
+
+
 @dataclass(frozen=True)
 class Environment:
     name: str
     internal_host: str
     public_host: str
+    resolver: tuple[str, ...] = DEFAULT_RESOLVER
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,8 @@ class Gateway:
     namespace: str
     name: str = "modelship-gateway"
     max_body_size: str = "1m"
+    listen_internal: str = "8080"
+    listen_public: str = "8081"
 
 
 @dataclass(frozen=True)
@@ -153,7 +160,35 @@ def _semantic_findings(document: yamlpos.YamlDocument, shown: str) -> list[Findi
                     "platform/shared-namespace",
                 )
             owners.setdefault(namespace, name)
+    for at, message, rule in _listen_problems(data):
+        add(at, message, rule)
     return findings
+
+
+def _listen_problems(data: Any) -> Iterator[tuple[tuple[str, ...], str, str]]:
+    """The gateway's two servers each need a valid port, and not the same one: public
+    traffic reaches only the public server because it arrives on a port of its own."""
+    gateway = data.get("gateway") if isinstance(data, dict) else None
+    listen = gateway.get("listen", {}) if isinstance(gateway, dict) else None
+    if not isinstance(listen, dict):
+        return
+    defaults = {"internal": Gateway.listen_internal, "public": Gateway.listen_public}
+    ports: dict[str, str] = {}
+    for server, default in defaults.items():
+        address = listen.get(server, default)
+        port = str(address).rpartition(":")[2]
+        if isinstance(address, bool) or not port.isdigit():
+            continue  # the schema reports it
+        if not 1 <= int(port) <= 65535:
+            yield ("gateway", "listen", server), "port must be between 1 and 65535", "platform/port"
+        ports[server] = port
+    if len(ports) == 2 and ports["internal"] == ports["public"]:
+        yield (
+            ("gateway", "listen", "public"),
+            "the public server needs a port of its own "
+            f"(the internal server listens on {ports['internal']})",
+            "platform/shared-port",
+        )
 
 
 def _build(data: dict[str, Any], root: Path) -> Platform:
@@ -171,9 +206,14 @@ def _build(data: dict[str, Any], root: Path) -> Platform:
         rendered_path=root / data["rendered"]["path"],
         registry=data["registry"],
         artifact_store=data["artifact_store"],
-        gateway=Gateway(**data["gateway"]),
+        gateway=_gateway(data["gateway"]),
         environments=tuple(
-            Environment(name, env["gateway"]["internal_host"], env["gateway"]["public_host"])
+            Environment(
+                name,
+                env["gateway"]["internal_host"],
+                env["gateway"]["public_host"],
+                tuple(env["gateway"].get("resolver", DEFAULT_RESOLVER)),
+            )
             for name, env in sorted(data["environments"].items())
         ),
         teams={
@@ -202,4 +242,16 @@ def _jenkins(data: dict[str, Any]) -> JenkinsSettings:
         git_credentials=data.get("git_credentials", fallback.git_credentials),
         builds_to_keep=data.get("builds_to_keep", fallback.builds_to_keep),
         base_images={**fallback.base_images, **data.get("base_images", {})},
+    )
+
+
+def _gateway(data: dict[str, Any]) -> Gateway:
+    listen = data.get("listen", {})
+    fallback = Gateway(data["namespace"])
+    return Gateway(
+        namespace=data["namespace"],
+        name=data.get("name", fallback.name),
+        max_body_size=data.get("max_body_size", fallback.max_body_size),
+        listen_internal=str(listen.get("internal", fallback.listen_internal)),
+        listen_public=str(listen.get("public", fallback.listen_public)),
     )

@@ -3,7 +3,8 @@
 The render engine passes every ``{{ value }}`` of a template through the
 escaper of the template's format, the way HTML templates autoescape: a value
 becomes one complete, inert token of that format (a YAML scalar, a JSON value,
-a shell word, ...), so no MLproject field can break out of its quotes. A
+a shell word, an nginx token, ...), so no MLproject field can break out of its
+quotes. A
 template that must emit structure uses a filter returning :class:`Raw`.
 """
 
@@ -90,6 +91,48 @@ def shell_word(value: Any) -> str:
         return value
     scalar = _scalar(value, "shell")
     return shlex.quote(scalar if scalar is not None else str(value))
+
+
+# nginx expands $name and ${name} in most string arguments (return, set, add_header, ...)
+# and has no escape for '$'; the gateway's nginx.conf defines this variable as a literal
+# '$' (a geo value is never interpolated), and the escaper spells every '$' with it.
+NGINX_DOLLAR_VARIABLE = "modelship_dollar"
+_NGINX_PLAIN = re.compile(r"[A-Za-z0-9_/@][A-Za-z0-9_.:/@-]*\Z")
+# Inside a double-quoted nginx string a backslash escapes '"', "'" and itself and spells
+# tab, CR and LF as \t, \r and \n; every other character stands for itself.
+_NGINX_QUOTED = str.maketrans(
+    {
+        "\\": "\\\\",
+        '"': '\\"',
+        "\n": "\\n",
+        "\r": "\\r",
+        "\t": "\\t",
+        "$": "${" + NGINX_DOLLAR_VARIABLE + "}",
+    }
+)
+
+
+def nginx_token(value: Any) -> str:
+    """One nginx directive argument whose text, after nginx's variable expansion, is ``value``.
+
+    Plain when it holds only characters nginx gives no meaning, double-quoted
+    otherwise. The '$' spelling is right wherever nginx expands variables
+    (``return``, ``set``, ``add_header``, ``log_format``); templates print a value
+    that may hold '$' only there, and validated names (hosts, ids, sizes) elsewhere.
+    """
+    if isinstance(value, Raw):
+        return value
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, int):
+        return str(value)
+    if not isinstance(value, str):
+        raise TypeError(f"cannot write a {type(value).__name__} as an nginx token")
+    if "\0" in value:
+        raise ValueError("an nginx configuration cannot hold a NUL character")
+    if _NGINX_PLAIN.match(value):
+        return value
+    return '"' + value.translate(_NGINX_QUOTED) + '"'
 
 
 def to_json(value: Any) -> Raw:

@@ -28,6 +28,7 @@ ESCAPERS: dict[str, Callable[[Any], str]] = {
     "sh": escapers.shell_word,
     # Jenkins Job Builder YAML, whose every string JJB itself formats with str.format.
     "jjb": escapers.jjb_scalar,
+    "conf": escapers.nginx_token,
 }
 
 

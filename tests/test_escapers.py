@@ -125,3 +125,49 @@ def test_a_script_becomes_a_readable_literal_block():
     assert escapers.jjb_block("a\n\n", 2).startswith("|+\n")
     assert escapers.jjb_block("a", 2).startswith("|-\n")
     assert escapers.jjb_block(" leading", 2) == '" leading"'
+
+
+@pytest.mark.parametrize(
+    "value", ["fraud-score", "/fraud-score/predict", "@fraud-score-timeout", "10.96.0.10", "1m"]
+)
+def test_nginx_names_stay_plain(value):
+    assert escapers.nginx_token(value) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "token"),
+    [
+        ("", '""'),
+        ("two words", '"two words"'),
+        ('say "hi"', '"say \\"hi\\""'),
+        ("back\\slash", '"back\\\\slash"'),
+        ("line\nbreak\r\ttab", '"line\\nbreak\\r\\ttab"'),
+        ("a;b{c}#d'e", '"a;b{c}#d\'e"'),
+        ("$host ${x}", '"${modelship_dollar}host ${modelship_dollar}{x}"'),
+        ("caf\u00e9", '"caf\u00e9"'),
+    ],
+)
+def test_nginx_tokens_are_quoted_and_escaped(value, token):
+    assert escapers.nginx_token(value) == token
+
+
+@given(st.text().filter(lambda text: "\0" not in text))
+def test_an_nginx_token_is_one_line_with_no_bare_quote_or_dollar(value):
+    token = escapers.nginx_token(value)
+    assert "\n" not in token
+    assert "\r" not in token
+    if token.startswith('"'):
+        inner = token[1:-1].replace("\\\\", "").replace('\\"', "")
+        assert '"' not in inner
+        assert "$" not in inner.replace("${modelship_dollar}", "")
+
+
+def test_nginx_numbers_flags_and_refusals():
+    assert escapers.nginx_token(100) == "100"
+    assert escapers.nginx_token(True) == "on"
+    assert escapers.nginx_token(escapers.Raw("$x")) == "$x"
+    with pytest.raises(ValueError, match="NUL"):
+        escapers.nginx_token("a\0b")
+    for value in (None, 1.5, {"a": 1}, ["a"]):
+        with pytest.raises(TypeError, match="nginx token"):
+            escapers.nginx_token(value)
