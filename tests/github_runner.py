@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,3 +164,74 @@ def runner(tmp_path: Path, full_name: str, event_name: str, payload: dict[str, A
         "NO_COLOR": "1",
     }
     return Runner(workspace, summary, output, event, env)
+
+
+EXPRESSION = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")
+
+
+def evaluate(value: Any, contexts: Mapping[str, str]) -> str:
+    """``value`` with every ``${{ name }}`` replaced from ``contexts``. Only plain names are
+    supported; any other expression fails the test instead of being guessed at."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match[1]
+        if name not in contexts:
+            raise AssertionError(f"the test gives no value for ${{{{ {name} }}}}")
+        return contexts[name]
+
+    return EXPRESSION.sub(replace, str(value))
+
+
+def shell_command(step: Mapping[str, Any], script: Path) -> list[str]:
+    """How the runner runs a ``run:`` step on Linux."""
+    shell = step.get("shell")
+    if shell is None:
+        return ["bash", "-e", str(script)]
+    assert shell == "bash", f"the test runs bash steps only, not {shell}"
+    return ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)]
+
+
+def run_step(
+    step: Mapping[str, Any],
+    env: Mapping[str, str],
+    contexts: Mapping[str, str],
+    cwd: Path,
+    temp: Path,
+) -> subprocess.CompletedProcess[str]:
+    """Run one ``run:`` step as the runner does: its script in a file under RUNNER_TEMP,
+    its ``env:`` evaluated and added to the step's environment."""
+    script = temp / "step-script.sh"
+    script.write_text(step["run"], encoding="utf-8")
+    step_env = {name: evaluate(value, contexts) for name, value in step.get("env", {}).items()}
+    return subprocess.run(
+        shell_command(step, script),
+        cwd=cwd,
+        env={**env, **step_env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    """A $GITHUB_OUTPUT file read the way the runner reads it (name=value, name<<DELIMITER)."""
+    values: dict[str, str] = {}
+    lines = iter(path.read_text(encoding="utf-8").split("\n"))
+    for line in lines:
+        if not line:
+            continue
+        equals, heredoc = line.find("="), line.find("<<")
+        if equals >= 0 and (heredoc < 0 or equals < heredoc):
+            values[line[:equals]] = line[equals + 1 :]
+            continue
+        name, delimiter = line[:heredoc], line[heredoc + 2 :]
+        body = []
+        for body_line in lines:
+            if body_line == delimiter:
+                break
+            body.append(body_line)
+        else:
+            raise AssertionError(f"{path}: no closing delimiter for {name}")
+        values[name] = "\n".join(body)
+    return values

@@ -13,6 +13,7 @@ from tests.github_runner import (
     HEAD_SHA,
     pull_request_payload,
     push_payload,
+    read_outputs,
     repository_dispatch_payload,
     runner,
     schedule_payload,
@@ -277,29 +278,7 @@ def test_a_multiline_message_stays_one_workflow_command():
     )
 
 
-def parse_github_output(text):
-    """$GITHUB_OUTPUT read the way the runner reads it (name=value and name<<DELIMITER)."""
-    values, lines = {}, iter(text.split("\n"))
-    for line in lines:
-        if not line:
-            continue
-        equals, heredoc = line.find("="), line.find("<<")
-        if equals >= 0 and (heredoc < 0 or equals < heredoc):
-            values[line[:equals]] = line[equals + 1 :]
-            continue
-        name, delimiter = line[:heredoc], line[heredoc + 2 :]
-        body = []
-        for body_line in lines:
-            if body_line == delimiter:
-                break
-            body.append(body_line)
-        else:
-            raise AssertionError(f"no closing delimiter for {name}")
-        values[name] = "\n".join(body)
-    return values
-
-
-def test_outputs_use_the_delimiter_syntax_for_multiline_values():
+def test_outputs_use_the_delimiter_syntax_for_multiline_values(tmp_path):
     hostile = "a\nb=1\nghadelimiter_x\nc<<EOF"
     entries = "".join(
         actions.output_entry(name, value)
@@ -316,7 +295,9 @@ def test_outputs_use_the_delimiter_syntax_for_multiline_values():
         f'commit={HEAD_SHA}\nchanged-models=["churn", "fraud-score"]\nchanged=true\ncount=3\n'
         "body<<ghadelimiter_"
     )
-    assert parse_github_output(entries) == {
+    output = tmp_path / "set_output"
+    output.write_text(entries)
+    assert read_outputs(output) == {
         "commit": HEAD_SHA,
         "changed-models": '["churn", "fraud-score"]',
         "changed": "true",
