@@ -117,3 +117,18 @@ def test_paths_are_one_per_line_and_may_hold_spaces(tmp_path, installed):
         "1 error, 0 warnings in 2 files",
     ]
     assert outputs == {"errors": "1", "warnings": "0"}
+
+
+def test_a_ref_without_a_repository_to_install_from_is_a_clear_error(tmp_path):
+    # github.action_repository is empty for an action used by path (uses: ./)
+    env = {**runner(tmp_path, "acme/churn-model", "push", {}).env, "RUNNER_TEMP": str(tmp_path)}
+    contexts = {
+        **action_inputs({"modelship-ref": "v0.2.0", "modelship-repository": ""}),
+        "steps.python.outputs.python-path": sys.executable,
+    }
+    result = run_step(STEPS["install"], env, contexts, cwd=tmp_path, temp=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout.startswith(
+        "::error title=Modelship::modelship-ref is set but the repository to install it from"
+    )
+    assert not (tmp_path / "modelship-venv").exists()
