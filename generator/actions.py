@@ -206,6 +206,18 @@ class Actions:
             entries = "".join(output_entry(name, value) for name, value in outputs.items())
             _append(self.output_file, entries, "step outputs")
 
+    def inert(self, text: str) -> str:
+        """``text`` wrapped in ``::stop-commands::TOKEN`` … ``::TOKEN::``, so the runner reads
+        no line of it as a workflow command. The token is derived from the text, which
+        cannot contain it (it would have to contain its own hash)."""
+        if not text:
+            return text
+        token = f"modelship-{hashlib.sha256(text.encode('utf-8')).hexdigest()}"
+        if token in text:
+            raise ValueError("the text contains its own stop-commands token")
+        ending = "" if text.endswith("\n") else "\n"
+        return f"::stop-commands::{token}\n{text}{ending}::{token}::\n"
+
     def event(self) -> Event | None:
         """The event payload, or None when the runner gave none."""
         if self.event_file is None:
@@ -245,6 +257,13 @@ def _append(path: Path, text: str, what: str) -> None:
 def current() -> Actions | None:
     """Actions mode as this process's environment says."""
     return Actions.from_environ(os.environ)
+
+
+def inert(text: str) -> str:
+    """``text`` that must not act on the runner, e.g. a diff of files holding MLproject
+    values: see ``Actions.inert``. Unchanged outside Actions mode."""
+    github = current()
+    return github.inert(text) if github is not None else text
 
 
 def step_result(title: str, body: str, outputs: Mapping[str, OutputValue]) -> None:

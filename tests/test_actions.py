@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 
 import pytest
@@ -252,6 +253,22 @@ def test_render_annotates_a_broken_repository_in_the_workspace(platform_workspac
     assert "**Failed:** 1 error, 0 warnings in 6 repositories" in step.summary_text()
 
 
+def test_the_dry_run_diff_cannot_issue_workflow_commands(platform_workspace):
+    step = platform_workspace
+    path = step.workspace / "examples/repos/size-advice-model/MLproject"
+    path.write_text(path.read_text().replace("slo: 80000", "slo: 90000"))
+    plain_env = {k: v for k, v in step.env.items() if k != "GITHUB_ACTIONS"}
+    plain = modelship("render", "--dry-run", cwd=step.workspace, env=plain_env).stdout
+    result = modelship("render", "--dry-run", cwd=step.workspace, env=step.env)
+    assert result.returncode == ExitCode.OK
+    first, *diff, last = result.stdout.splitlines(keepends=True)
+    token = first.removeprefix("::stop-commands::").strip()
+    assert re.fullmatch(r"modelship-[0-9a-f]{64}", token)
+    assert last == f"::{token}::\n"
+    assert "".join(diff) == plain
+    assert "+++ b/staging/kubernetes/models-rnd/size-advice/deployment.yaml\n" in plain
+
+
 # --- the pieces ----------------------------------------------------------------------
 
 
@@ -391,3 +408,16 @@ def test_actions_mode_is_off_unless_github_actions_is_true(tmp_path):
     assert actions.Actions.from_environ(env) is not None
     assert actions.Actions.from_environ({**env, "GITHUB_ACTIONS": "false"}) is None
     assert actions.Actions.from_environ({}) is None
+
+
+def test_inert_text_is_wrapped_in_stop_commands(tmp_path):
+    github = actions.Actions(tmp_path, None, None, "pull_request", None)
+    hostile = "+  description: x\n ::error::not from modelship\n"
+    wrapped = github.inert(hostile)
+    token = wrapped.splitlines()[0].removeprefix("::stop-commands::")
+    assert re.fullmatch(r"modelship-[0-9a-f]{64}", token)
+    assert wrapped == f"::stop-commands::{token}\n{hostile}::{token}::\n"
+    assert github.inert(hostile) == wrapped
+    first, text, last = github.inert("no newline").splitlines()
+    assert (text, last) == ("no newline", f"::{first.removeprefix('::stop-commands::')}::")
+    assert github.inert("") == ""

@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     where = _shown(platform.rendered_path)
     models = len(result.evaluation.models)
     if args.dry_run:
-        sys.stdout.writelines(treediff.unified(result.current, result.planned, changes))
+        diff = "".join(treediff.unified(result.current, result.planned, changes))
+        sys.stdout.write(actions.inert(diff))
         headline = f"dry run: {changes.summary()} in {where}; nothing written"
     elif args.check:
         for path in changes.paths:
