@@ -1,13 +1,18 @@
-"""How findings and results are shown: text for people, JSON for tools."""
+"""How findings and results are shown: text for people, JSON for tools, GitHub Actions
+annotations and step-summary Markdown in Actions mode."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TextIO
 
+from generator import actions, markdown
 from generator.findings import Finding, Severity
+from generator.treediff import TreeChanges
+
+SUMMARY_ROWS = 100  # table rows a step summary shows; the log has the rest
 
 
 def counts(findings: Sequence[Finding]) -> tuple[int, int]:
@@ -16,7 +21,9 @@ def counts(findings: Sequence[Finding]) -> tuple[int, int]:
 
 
 def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+    if count == 1:
+        return f"{count} {word}"
+    return f"{count} {word[:-1]}ies" if word.endswith("y") else f"{count} {word}s"
 
 
 def findings_text(findings: Sequence[Finding]) -> str:
@@ -36,3 +43,80 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
 
 def to_json(document: Any) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_findings(findings: Sequence[Finding], stream: TextIO) -> None:
+    """Each finding as a ``path:line:col`` line or, in GitHub Actions mode, as the workflow
+    command that makes it an annotation on that line (its message is the same line)."""
+    github = actions.current()
+    stream.write(github.annotations(findings) if github else findings_text(findings))
+
+
+def annotate(findings: Sequence[Finding], stream: TextIO) -> None:
+    """The annotations alone, in GitHub Actions mode (beside machine-readable output)."""
+    github = actions.current()
+    if github is not None:
+        stream.write(github.annotations(findings))
+
+
+def findings_markdown(findings: Sequence[Finding], checked: int, what: str = "file") -> str:
+    """The counts, then a table of the findings (at most SUMMARY_ROWS of them)."""
+    errors, _ = counts(findings)
+    verdict = "Failed" if errors else "Passed"
+    text = f"**{verdict}:** {findings_summary(findings, checked, what)}\n"
+    if not findings:
+        return text
+    rows = [
+        (
+            finding.severity.value,
+            markdown.code(f"{finding.path}:{finding.line}:{finding.column}", in_table=True),
+            markdown.code(finding.key, in_table=True) if finding.key else "",
+            markdown.text(finding.message),
+        )
+        for finding in findings[:SUMMARY_ROWS]
+    ]
+    table = markdown.table(("Severity", "Location", "Key", "Message"), rows)
+    return f"{text}\n{table}{_more(len(findings), 'finding')}"
+
+
+def render_markdown(
+    headline: str, changes: TreeChanges, findings: Sequence[Finding], repositories: int
+) -> str:
+    """A render's outcome: ``headline``, the changed files (at most SUMMARY_ROWS), and the
+    findings in the repositories it read."""
+    text = f"{markdown.text(headline)}\n"
+    kinds = {
+        **dict.fromkeys(changes.added, "added"),
+        **dict.fromkeys(changes.modified, "changed"),
+        **dict.fromkeys(changes.removed, "removed"),
+    }
+    if kinds:
+        rows = [
+            (markdown.code(path, in_table=True), kinds[path])
+            for path in changes.paths[:SUMMARY_ROWS]
+        ]
+        table = markdown.table(("File", "Change"), rows)
+        text += f"\n{table}{_more(len(kinds), 'file')}"
+    if findings:
+        text += "\n" + findings_markdown(findings, repositories, "repository")
+    return text
+
+
+def render_outputs(
+    models: int, changes: TreeChanges, findings: Sequence[Finding]
+) -> dict[str, actions.OutputValue]:
+    errors, warnings = counts(findings)
+    return {
+        "models": models,
+        "files-added": len(changes.added),
+        "files-changed": len(changes.modified),
+        "files-removed": len(changes.removed),
+        "changed": not changes.empty,
+        "errors": errors,
+        "warnings": warnings,
+    }
+
+
+def _more(total: int, what: str) -> str:
+    hidden = total - SUMMARY_ROWS
+    return f"\n…and {plural(hidden, what)} more; the step log lists all.\n" if hidden > 0 else ""

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from generator import mlproject, pipeline, policy, report
+from generator import actions, mlproject, pipeline, policy, report
 from generator.commands import common
 from generator.config import Platform
 from generator.errors import ConfigError, ExitCode
@@ -25,6 +25,10 @@ or ./platform.yaml) the platform's rules apply too: the team must be one it list
 
 Without PATHs: in a platform repository, check every model repository of the
 platform's source; elsewhere, check the MLproject in the current folder.
+
+In GitHub Actions (GITHUB_ACTIONS=true) every finding is also an annotation on
+its line, the step summary gets a table of findings, and the step outputs
+`errors` and `warnings` hold the counts.
 
 Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 bad usage.
 """
@@ -112,8 +116,14 @@ def _check_paths(arguments: list[str], platform: Platform | None) -> tuple[list[
 
 
 def _print(findings: list[Finding], checked: int, fmt: str) -> None:
+    errors, warnings = report.counts(findings)
+    actions.step_result(
+        "Modelship validate",
+        report.findings_markdown(findings, checked),
+        {"errors": errors, "warnings": warnings},
+    )
     if fmt == "json":
-        errors, warnings = report.counts(findings)
+        report.annotate(findings, sys.stderr)
         document = {
             "checked": checked,
             "errors": errors,
@@ -122,5 +132,5 @@ def _print(findings: list[Finding], checked: int, fmt: str) -> None:
         }
         sys.stdout.write(report.to_json(document))
         return
-    sys.stdout.write(report.findings_text(findings))
+    report.write_findings(findings, sys.stdout)
     sys.stdout.write(report.findings_summary(findings, checked) + "\n")
