@@ -15,6 +15,8 @@ from generator.errors import ExitCode
 from generator.sources.base import RepoSnapshot, Scan
 from generator.sources.github import GitHubSource, ScanReport
 
+PIPE_WIDTH = 1000
+
 HELP = "list the model repositories the source finds (and the GitHub API requests spent)"
 DESCRIPTION = """\
 Scan the platform's source and list the model repositories it selects: why each
@@ -66,7 +68,7 @@ def _teams(snapshot: RepoSnapshot) -> str:
 
 
 def _print_tables(scanned: Scan, github_report: ScanReport | None) -> None:
-    console = ui.stdout()
+    console = ui.stdout(pipe_width=PIPE_WIDTH)
     if not scanned.snapshots and not scanned.failures:
         console.print("no model repositories found", markup=False)
     else:
