@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from generator.errors import ExitCode
 from tests.fakes.github_server import DEFAULT_TOKEN, FakeApp
 from tests.github_helpers import github_platform, populate_models
-from tests.helpers import mlproject, modelship, read_tree
+from tests.helpers import mlproject, modelship, platform_dir, read_tree
 
 SECRET = "ghp_S3CRETs3cretS3CRETs3cretS3CRETs3cret"
 
@@ -139,6 +139,16 @@ def test_discover_really_waits_for_a_short_rate_limit(github_server, tmp_path):
     assert result.returncode == ExitCode.OK, result.stderr
     assert "1 retry; waited 1 s for rate limits" in result.stderr
     assert github_server.count("graphql") == 2
+
+
+def test_discover_lists_a_local_source_too(tmp_path):
+    result = modelship("discover", cwd=platform_dir(tmp_path), env=environment(token=None))
+    assert result.returncode == ExitCode.OK, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()[1:]]
+    assert len(rows) == 6
+    assert rows[0][:3] == ["acme/blaze-visual-similarity-model", "local", "folder"]
+    assert all(row[-2:] == ["MLproject", "n/a"] for row in rows)
+    assert result.stderr.startswith("found 6 model repositories (6 with an MLproject)")
 
 
 def test_a_missing_token_is_a_configuration_error(acme, tmp_path):

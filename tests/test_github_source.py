@@ -376,6 +376,23 @@ def test_timeouts_that_outlast_the_retries_make_the_scan_incomplete(org, clock):
     assert scan.snapshots == ()
 
 
+def test_a_403_that_is_not_a_rate_limit_is_not_retried(org, clock):
+    org.inject(
+        "reply",
+        page=1,
+        status=403,
+        body={"message": "Resource not accessible by integration", "documentation_url": "x"},
+    )
+    scan = source(org, clock=clock).scan()
+    assert not scan.complete
+    assert scan.incomplete_reason == (
+        "page 2: GitHub answered 403: Resource not accessible by integration "
+        "(read 100 of 250 repositories)"
+    )
+    assert org.count("graphql") == 2
+    assert clock.sleeps == []
+
+
 # -- faults: rate limits --------------------------------------------------------------------------
 
 
