@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from github.GithubException import RateLimitExceededExceedsMaxWait
@@ -69,7 +69,6 @@ class ApiUsage:
     retries: int = 0
     rate_limit_waited: float = 0.0
     backoff_slept: float = 0.0
-    waits: list[Wait] = field(default_factory=list)
 
     @property
     def requests(self) -> int:
@@ -88,11 +87,7 @@ class ApiUsage:
             self.rate_limit_waited += wait.seconds
         else:
             self.backoff_slept += wait.seconds
-        self.waits.append(wait)
         self.clock.sleep(wait.seconds)
-
-    def rate_limit_left(self) -> float:
-        return max(0.0, self.rate_limit_budget - self.rate_limit_waited)
 
 
 def reset_wait(reset_header: str | None, clock: Clock) -> float | None:

@@ -298,6 +298,35 @@ def test_a_failed_team_listing_makes_the_scan_incomplete(github_server, clock):
     assert [s.push_teams for s in scan.snapshots] == [()]  # unknown is never "unchecked"
 
 
+@pytest.mark.parametrize("position", POSITIONS)
+@pytest.mark.parametrize(
+    ("kind", "options", "complete"),
+    [
+        ("status", {"status": 502}, True),
+        ("rate_limit", {"seconds": 30}, True),
+        ("secondary_rate_limit", {"seconds": 30, "status": 429}, True),
+        ("truncated", {}, False),
+        ("rate_limit", {"seconds": 3600}, False),
+    ],
+    ids=["502", "rate-limit", "secondary-429", "truncated", "rate-limit-beyond-budget"],
+)
+def test_faults_in_a_team_listing_are_recovered_or_stop_the_scan(
+    github_servers, clock, position, kind, options, complete
+):
+    server = github_servers(clock=clock)
+    populate_models(server, 250, models_every=1)  # 250 models: three listing pages
+    server.org.add_team("rnd", dict.fromkeys((r.name for r in server.org.sorted_repos()), "push"))
+    server.inject(kind, route="team_repos", page=POSITIONS[position], **options)
+    scan = source(server, clock=clock, teams=("rnd",)).scan()
+    assert scan.complete is complete, scan.incomplete_reason
+    if complete:
+        assert all(s.push_teams == ("rnd",) for s in scan.snapshots)
+        assert len(scan.snapshots) == 250
+    else:
+        assert "GitHub team rnd's repositories could not be listed" in scan.incomplete_reason
+        assert all(s.push_teams == () for s in scan.snapshots)
+
+
 # -- faults: recovered ------------------------------------------------------------------------
 
 

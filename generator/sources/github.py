@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from github.GithubException import (
@@ -141,9 +141,16 @@ class GitHubSource:
     def scan(self, progress: ProgressCallback | None = None) -> Scan:
         self.report = report = ScanReport(self.organization)
         usage = self.connection.usage
-        start = (usage.requests, usage.retries, usage.rate_limit_waited, usage.backoff_slept)
+        before = replace(usage)
+        counted = usage.requests
+
+        def requests_since_last_call() -> int:
+            nonlocal counted
+            spent, counted = usage.requests - counted, usage.requests
+            return spent
+
         nodes, reason = self._read_pages(report, progress)
-        report.scan_requests = usage.requests - start[0]
+        report.scan_requests = requests_since_last_call()
         selected: list[tuple[github_query.RepoNode, selection.Verdict]] = []
         for node in nodes:
             verdict = selection.judge(self.rules, node.name, node.topics, node.archived, node.fork)
@@ -154,16 +161,14 @@ class GitHubSource:
                     Skipped(node.full_name, verdict.selected_by, verdict.skipped, verdict.detail)
                 )
         texts, failures = self._read_files(report, selected, stop=bool(reason))
-        report.file_requests = usage.requests - start[0] - report.scan_requests
+        report.file_requests = requests_since_last_call()
         owners: dict[str, set[str]] = {}
         if selected and not reason:
             owners, reason = self._push_teams(report)
-        report.ownership_requests = (
-            usage.requests - start[0] - report.scan_requests - report.file_requests
-        )
-        report.retries = usage.retries - start[1]
-        report.rate_limit_waited = usage.rate_limit_waited - start[2]
-        report.backoff_slept = usage.backoff_slept - start[3]
+        report.ownership_requests = requests_since_last_call()
+        report.retries = usage.retries - before.retries
+        report.rate_limit_waited = usage.rate_limit_waited - before.rate_limit_waited
+        report.backoff_slept = usage.backoff_slept - before.backoff_slept
         failed = {failure.full_name for failure in failures}
         snapshots = [
             self._snapshot(node, verdict, texts.get(node.full_name), owners, reason)
