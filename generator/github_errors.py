@@ -101,5 +101,5 @@ def _connection_reason(error: requests.RequestException) -> str:
         return "read timed out"
     if reason is None:
         return "connection failed"
-    # urllib3 reasons name the host and port, never credentials: keep only their kind.
-    return type(reason).__name__
+    # urllib3's reasons name the host and port, never the URL's credentials or headers.
+    return _quoted(str(reason))

@@ -4,6 +4,7 @@ what it selects and reads, how many requests it spends, and every way GitHub can
 from __future__ import annotations
 
 import math
+import socket
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -12,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from generator.config import GitHubAuth, GitHubSettings
 from generator.errors import ConfigError
 from generator.github_client import connect
+from generator.sources.github import GitHubSource
 from tests.fakes.clock import FakeClock
 from tests.fakes.github_server import FakeApp
 from tests.github_helpers import ENV, model_text, populate_models, source
@@ -235,6 +237,21 @@ def test_a_scan_client_never_pauses_between_requests_and_a_write_client_does():
     assert reads["seconds_between_writes"] is None  # GraphQL queries are POSTs
     assert writes["seconds_between_requests"] is None
     assert writes["seconds_between_writes"] == 1.0
+
+
+def test_an_unreachable_github_is_an_incomplete_scan_after_bounded_retries(clock):
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    github_source = GitHubSource(
+        GitHubSettings("acme", api_url=f"http://127.0.0.1:{port}"), clock=clock, environ=ENV
+    )
+    scan = github_source.scan()
+    assert not scan.complete
+    assert "page 1: GitHub could not be reached after every retry" in scan.incomplete_reason
+    assert "Connection refused" in scan.incomplete_reason
+    assert github_source.report.scan_requests == 6  # the first attempt and 5 retries
+    assert len(clock.sleeps) == 4  # the first retry follows at once
 
 
 def test_an_unknown_organization_is_not_an_empty_one(github_server):
