@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,12 +34,41 @@ class Environment:
 
 
 @dataclass(frozen=True)
+class GitHubAuth:
+    """How the github source authenticates: a token read from an environment variable, or a
+    GitHub App installation (app id + private key file + installation id)."""
+
+    method: str = "token"  # token | app
+    token_env: str = "GITHUB_TOKEN"
+    app_id: int | None = None
+    private_key_file: Path | None = None
+    installation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class GitHubLimits:
+    """Bounds on what one run spends on GitHub."""
+
+    rate_limit_wait: float = 600.0  # seconds of rate-limit waiting, in total
+    retries: int = 5  # retries of one request after a 5xx, a timeout or a rate limit
+    retry_time: float = 120.0  # seconds of backoff after errors, in total
+    backoff: float = 1.0  # backoff factor: waits of 0, 2, 4, 8 ... x this, at most 30 s
+    timeout: int = 15  # seconds per request
+
+
+@dataclass(frozen=True)
 class GitHubSettings:
     organization: str
     api_url: str = "https://api.github.com"
     web_url: str = "https://github.com"
     repo_suffix: str = "-model"
     topic: str = "ml-model"
+    include_topics: tuple[str, ...] = ()
+    exclude_topics: tuple[str, ...] = ()
+    name_pattern: str | None = None
+    skip_forks: bool = True
+    auth: GitHubAuth = field(default_factory=GitHubAuth)
+    limits: GitHubLimits = field(default_factory=GitHubLimits)
 
     def clone_url(self, full_name: str) -> str:
         return f"{self.web_url.rstrip('/')}/{full_name}.git"
@@ -146,6 +176,23 @@ def _semantic_findings(document: yamlpos.YamlDocument, shown: str) -> list[Findi
             )
         )
     data = document.data
+    github = data.get("github") if isinstance(data, dict) else None
+    pattern = github.get("name_pattern") if isinstance(github, dict) else None
+    if isinstance(pattern, str):
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            position = document.value_position(("github", "name_pattern"))
+            findings.append(
+                Finding(
+                    shown,
+                    position.line,
+                    position.column,
+                    "github.name_pattern",
+                    f"is not a valid regular expression: {error}",
+                    "platform/regex",
+                )
+            )
     teams = data.get("teams") if isinstance(data, dict) else None
     if isinstance(teams, dict):
         owners: dict[str, str] = {}
@@ -191,6 +238,19 @@ def _listen_problems(data: Any) -> Iterator[tuple[tuple[str, ...], str, str]]:
         )
 
 
+def _github(data: dict[str, Any], root: Path) -> GitHubSettings:
+    auth = dict(data.get("auth", {}))
+    if "private_key_file" in auth:
+        auth["private_key_file"] = root / auth["private_key_file"]
+    plain = {k: v for k, v in data.items() if k not in {"auth", "limits"}}
+    for key in ("include_topics", "exclude_topics"):
+        if key in plain:
+            plain[key] = tuple(plain[key])
+    return GitHubSettings(
+        **plain, auth=GitHubAuth(**auth), limits=GitHubLimits(**data.get("limits", {}))
+    )
+
+
 def _build(data: dict[str, Any], root: Path) -> Platform:
     github = data["github"]
     source = data["source"]
@@ -200,7 +260,7 @@ def _build(data: dict[str, Any], root: Path) -> Platform:
     templates = data.get("templates")
     return Platform(
         name=data["name"],
-        github=GitHubSettings(**github),
+        github=_github(github, root),
         source_type=source["type"],
         source_path=(root / source["path"]) if "path" in source else None,
         rendered_path=root / data["rendered"]["path"],

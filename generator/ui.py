@@ -17,8 +17,13 @@ def _color() -> bool:
     return "NO_COLOR" not in os.environ
 
 
-def stdout() -> Console:
-    return Console(file=sys.stdout, no_color=not _color(), highlight=False, soft_wrap=True)
+def stdout(pipe_width: int | None = None) -> Console:
+    """``pipe_width``: the width when stdout is not a terminal (rich assumes 80 columns and
+    cuts table cells; a pipe or a file wants whole names)."""
+    console = Console(file=sys.stdout, no_color=not _color(), highlight=False, soft_wrap=True)
+    if pipe_width is not None and not console.is_terminal:
+        console.width = pipe_width
+    return console
 
 
 def stderr() -> Console:

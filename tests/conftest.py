@@ -1,4 +1,4 @@
-"""Suite-wide setup."""
+"""Suite-wide setup and fixtures shared by the whole suite."""
 
 import os
 import shutil
@@ -7,6 +7,8 @@ import subprocess
 import pytest
 
 from tests.helpers import ROOT
+
+pytest_plugins = ["tests.fakes.github_server"]
 
 # When the suite itself runs in GitHub Actions, the runner's variables would switch the
 # CLI under test into Actions mode and make it write into this job's real step summary

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from generator import config
 from generator.errors import ConfigError
@@ -86,3 +87,69 @@ def test_bad_jenkins_settings_are_named_with_their_position():
     )
     assert "jenkins.registry_credentials: must be a Jenkins credentials id" in message
     assert 'jenkins.base_images: must be a main-language: python (got "java")' in message
+
+
+def _with_github(**keys: object) -> str:
+    data = yaml.safe_load((ROOT / "platform.yaml").read_text())
+    data["github"].update(keys)
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def test_github_source_settings_have_defaults():
+    github = config.load(ROOT / "platform.yaml").github
+    assert (github.include_topics, github.exclude_topics, github.name_pattern) == ((), (), None)
+    assert github.skip_forks is True
+    assert (github.auth.method, github.auth.token_env) == ("token", "GITHUB_TOKEN")
+    limits = github.limits
+    assert (limits.rate_limit_wait, limits.retries, limits.retry_time) == (600, 5, 120)
+    assert (limits.backoff, limits.timeout) == (1.0, 15)
+
+
+def test_github_source_settings_are_read(tmp_path):
+    text = _with_github(
+        include_topics=["production"],
+        exclude_topics=["experimental"],
+        name_pattern="^churn",
+        skip_forks=False,
+        auth={
+            "method": "app",
+            "app_id": 12,
+            "private_key_file": "keys/app.pem",
+            "installation_id": 34,
+        },
+        limits={"rate_limit_wait": 30, "retries": 2, "retry_time": 9.5, "timeout": 5},
+    )
+    github = config.parse(text, tmp_path / "platform.yaml").github
+    assert github.include_topics == ("production",)
+    assert github.exclude_topics == ("experimental",)
+    assert github.name_pattern == "^churn"
+    assert github.skip_forks is False
+    assert github.auth.private_key_file == tmp_path / "keys" / "app.pem"
+    assert (github.auth.app_id, github.auth.installation_id) == (12, 34)
+    assert (github.limits.rate_limit_wait, github.limits.retries) == (30, 2)
+
+
+def test_app_auth_needs_its_three_settings():
+    text = _with_github(auth={"method": "app", "app_id": 12})
+    with pytest.raises(ConfigError) as caught:
+        config.parse(text, Path("platform.yaml"))
+    assert "github.auth: missing required key 'private_key_file'" in caught.value.message
+    assert "github.auth: missing required key 'installation_id'" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ({"name_pattern": "(churn"}, "github.name_pattern: is not a valid regular expression"),
+        ({"include_topics": ["Has Space"]}, "github.include_topics[0]: must be a GitHub topic"),
+        ({"skip_forks": "yes"}, "github.skip_forks: must be true or false"),
+        ({"auth": {"token_env": "my-token"}}, "github.auth.token_env: must be the name of an"),
+        ({"limits": {"retries": 99}}, "github.limits.retries: must be the number of retries"),
+        ({"limits": {"timeout": 0.5}}, "github.limits.timeout: must be the number of seconds"),
+    ],
+)
+def test_bad_github_source_settings_are_positioned(keys, message):
+    with pytest.raises(ConfigError) as caught:
+        config.parse(_with_github(**keys), Path("platform.yaml"))
+    assert message in caught.value.message
+    assert "platform.yaml:" in caught.value.message

@@ -11,6 +11,7 @@ from generator import config, gitops, index, pipeline, render, ui
 from generator.config import Platform
 from generator.errors import ExternalError, UsageError
 from generator.sources.base import Scan, Source
+from generator.sources.github import GitHubSource
 from generator.sources.local import LocalSource
 
 PLATFORM_ENV = "MODELSHIP_PLATFORM"
@@ -28,12 +29,23 @@ def open_source(platform: Platform, kind: str | None = None) -> Source:
     kind = kind or platform.source_type
     if kind == "local":
         return LocalSource.from_platform(platform)
+    if kind == "github":
+        return GitHubSource.from_platform(platform)
     raise UsageError(f"the {kind!r} source is not available in this version of modelship")
 
 
 def scan(source: Source) -> Scan:
     with ui.progress("Scanning repositories") as progress:
         return source.scan(progress)
+
+
+def require_complete(scanned: Scan) -> None:
+    """An incomplete scan is never taken for the whole organization: stop with exit 3."""
+    if not scanned.complete:
+        raise ExternalError(
+            f"the scan is incomplete: {scanned.incomplete_reason}; nothing was written and "
+            "no model was removed (run again when GitHub answers)"
+        )
 
 
 def previous_index(platform: Platform) -> index.Index:

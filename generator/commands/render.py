@@ -46,6 +46,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     platform = common.load_platform(args)
     result = common.render_run(platform, args.source)
+    common.require_complete(result.evaluation.scan)
     findings = result.evaluation.findings
     err = ui.stderr()
     if findings:

@@ -1,0 +1,205 @@
+"""modelship discover: the model repositories the source finds, and what finding them cost."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.table import Table
+
+from generator import report, ui
+from generator.commands import common
+from generator.errors import ExitCode
+from generator.sources.base import RepoSnapshot, Scan
+from generator.sources.github import GitHubSource, ScanReport
+
+PIPE_WIDTH = 1000
+
+HELP = "list the model repositories the source finds (and the GitHub API requests spent)"
+DESCRIPTION = """\
+Scan the platform's source and list the model repositories it selects: why each
+was selected (name suffix or topic), its head commit, whether it has an MLproject
+and, with the github source, which of the platform's GitHub teams can push to it.
+Candidates left out (archived, forks, topic or name filters) are listed with the
+reason. With the github source, also print the API requests used and the rate
+limit left.
+
+Exit status: 0 the scan completed, 2 bad usage or configuration, 3 the scan is
+incomplete (GitHub failed, or a rate limit outlasted the wait budget): the list
+holds only what was read.
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    common.add_format(parser, "table", "json")
+    parser.add_argument(
+        "--source",
+        choices=("local", "github"),
+        help="scan this source instead of platform.yaml's",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    platform = common.load_platform(args)
+    source = common.open_source(platform, args.source)
+    scanned = common.scan(source)
+    github_report = source.report if isinstance(source, GitHubSource) else None
+    if args.format == "json":
+        sys.stdout.write(report.to_json(_as_json(scanned, github_report)))
+    else:
+        _print_tables(scanned, github_report)
+        _print_summary(scanned, github_report)
+    if not scanned.complete:
+        ui.stderr().print(
+            f"modelship: error: the scan is incomplete: {scanned.incomplete_reason}; "
+            "the list holds only what was read",
+            markup=False,
+        )
+        return ExitCode.EXTERNAL
+    return ExitCode.OK
+
+
+def _teams(snapshot: RepoSnapshot) -> str:
+    if snapshot.push_teams is None:
+        return "n/a"
+    return ", ".join(snapshot.push_teams) or "none"
+
+
+def _print_tables(scanned: Scan, github_report: ScanReport | None) -> None:
+    console = ui.stdout(pipe_width=PIPE_WIDTH)
+    if not scanned.snapshots and not scanned.failures:
+        console.print("no model repositories found", markup=False)
+    else:
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        for column in ("REPOSITORY", "SELECTED BY", "HEAD", "MLPROJECT", "PUSH TEAMS"):
+            table.add_column(column, no_wrap=True)
+        for snapshot in scanned.snapshots:
+            table.add_row(
+                snapshot.full_name,
+                snapshot.selected_by,
+                snapshot.head_sha[:7] or "(empty)",
+                snapshot.mlproject_path if snapshot.mlproject is not None else "none",
+                _teams(snapshot),
+            )
+        for failure in scanned.failures:
+            table.add_row(failure.full_name, "", "", "unreadable", "")
+        console.print(table)
+    if github_report and github_report.skipped:
+        skipped = Table(box=None, pad_edge=False, header_style="bold")
+        for column in ("SKIPPED", "SELECTED BY", "REASON"):
+            skipped.add_column(column, no_wrap=True)
+        for item in sorted(github_report.skipped, key=lambda s: s.full_name):
+            reason = f"{item.reason}: {item.detail}" if item.detail else item.reason
+            skipped.add_row(item.full_name, item.selected_by, reason)
+        console.print()
+        console.print(skipped)
+
+
+def _print_summary(scanned: Scan, github_report: ScanReport | None) -> None:
+    err = ui.stderr()
+    for failure in scanned.failures:
+        err.print(f"{failure.full_name}: {failure.message}", markup=False)
+    with_file = sum(1 for s in scanned.snapshots if s.mlproject is not None)
+    selected = len(scanned.snapshots) + len(scanned.failures)
+    found = f"{_count(selected, 'model repository', 'model repositories')} "
+    found += f"({with_file} with an MLproject"
+    found += f", {len(scanned.failures)} unreadable)" if scanned.failures else ")"
+    if github_report is None:
+        err.print(f"found {found}", markup=False)
+        return
+    total = "?" if github_report.total_count is None else f"{github_report.total_count:,}"
+    line = f"{github_report.organization}: {total} repositories on GitHub, {found}"
+    if github_report.skipped:
+        counts = ", ".join(f"{reason} {n}" for reason, n in github_report.skip_counts.items())
+        line += f"; {len(github_report.skipped)} skipped ({counts})"
+    err.print(line, markup=False)
+    err.print(_requests_line(github_report), markup=False)
+    if github_report.rate_limits:
+        left = ", ".join(
+            f"{limit.resource} {limit.remaining:,}/{limit.limit:,} (resets {_clock(limit.reset)})"
+            for limit in sorted(github_report.rate_limits.values(), key=lambda r: r.resource)
+        )
+        err.print(f"rate limit left: {left}", markup=False)
+    for warning in github_report.warnings:
+        err.print(f"warning: {warning}", markup=False)
+
+
+def _requests_line(github_report: ScanReport) -> str:
+    budget = github_report.request_budget
+    ceiling = ""
+    if budget is not None:
+        ceiling = f" (at most {budget} = ⌈{github_report.total_count}/100⌉+2)"
+    line = (
+        f"GitHub API: {report.plural(github_report.requests, 'request')}: "
+        f"scan {github_report.scan_requests}{ceiling}, "
+        f"MLproject fallbacks {github_report.file_requests}, "
+        f"team ownership {github_report.ownership_requests}"
+    )
+    if github_report.retries:
+        line += f"; {_count(github_report.retries, 'retry', 'retries')}"
+    if github_report.rate_limit_waited:
+        line += f"; waited {github_report.rate_limit_waited:.0f} s for rate limits"
+    return line
+
+
+def _count(number: int, singular: str, plural: str) -> str:
+    return f"{number:,} {singular if number == 1 else plural}"
+
+
+def _clock(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M:%S UTC")
+
+
+def _as_json(scanned: Scan, github_report: ScanReport | None) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "complete": scanned.complete,
+        "incomplete_reason": scanned.incomplete_reason,
+        "repositories": [
+            {
+                "full_name": s.full_name,
+                "clone_url": s.clone_url,
+                "selected_by": s.selected_by,
+                "default_branch": s.default_branch,
+                "head_sha": s.head_sha,
+                "has_mlproject": s.mlproject is not None,
+                "mlproject_path": s.mlproject_path if s.mlproject is not None else None,
+                "topics": list(s.topics),
+                "push_teams": None if s.push_teams is None else list(s.push_teams),
+            }
+            for s in scanned.snapshots
+        ],
+        "failures": [{"full_name": f.full_name, "message": f.message} for f in scanned.failures],
+        "github": None,
+    }
+    if github_report is not None:
+        document["github"] = {
+            "organization": github_report.organization,
+            "total_repositories": github_report.total_count,
+            "pages": github_report.pages,
+            "skipped": [
+                {
+                    "full_name": s.full_name,
+                    "selected_by": s.selected_by,
+                    "reason": s.reason,
+                    "detail": s.detail,
+                }
+                for s in sorted(github_report.skipped, key=lambda s: s.full_name)
+            ],
+            "requests": {
+                "total": github_report.requests,
+                "scan": github_report.scan_requests,
+                "scan_budget": github_report.request_budget,
+                "mlproject_fallbacks": github_report.file_requests,
+                "ownership": github_report.ownership_requests,
+                "retries": github_report.retries,
+            },
+            "rate_limit_waited_seconds": round(github_report.rate_limit_waited, 3),
+            "rate_limits": {
+                name: {"remaining": r.remaining, "limit": r.limit, "reset": r.reset}
+                for name, r in sorted(github_report.rate_limits.items())
+            },
+            "warnings": list(github_report.warnings),
+        }
+    return document

@@ -1,0 +1,408 @@
+"""The github source: an organization's model repositories, read with PyGithub.
+
+Requests, for an organization of N repositories:
+
+- the scan: one GraphQL query per 100 repositories, each carrying names, flags, topics,
+  the default branch's head commit and the MLproject text at that head — ⌈N/100⌉ pages
+  (one for an empty organization), plus the App token exchange with App auth: at most
+  ⌈N/100⌉ + 2;
+- file fallbacks: one REST contents request per MLproject too large for GraphQL's text;
+- ownership: one team-repositories listing (100 per page) per GitHub team the platform
+  names, giving the teams with push access to each repository.
+
+The pages are walked by hand rather than with PyGithub's ``PaginatedList`` because the
+walk must check the cursor chain (a repeated or missing cursor, a repository seen twice,
+a count that does not match ``totalCount``) and keep what was read when a page fails;
+``PaginatedList`` does neither. Any failure makes the scan incomplete; nothing is raised.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from github.GithubException import (
+    GithubException,
+    RateLimitExceededExceedsMaxWait,
+    UnknownObjectException,
+)
+from github.PaginatedList import PaginatedList
+from github.Repository import Repository
+
+from generator.config import GitHubSettings, Platform
+from generator.github_client import Connection, connect
+from generator.github_errors import FAILURES, describe
+from generator.github_transport import Clock, Wait, reset_wait
+from generator.sources import github_query, selection
+from generator.sources.base import FetchFailure, ProgressCallback, RepoSnapshot, Scan
+
+GRAPHQL_RATE_LIMIT_TYPES = {"RATE_LIMITED", "RATE_LIMIT"}
+DEFAULT_GRAPHQL_RATE_LIMIT_WAIT = 60.0
+PUSH_PERMISSIONS = ("push", "maintain", "admin")
+PAGE_SIZE = github_query.PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    resource: str
+    remaining: int
+    limit: int
+    reset: int  # epoch seconds
+
+
+@dataclass(frozen=True)
+class Skipped:
+    full_name: str
+    selected_by: str
+    reason: str
+    detail: str = ""
+
+
+@dataclass
+class ScanReport:
+    """What a scan saw and spent, for `modelship discover`."""
+
+    organization: str
+    total_count: int | None = None  # GitHub's count of the organization's repositories
+    seen: int = 0
+    pages: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    scan_requests: int = 0
+    file_requests: int = 0
+    ownership_requests: int = 0
+    rate_limits: dict[str, RateLimit] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    retries: int = 0
+    rate_limit_waited: float = 0.0
+    backoff_slept: float = 0.0
+
+    @property
+    def request_budget(self) -> int | None:
+        """The scan's ceiling: ⌈N/100⌉ + 2."""
+        if self.total_count is None:
+            return None
+        return math.ceil(self.total_count / github_query.PAGE_SIZE) + 2
+
+    @property
+    def requests(self) -> int:
+        return self.scan_requests + self.file_requests + self.ownership_requests
+
+    @property
+    def skip_counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(s.reason for s in self.skipped).items()))
+
+
+class _Incomplete(Exception):
+    pass
+
+
+class GitHubSource:
+    def __init__(
+        self,
+        settings: GitHubSettings,
+        team_slugs: tuple[str, ...] = (),
+        *,
+        clock: Clock | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.team_slugs = tuple(sorted(set(team_slugs)))
+        self.rules = selection.Rules(
+            suffix=settings.repo_suffix,
+            topic=settings.topic,
+            include_topics=settings.include_topics,
+            exclude_topics=settings.exclude_topics,
+            name_pattern=settings.name_pattern,
+            skip_forks=settings.skip_forks,
+        )
+        # Credentials are resolved now: a missing token is a configuration error (exit 2)
+        # before any request, not a failed scan.
+        self.connection: Connection = connect(settings, clock=clock, environ=environ)
+        self.report = ScanReport(settings.organization)
+
+    @classmethod
+    def from_platform(
+        cls,
+        platform: Platform,
+        *,
+        clock: Clock | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> GitHubSource:
+        slugs = tuple(slug for team in platform.teams.values() for slug in team.github_teams)
+        return cls(platform.github, slugs, clock=clock, environ=environ)
+
+    @property
+    def organization(self) -> str:
+        return self.settings.organization
+
+    def scan(self, progress: ProgressCallback | None = None) -> Scan:
+        self.report = report = ScanReport(self.organization)
+        usage = self.connection.usage
+        before = replace(usage)
+        counted = usage.requests
+
+        def requests_since_last_call() -> int:
+            nonlocal counted
+            spent, counted = usage.requests - counted, usage.requests
+            return spent
+
+        nodes, reason = self._read_pages(report, progress)
+        report.scan_requests = requests_since_last_call()
+        selected: list[tuple[github_query.RepoNode, selection.Verdict]] = []
+        for node in nodes:
+            verdict = selection.judge(self.rules, node.name, node.topics, node.archived, node.fork)
+            if verdict.selected:
+                selected.append((node, verdict))
+            elif verdict.candidate:
+                report.skipped.append(
+                    Skipped(node.full_name, verdict.selected_by, verdict.skipped, verdict.detail)
+                )
+        texts, failures = self._read_files(report, selected, stop=bool(reason))
+        report.file_requests = requests_since_last_call()
+        owners: dict[str, set[str]] = {}
+        if selected and not reason:
+            owners, reason = self._push_teams(report)
+        report.ownership_requests = requests_since_last_call()
+        report.retries = usage.retries - before.retries
+        report.rate_limit_waited = usage.rate_limit_waited - before.rate_limit_waited
+        report.backoff_slept = usage.backoff_slept - before.backoff_slept
+        failed = {failure.full_name for failure in failures}
+        snapshots = [
+            self._snapshot(node, verdict, texts.get(node.full_name), owners, reason)
+            for node, verdict in selected
+            if node.full_name not in failed
+        ]
+        return Scan(
+            snapshots=tuple(sorted(snapshots, key=lambda s: s.full_name)),
+            failures=tuple(sorted(failures, key=lambda f: f.full_name)),
+            complete=not reason,
+            incomplete_reason=reason,
+        )
+
+    # -- the GraphQL pages ---------------------------------------------------------------
+
+    def _read_pages(
+        self, report: ScanReport, progress: ProgressCallback | None
+    ) -> tuple[list[github_query.RepoNode], str]:
+        """Every repository of the organization, and "" — or what was read before the
+        failure, and why the scan is incomplete."""
+        nodes: list[github_query.RepoNode] = []
+        seen: set[str] = set()
+        cursors: set[str] = set()
+        cursor: str | None = None
+        try:
+            while True:
+                total = report.total_count
+                if total is not None and report.pages > math.ceil(total / PAGE_SIZE) + 1:
+                    raise _Incomplete(
+                        f"the cursor chain is broken: {report.pages} pages for {total} repositories"
+                    )
+                page = self._page(cursor, report)
+                report.pages += 1
+                report.total_count = page.total_count
+                for node in page.nodes:
+                    if node.full_name.lower() in seen:
+                        raise _Incomplete(
+                            f"the cursor chain is broken: page {report.pages} repeats "
+                            f"{node.full_name}"
+                        )
+                    seen.add(node.full_name.lower())
+                    nodes.append(node)
+                report.seen = len(nodes)
+                if progress:
+                    progress(len(nodes), page.total_count)
+                if not page.has_next_page:
+                    if len(nodes) != page.total_count:
+                        raise _Incomplete(
+                            f"GitHub counts {page.total_count} repositories but its pages held "
+                            f"{len(nodes)}"
+                        )
+                    return nodes, ""
+                if page.end_cursor is None or page.end_cursor in cursors:
+                    raise _Incomplete(
+                        f"the cursor chain is broken: page {report.pages} announces a next "
+                        "page without a new cursor"
+                    )
+                cursors.add(page.end_cursor)
+                cursor = page.end_cursor
+        except _Incomplete as incomplete:
+            return nodes, self._incomplete(report, str(incomplete))
+        except FAILURES as error:
+            failure = describe(error, self.connection.credential_hint)
+            return nodes, self._incomplete(report, f"page {report.pages + 1}: {failure}")
+
+    def _incomplete(self, report: ScanReport, reason: str) -> str:
+        total = "?" if report.total_count is None else str(report.total_count)
+        return f"{reason} (read {report.seen} of {total} repositories)"
+
+    def _page(self, cursor: str | None, report: ScanReport) -> github_query.Page:
+        """One page; a GraphQL rate limit (HTTP 200 with a RATE_LIMITED error) is waited
+        out like a REST one, within the same budget and retry count."""
+        requester = self.connection.client.requester
+        usage = self.connection.usage
+        variables = github_query.variables(self.organization, cursor)
+        for attempt in range(self.settings.limits.retries + 1):
+            try:
+                headers, data = requester.graphql_query(github_query.QUERY, variables)
+            except GithubException as error:
+                seconds = self._graphql_rate_limit_wait(error)
+                if seconds is None or attempt == self.settings.limits.retries:
+                    raise
+                wait = Wait(seconds, "rate limit")
+                if not usage.fits(wait):
+                    raise RateLimitExceededExceedsMaxWait(
+                        error.status, error.data, error.headers, wait=seconds
+                    ) from None
+                usage.retries += 1
+                usage.sleep(wait)
+                continue
+            self._observe(report, headers)
+            return github_query.parse_page(data, self.organization)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _graphql_rate_limit_wait(self, error: GithubException) -> float | None:
+        data = error.data
+        errors = data.get("errors") if isinstance(data, dict) else None
+        if not isinstance(errors, list):
+            return None
+        types = {e.get("type") for e in errors if isinstance(e, dict)}
+        if not types & GRAPHQL_RATE_LIMIT_TYPES:
+            return None
+        headers = {k.lower(): v for k, v in (error.headers or {}).items()}
+        if headers.get("x-ratelimit-remaining") == "0":
+            seconds = reset_wait(headers.get("x-ratelimit-reset"), self.connection.usage.clock)
+            if seconds is not None:
+                return seconds
+        return DEFAULT_GRAPHQL_RATE_LIMIT_WAIT
+
+    def _observe(self, report: ScanReport, headers: Mapping[str, Any]) -> None:
+        try:
+            limit = RateLimit(
+                resource=str(headers.get("x-ratelimit-resource", "graphql")),
+                remaining=int(headers["x-ratelimit-remaining"]),
+                limit=int(headers["x-ratelimit-limit"]),
+                reset=int(headers["x-ratelimit-reset"]),
+            )
+        except (KeyError, ValueError):
+            return
+        report.rate_limits[limit.resource] = limit
+
+    def _observe_rest(self, report: ScanReport) -> None:
+        requester = self.connection.client.requester
+        remaining, limit = requester.rate_limiting
+        if limit >= 0:
+            report.rate_limits["core"] = RateLimit(
+                "core", remaining, limit, requester.rate_limiting_resettime
+            )
+
+    # -- files too large for GraphQL ------------------------------------------------------
+
+    def _read_files(
+        self,
+        report: ScanReport,
+        selected: list[tuple[github_query.RepoNode, selection.Verdict]],
+        stop: bool,
+    ) -> tuple[dict[str, str], list[FetchFailure]]:
+        texts: dict[str, str] = {}
+        failures: list[FetchFailure] = []
+        for node, _ in selected:
+            blob = node.mlproject
+            if blob is None:
+                continue
+            if blob.binary:
+                failures.append(
+                    FetchFailure(node.full_name, f"{blob.path} is a binary file, not YAML text")
+                )
+            elif blob.text is not None and not blob.truncated:
+                texts[node.full_name] = blob.text
+            elif not stop:
+                try:
+                    texts[node.full_name] = self._fetch_file(node, blob)
+                except _FileError as error:
+                    failures.append(FetchFailure(node.full_name, str(error)))
+            else:
+                failures.append(
+                    FetchFailure(node.full_name, f"{blob.path} was not read: the scan stopped")
+                )
+        if any(node.mlproject and node.mlproject.truncated for node, _ in selected):
+            self._observe_rest(report)
+        return texts, failures
+
+    def _fetch_file(self, node: github_query.RepoNode, blob: github_query.Blob) -> str:
+        repo = self.connection.client.get_repo(node.full_name)
+        try:
+            content = repo.get_contents(blob.path, ref=node.head_sha or "")
+        except FAILURES as error:
+            raise _FileError(
+                f"{blob.path} ({blob.size} bytes, too large for GraphQL) could not be read "
+                f"through the contents API: {describe(error, self.connection.credential_hint)}"
+            ) from None
+        if isinstance(content, list) or content.type != "file":
+            raise _FileError(f"{blob.path} is not a file at {node.head_sha}")
+        if content.encoding != "base64":
+            raise _FileError(
+                f"{blob.path} is {blob.size} bytes, larger than GitHub's contents API returns"
+            )
+        try:
+            return content.decoded_content.decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            raise _FileError(f"{blob.path} is not UTF-8 text") from None
+
+    # -- ownership -------------------------------------------------------------------------
+
+    def _push_teams(self, report: ScanReport) -> tuple[dict[str, set[str]], str]:
+        """Lower-cased owner/name → slugs of the platform's GitHub teams with push access."""
+        owners: dict[str, set[str]] = defaultdict(set)
+        requester = self.connection.client.requester
+        for slug in self.team_slugs:
+            listing = PaginatedList(
+                Repository, requester, f"/orgs/{self.organization}/teams/{slug}/repos", None
+            )
+            try:
+                for repo in listing:
+                    permissions = repo.permissions
+                    if any(getattr(permissions, p, False) for p in PUSH_PERMISSIONS):
+                        owners[repo.full_name.lower()].add(slug)
+            except UnknownObjectException:
+                report.warnings.append(
+                    f"GitHub team {self.organization}/{slug} does not exist or these credentials "
+                    "cannot see it: it owns no repository"
+                )
+            except FAILURES as error:
+                failure = describe(error, self.connection.credential_hint)
+                return owners, f"GitHub team {slug}'s repositories could not be listed: {failure}"
+        if self.team_slugs:
+            self._observe_rest(report)
+        return owners, ""
+
+    def _snapshot(
+        self,
+        node: github_query.RepoNode,
+        verdict: selection.Verdict,
+        text: str | None,
+        owners: Mapping[str, set[str]],
+        reason: str,
+    ) -> RepoSnapshot:
+        # Ownership unknown (the scan stopped before it was read) is "no team proven", never
+        # None, which would let the policy skip the push-access rule.
+        push_teams = () if reason else tuple(sorted(owners.get(node.full_name.lower(), ())))
+        return RepoSnapshot(
+            full_name=node.full_name,
+            clone_url=f"{node.url}.git",
+            default_branch=node.default_branch or "",
+            head_sha=node.head_sha or "",
+            mlproject=text,
+            mlproject_path=node.mlproject.path if node.mlproject else "MLproject",
+            topics=node.topics,
+            archived=node.archived,
+            fork=node.fork,
+            selected_by=verdict.selected_by,
+            push_teams=push_teams,
+        )
+
+
+class _FileError(Exception):
+    pass

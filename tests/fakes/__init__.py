@@ -1,0 +1,1 @@
+"""Loopback stand-ins for systems that cannot run here, speaking their real APIs' shapes."""

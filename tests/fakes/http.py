@@ -1,0 +1,103 @@
+"""Small HTTP plumbing for loopback fakes: parsed requests, replies, and a router that maps
+``METHOD /path/{param}`` templates to handlers."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # without the query string and without the server's API prefix
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+    params: dict[str, str] = field(default_factory=dict)  # filled by the router
+    route: str = ""
+
+    @classmethod
+    def parse(cls, method: str, target: str, headers: dict[str, str], body: bytes) -> Request:
+        parts = urlsplit(target)
+        return cls(method, parts.path, dict(parse_qsl(parts.query)), headers, body)
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None  # JSON-able, or bytes sent as they are
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json; charset=utf-8"
+
+    def payload(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        if self.body is None and self.status in (204, 304):
+            return b""
+        return json.dumps(self.body).encode()
+
+
+Handler = Callable[[Any, Request], Reply]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    name: str
+    handler: Handler
+    pattern: re.Pattern[str]
+    page_of: Callable[[Request], int]
+
+
+def rest_page(request: Request) -> int:
+    """0-based index of a REST page (``?page=`` is 1-based, absent means the first)."""
+    try:
+        return max(int(request.query.get("page", "1")) - 1, 0)
+    except ValueError:
+        return 0
+
+
+class Router:
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+
+    def route(
+        self,
+        method: str,
+        template: str,
+        name: str,
+        page_of: Callable[[Request], int] = rest_page,
+    ) -> Callable[[Handler], Handler]:
+        """Register a handler; ``{name}`` matches one path segment, ``{name+}`` the rest."""
+
+        def register(handler: Handler) -> Handler:
+            regex = re.sub(r"\{(\w+)\+\}", r"(?P<\1>.+)", template)
+            regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", regex)
+            self.routes.append(
+                Route(method, template, name, handler, re.compile(f"^{regex}$"), page_of)
+            )
+            return handler
+
+        return register
+
+    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
+        """The route and its path parameters; the flag says whether the path exists
+        for another method (405 rather than 404)."""
+        other_method = False
+        for route in self.routes:
+            found = route.pattern.match(path)
+            if found is None:
+                continue
+            if route.method == method:
+                return route, found.groupdict(), False
+            other_method = True
+        return None, {}, other_method
