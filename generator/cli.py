@@ -10,13 +10,15 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from generator import __version__
+from generator.commands import diff, publish, render, schema, validate
 from generator.commands import list as list_command
-from generator.commands import render, schema, validate
 from generator.errors import ExitCode, ModelshipError
 
 COMMANDS: dict[str, ModuleType] = {
     "validate": validate,
     "render": render,
+    "diff": diff,
+    "publish": publish,
     "list": list_command,
     "schema": schema,
 }
