@@ -80,6 +80,7 @@ def execute(args: argparse.Namespace, platform: Platform, source: Source) -> int
 
 def write_full_diff(path: Path, changes: changeset.ChangeSet) -> None:
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(review.full_diff(changes), encoding="utf-8")
     except OSError as error:
         raise ExternalError(f"cannot write the full diff to {path}: {error}") from None
