@@ -26,9 +26,11 @@ COMMANDS: dict[str, ModuleType] = {
 EPILOG = """\
 exit status:
   0  success
-  1  findings: validation errors, or changes where --check asked for none
+  1  findings: validation errors, changes where --check asked for none,
+     or a refused mass delete (nothing written)
   2  usage or configuration error
-  3  an external system failed (GitHub, git, Consul, the disk); nothing was deleted
+  3  an external system failed (GitHub, git, Consul, the disk) or the scan
+     was incomplete; nothing was deleted
   4  internal error: a bug in modelship (set MODELSHIP_DEBUG=1 for a traceback)
 
 Run `modelship COMMAND --help` for the options of one command.

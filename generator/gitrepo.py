@@ -10,6 +10,7 @@ changes in a checkout, staged or not, are never swept into them.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -180,23 +181,22 @@ def rebase(rendered: RenderedRepo, identity: Mapping[str, str]) -> None:
     follows makes the tree right. A conflict anywhere else stops the publish."""
     repo = rendered.repo
     env = {**identity, "GIT_EDITOR": "true"}
-    if _head_commit(repo) is None:
-        _git(repo, "reset", "--quiet", "--keep", rendered.upstream)
+    if _head_commit(repo) is None:  # our first commit was dropped: nothing of ours to keep
+        _git(repo, "checkout", "--quiet", "--force", "-B", str(rendered.branch), rendered.upstream)
         return
     try:
         _git(repo, "rebase", "--autostash", rendered.upstream, env=env)
         return
-    except ExternalError:
-        pass
+    except ExternalError as error:
+        failure = error.message
     for _ in range(MAX_REBASE_STEPS):
         conflicted = _git(repo, "diff", "--name-only", "--diff-filter=U").splitlines()
         outside = [path for path in conflicted if not _inside(path, rendered.prefix)]
         if outside or not conflicted:
-            _git(repo, "rebase", "--abort")
-            where = ", ".join(outside) if outside else "see `git status`"
+            _abort_rebase(repo)
+            reason = f"conflicts in {', '.join(outside)}" if outside else failure
             raise ExternalError(
-                f"cannot rebase onto {rendered.upstream}: conflicts outside "
-                f"{rendered.prefix} ({where}); nothing was pushed"
+                f"cannot rebase onto {rendered.upstream} ({reason}); nothing was pushed"
             )
         for path in conflicted:
             if _exists_at_head(repo, path):
@@ -206,10 +206,16 @@ def rebase(rendered: RenderedRepo, identity: Mapping[str, str]) -> None:
         try:
             _git(repo, "rebase", "--continue", env=env)
             return
-        except ExternalError:
-            continue
-    _git(repo, "rebase", "--abort")
+        except ExternalError as error:
+            failure = error.message
+    _abort_rebase(repo)
     raise ExternalError(f"cannot rebase onto {rendered.upstream}: too many conflicting commits")
+
+
+def _abort_rebase(repo: git.Repo) -> None:
+    """Back to where the rebase started; quietly nothing when none is in progress."""
+    with contextlib.suppress(git.GitCommandError):
+        repo.git.execute(["git", "rebase", "--abort"])
 
 
 def has_commits(rendered: RenderedRepo) -> bool:

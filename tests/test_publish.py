@@ -1,10 +1,17 @@
 """modelship publish with real git: commits of the rendered tree only, pushes to bare remotes,
 racing publishers, a separate rendered repository."""
 
+import sys
+
 import pytest
 
-from generator import index
+from generator import config, index
+from generator.cli import build_parser
+from generator.commands import publish as publish_command
 from generator.errors import ExitCode
+from generator.sources.base import Scan
+from generator.sources.local import LocalSource
+from tests.chosen_scan import ChosenScan
 from tests.gitfixtures import (
     bare_remote,
     clean_env,
@@ -295,3 +302,61 @@ def test_a_tree_outside_any_git_repository_is_a_clear_error(tmp_path):
     result = modelship("publish", cwd=folder, env=clean_env(GIT_CEILING_DIRECTORIES=str(tmp_path)))
     assert result.returncode == ExitCode.USAGE
     assert "is not inside a git repository" in result.stderr
+
+
+def test_two_first_publishes_to_an_empty_repository(tmp_path, alice, remote):
+    """Both start from a repository without any branch; Bob's root commit loses the race."""
+    deployments = bare_remote(tmp_path / "deployments.git")
+    separate(alice, deployments)
+    bob = clone(remote, tmp_path / "bob")
+    separate(bob, deployments)
+    workdir = clone(deployments, bob / ".modelship/rendered-repo")
+    hook(
+        workdir,
+        f"if [ ! -e {tmp_path}/raced ]; then touch {tmp_path}/raced\n"
+        f"cd {alice} && {sys.executable} -m generator publish --push >/dev/null 2>&1\nfi\n",
+    )
+    result = publish(bob, "--push")
+    assert result.returncode == ExitCode.OK, result.stderr
+    assert "origin/main moved on" in result.stderr
+    assert (tmp_path / "raced").exists()
+    assert len(git(deployments, "log", "--format=%s", "main").splitlines()) == 1
+    assert tree_at(deployments, "main") == read_tree(workdir / "rendered")
+
+
+def test_an_incomplete_scan_publishes_what_it_saw_deletes_nothing_and_exits_3(alice, capsys):
+    assert publish(alice).returncode == ExitCode.OK
+    before = models_at(alice)
+    edit(alice, "size-advice-model", "slo: 80000", "slo: 90000")
+    platform = config.load(alice / "platform.yaml")
+    seen = [s for s in LocalSource.from_platform(platform).scan().snapshots if "size" in s.name]
+    partial = Scan(tuple(seen), complete=False, incomplete_reason="timeout on page 3")
+    args = build_parser().parse_args(["publish"])
+    status = publish_command.execute(args, lambda: platform, lambda _: ChosenScan(partial), {})
+    assert status == ExitCode.EXTERNAL
+    assert "did not complete (timeout on page 3)" in capsys.readouterr().err
+    after = models_at(alice)
+    assert after.keys() == before.keys()
+    assert after["size-advice"].slo == 90000
+    assert all(after[m] == before[m] for m in before if m != "size-advice")
+    assert "update size-advice" in git(alice, "log", "-1", "--format=%B")
+
+
+def test_a_conflict_outside_the_tree_stops_the_publish(tmp_path, alice, remote):
+    assert publish(alice, "--push").returncode == ExitCode.OK
+    bob = clone(remote, tmp_path / "bob")
+    edit(alice, "size-advice-model", "slo: 80000", "slo: 90000")
+    edit(bob, "size-advice-model", "slo: 80000", "slo: 70000")
+    for person in (alice, bob):
+        git(person, "commit", "--quiet", "--all", "-m", "change the slo")
+    assert publish(alice, "--push").returncode == ExitCode.OK
+    pushed = git(remote, "rev-parse", "main")
+    result = publish(bob, "--push")
+    assert result.returncode == ExitCode.EXTERNAL
+    assert (
+        "cannot rebase onto origin/main (conflicts in examples/repos/size-advice-model/MLproject)"
+        in result.stderr
+    )
+    assert git(remote, "rev-parse", "main") == pushed
+    assert git(bob, "log", "-1", "--format=%s") == "change the slo"
+    assert not (bob / ".git" / "rebase-merge").exists()

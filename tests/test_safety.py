@@ -3,7 +3,7 @@ local source (real git repositories) or with a source that returns a chosen Scan
 
 import json
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import git
 
@@ -13,17 +13,8 @@ from generator.commands import render
 from generator.errors import ExitCode
 from generator.sources.base import Scan
 from generator.sources.local import LocalSource
+from tests.chosen_scan import ChosenScan
 from tests.helpers import mlproject, modelship, platform_dir, read_tree, write_repo
-
-
-@dataclass
-class ChosenScan:
-    """A Source (our own protocol) that returns the Scan a test chose."""
-
-    result: Scan
-
-    def scan(self, progress=None):
-        return self.result
 
 
 def render_with(folder, scan, *options):
