@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,10 +88,10 @@ def commit_tree(rendered: RenderedRepo, message: str, identity: Mapping[str, str
     """A commit of HEAD with the tree's folder replaced by the working tree's, without
     moving HEAD; None when that is HEAD's tree already."""
     repo = rendered.repo
-    index_file = Path(repo.git_dir) / "modelship-index"
-    env = {**identity, "GIT_INDEX_FILE": str(index_file)}
     head = _head_commit(repo)
-    try:
+    # An index of our own, so the checkout's index (and what is staged in it) stays as is.
+    with tempfile.TemporaryDirectory(prefix="modelship-", dir=repo.git_dir) as scratch:
+        env = {**identity, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
         if head is None:
             _git(repo, "read-tree", "--empty", env=env)
         else:
@@ -101,8 +102,6 @@ def commit_tree(rendered: RenderedRepo, message: str, identity: Mapping[str, str
             return None
         parents = ["-p", head.hexsha] if head is not None else []
         return _git(repo, "commit-tree", tree, *parents, "-m", message, env=env)
-    finally:
-        index_file.unlink(missing_ok=True)
 
 
 def commit(rendered: RenderedRepo, message: str, identity: Mapping[str, str]) -> str | None:

@@ -17,7 +17,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator import index, treediff
-from generator.changeset import KEPT, KINDS, ChangeSet, FileChange, ModelChange
+from generator.changeset import (
+    ADDED,
+    CHANGED,
+    KEPT,
+    KINDS,
+    REMOVED,
+    ChangeSet,
+    FileChange,
+    ModelChange,
+)
 
 LIMIT = 65_535
 
@@ -81,7 +90,7 @@ def as_json(changes: ChangeSet, notes: Sequence[str] = ()) -> dict[str, Any]:
 def commit_message(platform_name: str, changes: ChangeSet) -> str:
     """The publish commit's message: one line per model, with its full source repo@sha."""
     lines = [f"modelship: render {platform_name} ({changes.summary()})", ""]
-    verbs = {"added": "add", "changed": "update", "removed": "remove", KEPT: "keep"}
+    verbs = {ADDED: "add", CHANGED: "update", REMOVED: "remove", KEPT: "keep"}
     for model in changes.changed_models:
         line = f"{verbs[model.kind]} {model.id} from {model.repo}@{model.commit}"
         if model.kind == KEPT:
@@ -202,7 +211,7 @@ def markdown(
         return Markdown(whole, truncated=False)
 
     footer = (
-        f"---\n_This comment was shortened to fit GitHub's limit of {LIMIT:,} characters; "
+        f"---\n_This comment was shortened to fit the limit of {limit:,} characters; "
         f"the full diff is in `{full_diff_name}`._\n"
     )
     head = _head(changes, title, notes, room=limit - size(footer) - 200)
@@ -280,7 +289,10 @@ def _model_section(model: ModelChange) -> _Section:
     blocks: list[_Block] = []
     if model.errors:
         blocks.append(_Block("text", tuple(f"{error}\n" for error in model.errors)))
-    blocks.extend(_diff_block(change) for change in model.files)
+    if model.kind == REMOVED:  # the content of files that go is noise: name them
+        blocks.append(_Block("text", tuple(f"deleted {f.path}\n" for f in model.files)))
+    else:
+        blocks.extend(_diff_block(change) for change in model.files)
     details = [f"{model.kind}"]
     if model.errors:
         details.append(_count(len(model.errors), "error"))

@@ -155,3 +155,18 @@ def test_commit_message_names_every_changed_model_with_its_full_source():
         "shared files:",
         "  index.json",
     ]
+
+
+def test_a_removed_model_lists_its_files_instead_of_their_content():
+    files = tuple(
+        FileChange(f"{env}/kubernetes/models-rnd/gone/deployment.yaml", b"x: 1\n" * 100, None)
+        for env in ("production", "staging")
+    )
+    changes = ChangeSet((ModelChange("gone", "removed", "acme/gone", "e" * 40, "rnd", files),), ())
+    text = review.markdown(changes).text
+    assert "<summary><code>gone</code> removed, 2 files</summary>" in text
+    assert (
+        "```text\ndeleted production/kubernetes/models-rnd/gone/deployment.yaml\n"
+        "deleted staging/kubernetes/models-rnd/gone/deployment.yaml\n```" in text
+    )
+    assert "-x: 1" not in text
