@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from generator import __version__
-from generator.commands import discover, render, schema, validate
+from generator.commands import diff, discover, publish, render, schema, validate
 from generator.commands import list as list_command
 from generator.errors import ExitCode, ModelshipError
 
@@ -18,6 +18,8 @@ COMMANDS: dict[str, ModuleType] = {
     "validate": validate,
     "discover": discover,
     "render": render,
+    "diff": diff,
+    "publish": publish,
     "list": list_command,
     "schema": schema,
 }
@@ -25,9 +27,11 @@ COMMANDS: dict[str, ModuleType] = {
 EPILOG = """\
 exit status:
   0  success
-  1  findings: validation errors, or changes where --check asked for none
+  1  findings: validation errors, changes where --check asked for none,
+     or a refused mass delete (nothing written)
   2  usage or configuration error
-  3  an external system failed (GitHub, git, Consul, the disk); nothing was deleted
+  3  an external system failed (GitHub, git, Consul, the disk) or the scan
+     was incomplete; nothing was deleted
   4  internal error: a bug in modelship (set MODELSHIP_DEBUG=1 for a traceback)
 
 Run `modelship COMMAND --help` for the options of one command.

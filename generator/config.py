@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from generator import resources, schemacheck, yamlpos
@@ -84,6 +84,39 @@ class Gateway:
 
 
 @dataclass(frozen=True)
+class GitIdentity:
+    name: str
+    email: str
+
+
+DEFAULT_AUTHOR = GitIdentity("Modelship", "modelship@localhost")
+
+
+@dataclass(frozen=True)
+class RenderedRepository:
+    """A separate git repository for the rendered tree, cloned into ``workdir``."""
+
+    url: str
+    branch: str
+    workdir: Path
+
+
+@dataclass(frozen=True)
+class PullRequestSettings:
+    repository: str | None = None  # owner/name; None: derived from the remote's URL
+    branch: str = "modelship/render"
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    author: GitIdentity = DEFAULT_AUTHOR
+    committer: GitIdentity | None = None  # None: the author
+    remote: str = "origin"
+    push_attempts: int = 3
+    pull_request: PullRequestSettings = field(default_factory=PullRequestSettings)
+
+
+@dataclass(frozen=True)
 class Defaults:
     instances: int = 2
     slo: int = 100000
@@ -122,6 +155,10 @@ class Platform:
     max_delete_share: float = 0.25
     templates_path: Path | None = None
     root: Path = Path()
+    # Set when the rendered tree lives in its own git repository; rendered_path is
+    # then <workdir>/<rendered.path>.
+    rendered_repository: RenderedRepository | None = None
+    publish: PublishSettings = field(default_factory=PublishSettings)
 
 
 def load(path: Path) -> Platform:
@@ -193,6 +230,17 @@ def _semantic_findings(document: yamlpos.YamlDocument, shown: str) -> list[Findi
                     "platform/regex",
                 )
             )
+    rendered = data.get("rendered") if isinstance(data, dict) else None
+    if isinstance(rendered, dict) and "repository" in rendered:
+        inner = rendered.get("path")
+        parts = PurePosixPath(inner).parts if isinstance(inner, str) else ()
+        if inner == "." or ".." in parts or ".git" in parts or (parts and parts[0] == "/"):
+            add(
+                ("rendered", "path"),
+                "with 'repository', must be a folder inside that repository (not its root, "
+                "no '..', not .git)",
+                "platform/rendered-path",
+            )
     teams = data.get("teams") if isinstance(data, dict) else None
     if isinstance(teams, dict):
         owners: dict[str, str] = {}
@@ -258,12 +306,15 @@ def _build(data: dict[str, Any], root: Path) -> Platform:
     resources_ = defaults.get("resources", {})
     fallback = Defaults()
     templates = data.get("templates")
+    rendered = data["rendered"]
+    repository = _rendered_repository(rendered.get("repository"), root)
+    tree_base = repository.workdir if repository is not None else root
     return Platform(
         name=data["name"],
         github=_github(github, root),
         source_type=source["type"],
         source_path=(root / source["path"]) if "path" in source else None,
-        rendered_path=root / data["rendered"]["path"],
+        rendered_path=tree_base / rendered["path"],
         registry=data["registry"],
         artifact_store=data["artifact_store"],
         gateway=_gateway(data["gateway"]),
@@ -291,6 +342,34 @@ def _build(data: dict[str, Any], root: Path) -> Platform:
         max_delete_share=data.get("safety", {}).get("max_delete_share", 0.25),
         templates_path=(root / templates) if templates else None,
         root=root,
+        rendered_repository=repository,
+        publish=_publish(data.get("publish", {})),
+    )
+
+
+def _rendered_repository(data: dict[str, Any] | None, root: Path) -> RenderedRepository | None:
+    if data is None:
+        return None
+    return RenderedRepository(
+        url=data["url"],
+        branch=data.get("branch", "main"),
+        workdir=root / data.get("workdir", ".modelship/rendered-repo"),
+    )
+
+
+def _publish(data: dict[str, Any]) -> PublishSettings:
+    fallback = PublishSettings()
+    pull_request = data.get("pull_request", {})
+    committer = data.get("committer")
+    return PublishSettings(
+        author=GitIdentity(**data["author"]) if "author" in data else fallback.author,
+        committer=GitIdentity(**committer) if committer else None,
+        remote=data.get("remote", fallback.remote),
+        push_attempts=data.get("push_attempts", fallback.push_attempts),
+        pull_request=PullRequestSettings(
+            repository=pull_request.get("repository"),
+            branch=pull_request.get("branch", fallback.pull_request.branch),
+        ),
     )
 
 

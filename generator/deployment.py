@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generator.config import Platform
-from generator.index import IndexEntry
+from generator.index import IndexEntry, ModelState
 from generator.model import Model
 
 MODEL_PORT = 8080
@@ -108,12 +108,15 @@ class ModelDeployment:
             f"{ANNOTATION_PREFIX}/description": self.description,
         }
 
-    def index_entry(self, files: tuple[str, ...]) -> IndexEntry:
+    def index_entry(self, files: tuple[str, ...], status: ModelState | None = None) -> IndexEntry:
+        status = status or ModelState()
         return IndexEntry(
             model=self.model,
             namespace=self.namespace,
             instances=self.instances,
             slo=self.slo_us,
             image=self.image,
+            state=status.state,
             files=files,
+            errors=status.errors,
         )

@@ -21,6 +21,17 @@ INDEX_PATH = "index.json"
 FORMAT = 1
 
 STATE_DEPLOYED = "deployed"
+# The repository failed to fetch or to validate: the model stays as last rendered.
+STATE_KEPT = "kept-on-error"
+
+
+@dataclass(frozen=True)
+class ModelState:
+    """What index.json says of a model besides its spec: its state and, when it is
+    kept on error, the errors of its repository."""
+
+    state: str = STATE_DEPLOYED
+    errors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,7 @@ class IndexEntry:
     image: str
     state: str = STATE_DEPLOYED
     files: tuple[str, ...] = field(default=())
+    errors: tuple[str, ...] = field(default=())
 
     @property
     def id(self) -> str:
@@ -64,6 +76,8 @@ def dumps(entries: Iterable[IndexEntry]) -> bytes:
             "state": entry.state,
             "files": sorted(entry.files),
         }
+        if entry.errors:
+            models[entry.id]["errors"] = list(entry.errors)
     document = {"format": FORMAT, "models": models}
     return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode()
 
@@ -81,6 +95,7 @@ def _entry(data: dict[str, Any]) -> IndexEntry:
         image=data["image"],
         state=data["state"],
         files=tuple(data["files"]),
+        errors=tuple(data.get("errors", ())),
     )
 
 

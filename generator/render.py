@@ -8,7 +8,7 @@ templates and the paths they go to.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +97,15 @@ class Renderer:
         return text.encode("utf-8")
 
 
-def plan(platform: Platform, models: Sequence[Model], renderer: Renderer) -> dict[str, bytes]:
-    """Every file of the rendered tree, by path relative to its root."""
+def plan(
+    platform: Platform,
+    models: Sequence[Model],
+    renderer: Renderer,
+    states: Mapping[str, index.ModelState] | None = None,
+) -> dict[str, bytes]:
+    """Every file of the rendered tree, by path relative to its root.
+
+    ``states`` gives index.json's state of a model by id (default: deployed)."""
     deployments = [ModelDeployment.of(platform, m) for m in sorted(models, key=lambda m: m.id)]
     files: dict[str, RenderedFile] = {}
     for target in ALL_TARGETS:
@@ -112,6 +119,8 @@ def plan(platform: Platform, models: Sequence[Model], renderer: Renderer) -> dic
             owned[rendered.owner].append(rendered.path)
     files[index.INDEX_PATH] = RenderedFile(
         index.INDEX_PATH,
-        index.dumps(d.index_entry(tuple(owned[d.id])) for d in deployments),
+        index.dumps(
+            d.index_entry(tuple(owned[d.id]), (states or {}).get(d.id)) for d in deployments
+        ),
     )
     return {path: files[path].content for path in sorted(files)}

@@ -175,15 +175,18 @@ def test_render_from_github_renders_owned_models_and_rejects_the_rest(acme, tmp_
     assert index["models"]["churn"]["source"]["commit"] == (acme.org.repo("churn-model").head_sha)
 
 
-def test_render_exits_3_on_an_incomplete_scan_and_writes_nothing(acme, tmp_path):
+def test_render_exits_3_on_an_incomplete_scan_and_deletes_nothing(acme, tmp_path):
     platform = github_platform(tmp_path, acme)
     assert modelship("render", cwd=platform, env=environment()).returncode == ExitCode.OK
     before = read_tree(platform / "rendered")
     acme.inject("rate_limit", page=0, seconds=3600)
     result = modelship("render", "--source", "github", cwd=platform, env=environment())
     assert result.returncode == ExitCode.EXTERNAL
-    assert "modelship: error: the scan is incomplete: page 1: GitHub's rate limit" in result.stderr
-    assert "nothing was written and no model was removed" in result.stderr
+    assert (
+        "modelship: the scan of the repositories did not complete (page 1: GitHub's rate limit"
+        in result.stderr
+    )
+    assert "stay exactly as they were, and nothing is deleted" in result.stderr
     assert read_tree(platform / "rendered") == before
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator import config, gitops, index, pipeline, render, ui
+from generator import config, gitops, index, pipeline, reconcile, render, report, ui
 from generator.config import Platform
-from generator.errors import ExternalError, UsageError
+from generator.errors import ExitCode, ExternalError, UsageError
+from generator.findings import Finding
 from generator.sources.base import Scan, Source
 from generator.sources.github import GitHubSource
 from generator.sources.local import LocalSource
@@ -39,15 +42,6 @@ def scan(source: Source) -> Scan:
         return source.scan(progress)
 
 
-def require_complete(scanned: Scan) -> None:
-    """An incomplete scan is never taken for the whole organization: stop with exit 3."""
-    if not scanned.complete:
-        raise ExternalError(
-            f"the scan is incomplete: {scanned.incomplete_reason}; nothing was written and "
-            "no model was removed (run again when GitHub answers)"
-        )
-
-
 def previous_index(platform: Platform) -> index.Index:
     path = platform.rendered_path / index.INDEX_PATH
     if not path.exists():
@@ -59,24 +53,96 @@ def previous_index(platform: Platform) -> index.Index:
     return index.loads(data, str(path))
 
 
+def index_of(tree: Mapping[str, bytes], where: str) -> index.Index:
+    """The index.json of a rendered tree ({path: bytes}); empty when it has none."""
+    data = tree.get(index.INDEX_PATH)
+    return index.Index() if data is None else index.loads(data, where)
+
+
 @dataclass(frozen=True)
 class RenderRun:
     platform: Platform
     evaluation: pipeline.Evaluation
+    outcome: reconcile.Outcome
     planned: dict[str, bytes]
-    current: dict[str, bytes]
+    current: dict[str, bytes]  # the tree on disk
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return (*self.evaluation.findings, *self.outcome.findings)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """3 when the scan was incomplete, 1 for errors or a refused mass delete, else 0."""
+        if self.outcome.incomplete:
+            return ExitCode.EXTERNAL
+        if self.outcome.refusal or self.evaluation.has_errors or self.outcome.findings:
+            return ExitCode.FINDINGS
+        return ExitCode.OK
+
+    def notes(self) -> list[str]:
+        """What a person must know about this run besides the findings."""
+        notes = []
+        if self.outcome.incomplete:
+            unconfirmed = sum(1 for kept in self.outcome.kept if kept.as_was)
+            reason = self.outcome.incomplete_reason
+            notes.append(
+                f"the scan of the repositories did not complete ({reason}): "
+                f"{report.plural(unconfirmed, 'model')} it could not confirm stay exactly as they "
+                "were, and nothing is deleted"
+            )
+        if self.outcome.refusal:
+            notes.append(self.outcome.refusal)
+        return notes
 
 
-def render_run(platform: Platform, source_kind: str | None = None) -> RenderRun:
-    """Everything a render needs to decide, nothing written yet."""
-    scanned = scan(open_source(platform, source_kind))
-    evaluation = pipeline.evaluate(platform, scanned, previous_index(platform))
+def render_run(
+    platform: Platform,
+    source_kind: str | None = None,
+    *,
+    source: Source | None = None,
+    base: Mapping[str, bytes] | None = None,
+    allow_mass_delete: bool = False,
+) -> RenderRun:
+    """Everything a render needs to decide, nothing written yet.
+
+    ``base`` is the tree the decisions are taken against — its index.json is the
+    previous state (the tree at HEAD for diff and publish); default: the tree on disk."""
+    scanned = scan(source or open_source(platform, source_kind))
+    current = gitops.read_tree(platform.rendered_path)
+    where = str(platform.rendered_path / index.INDEX_PATH)
+    previous = index_of(current if base is None else base, where)
+    evaluation = pipeline.evaluate(platform, scanned, previous)
+    outcome = reconcile.reconcile(platform, evaluation, previous, allow_mass_delete)
     renderer = render.Renderer(platform.templates_path)
     try:
-        planned = render.plan(platform, evaluation.models, renderer)
+        planned = render.plan(platform, outcome.models, renderer, outcome.states)
     except render.TemplateError as error:
         raise UsageError(f"template error: {error}") from None
-    return RenderRun(platform, evaluation, planned, gitops.read_tree(platform.rendered_path))
+    return RenderRun(platform, evaluation, outcome, planned, current)
+
+
+def report_run(run: RenderRun) -> None:
+    """Findings (annotations in GitHub Actions), kept models and notes, on stderr."""
+    report.write_findings(run.findings, sys.stderr)
+    err = ui.stderr()
+    for kept in run.outcome.kept:
+        if not kept.as_was:
+            err.print(
+                f"kept-on-error: {kept.entry.id} ({kept.entry.repo}) stays as last rendered "
+                f"from {kept.entry.model.provenance}",
+                markup=False,
+            )
+    for note in run.notes():
+        err.print(f"modelship: {note}", markup=False)
+
+
+def add_mass_delete(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-mass-delete",
+        action="store_true",
+        help="allow this run to remove more than safety.max_delete_share of the models",
+    )
 
 
 def add_format(parser: argparse.ArgumentParser, *choices: str) -> None:

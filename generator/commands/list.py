@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.table import Table
 
-from generator import report, ui
+from generator import gitrepo, report, ui
 from generator.commands import common
 from generator.errors import ExitCode
 from generator.index import IndexEntry
@@ -27,6 +27,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     platform = common.load_platform(args)
+    gitrepo.prepare(platform)
     entries = sorted(common.previous_index(platform).models.values(), key=lambda e: e.id)
     if args.format == "json":
         sys.stdout.write(report.to_json({"models": [_as_json(e) for e in entries]}))

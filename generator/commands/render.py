@@ -3,30 +3,37 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
-from generator import actions, gitops, report, treediff, ui
+from generator import actions, gitops, gitrepo, report, treediff, ui
 from generator.commands import common
+from generator.config import Platform
 from generator.errors import ExitCode
+from generator.sources.base import Source
 
 HELP = "render every model into the rendered tree"
 DESCRIPTION = """\
 Read the platform's model repositories, validate them, and make the rendered
-tree (rendered.path in platform.yaml) hold exactly what they render to. Only
-files that change are written; a run with nothing changed writes nothing.
+tree (rendered.path in platform.yaml) hold exactly what they render to. The
+tree is replaced atomically, and only when something changed.
 
-  --dry-run   write nothing; print the unified diff of what would change
-  --check     write nothing; exit 1 when the rendered tree is out of date
+A model whose repository fails to fetch or to validate keeps its last rendered
+files (state kept-on-error in index.json); an incomplete scan deletes nothing;
+a run may not remove more than safety.max_delete_share of the models.
+
+  --dry-run             write nothing; print the unified diff of what would change
+  --check               write nothing; exit 1 when the rendered tree is out of date
+  --allow-mass-delete   allow removing more than safety.max_delete_share of the models
 
 In GitHub Actions (GITHUB_ACTIONS=true) findings are annotations, the step
 summary lists the changed files, and the step outputs are `models`,
 `files-added`, `files-changed`, `files-removed`, `changed` (true/false),
 `errors` and `warnings`.
 
-Exit status: 0 rendered (or up to date), 1 some repositories have errors or
---check found changes, 2 bad usage or configuration, 3 a source failed.
+Exit status: 0 rendered (or up to date), 1 some repositories have errors,
+--check found changes, or a mass delete was refused (nothing written), 2 bad
+usage or configuration, 3 the scan was incomplete (what it saw is rendered,
+nothing is deleted).
 """
 
 
@@ -41,19 +48,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=("local", "github"),
         help="read repositories from this source instead of platform.yaml's",
     )
+    common.add_mass_delete(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     platform = common.load_platform(args)
-    result = common.render_run(platform, args.source)
-    common.require_complete(result.evaluation.scan)
-    findings = result.evaluation.findings
-    err = ui.stderr()
-    if findings:
-        report.write_findings(findings, sys.stderr)
+    return execute(args, platform, common.open_source(platform, args.source))
+
+
+def execute(args: argparse.Namespace, platform: Platform, source: Source) -> int:
+    gitrepo.prepare(platform)
+    result = common.render_run(platform, source=source, allow_mass_delete=args.allow_mass_delete)
+    common.report_run(result)
     changes = treediff.compare(result.current, result.planned)
-    where = _shown(platform.rendered_path)
-    models = len(result.evaluation.models)
+    where = ui.shown_path(platform.rendered_path)
+    exit_code = result.exit_code
     if args.dry_run:
         diff = "".join(treediff.unified(result.current, result.planned, changes))
         sys.stdout.write(actions.inert(diff))
@@ -65,21 +74,18 @@ def run(args: argparse.Namespace) -> int:
             headline = f"{where} is up to date"
         else:
             headline = f"{where} is out of date ({changes.summary()}); run `modelship render`"
+            exit_code = max(exit_code, ExitCode.FINDINGS)
+    elif result.outcome.refusal:
+        headline = f"nothing written to {where}"
     else:
         gitops.write_tree(platform.rendered_path, result.planned, result.current)
-        headline = f"rendered {report.plural(models, 'model')} into {where}: {changes.summary()}"
-    err.print(headline, markup=False)
+        models = report.plural(len(result.outcome.models), "model")
+        headline = f"rendered {models} into {where}: {changes.summary()}"
+    ui.stderr().print(headline, markup=False)
+    findings = result.findings
     actions.step_result(
         "Modelship render",
         report.render_markdown(headline, changes, findings, len(result.evaluation.scan.snapshots)),
-        report.render_outputs(models, changes, findings),
+        report.render_outputs(len(result.outcome.models), changes, findings),
     )
-    if args.check and not changes.empty:
-        return ExitCode.FINDINGS
-    return ExitCode.FINDINGS if result.evaluation.has_errors else ExitCode.OK
-
-
-def _shown(path: Path) -> str:
-    """``path`` as a person at this prompt names it: relative when it is below the cwd."""
-    relative = os.path.relpath(path)
-    return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
+    return exit_code

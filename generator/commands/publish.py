@@ -1,0 +1,214 @@
+"""modelship publish: render, commit the rendered tree, and push it or open a pull request."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator import changeset, gitops, gitrepo, review, ui
+from generator.commands import common
+from generator.commands.diff import DEFAULT_FULL_DIFF, write_full_diff
+from generator.config import Platform
+from generator.errors import ExternalError, UsageError
+from generator.sources.base import Source
+
+HELP = "render, commit the rendered tree, and push it or open a pull request"
+DESCRIPTION = """\
+Render the platform's models into the rendered tree and commit it to its git
+repository (this one, or rendered.repository in platform.yaml) — only the
+tree, with a message that lists every changed model and its source repo@sha.
+Nothing changed: no commit.
+
+  --push      push the branch; when the remote moved on, fetch, rebase, render
+              again and retry (publish.push_attempts times)
+  --pr        commit on a branch of its own (publish.pull_request.branch),
+              push it and open or update a pull request whose body is the
+              markdown diff; the checked-out branch does not move
+  --allow-mass-delete
+              allow removing more than safety.max_delete_share of the models
+
+The author and committer come from publish.author / publish.committer, and
+GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL, GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL
+override them.
+
+Exit status: 0 published (or nothing to publish), 1 some repositories have
+errors (the rest is published) or a mass delete was refused (nothing written),
+2 bad usage or configuration, 3 git, GitHub or the scan failed (an incomplete
+scan publishes what it saw and deletes nothing).
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--push", action="store_true", help="push the commit to the branch")
+    mode.add_argument(
+        "--pr", action="store_true", help="push a branch and open or update a pull request"
+    )
+    common.add_mass_delete(parser)
+    parser.add_argument(
+        "--full-diff",
+        metavar="FILE",
+        default=DEFAULT_FULL_DIFF,
+        help="with --pr, where the full diff goes when the pull request body had to be cut",
+    )
+    parser.add_argument(
+        "--source",
+        choices=("local", "github"),
+        help="read repositories from this source instead of platform.yaml's",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    return execute(
+        args,
+        lambda: common.load_platform(args),
+        lambda platform: common.open_source(platform, args.source),
+    )
+
+
+def git_identity(platform: Platform, environ: Mapping[str, str]) -> dict[str, str]:
+    """Author and committer for git: the environment first, then platform.yaml."""
+    author = platform.publish.author
+    committer = platform.publish.committer or author
+    return {
+        "GIT_AUTHOR_NAME": environ.get("GIT_AUTHOR_NAME") or author.name,
+        "GIT_AUTHOR_EMAIL": environ.get("GIT_AUTHOR_EMAIL") or author.email,
+        "GIT_COMMITTER_NAME": environ.get("GIT_COMMITTER_NAME") or committer.name,
+        "GIT_COMMITTER_EMAIL": environ.get("GIT_COMMITTER_EMAIL") or committer.email,
+    }
+
+
+@dataclass(frozen=True)
+class _Step:
+    run: common.RenderRun
+    changes: changeset.ChangeSet
+    commit: str | None  # None: nothing to commit, or refused
+
+
+def execute(
+    args: argparse.Namespace,
+    load_platform: Callable[[], Platform],
+    open_source: Callable[[Platform], Source],
+    environ: Mapping[str, str] = os.environ,
+) -> int:
+    """Publish. The platform and the source are opened again after a rebase: in a
+    platform repository the rebase may have changed platform.yaml, templates or models."""
+    platform = load_platform()
+    rendered = gitrepo.open_rendered(platform)
+    if (args.push or args.pr) and rendered.branch is None:
+        raise UsageError(
+            f"HEAD is detached in {rendered.repo.working_tree_dir}; check out the branch to "
+            "publish to"
+        )
+    identity = git_identity(platform, environ)
+    attempts = platform.publish.push_attempts if args.push else 1
+    err = ui.stderr()
+    for attempt in range(1, attempts + 1):
+        step = _render_and_commit(args, platform, rendered, open_source(platform), identity)
+        if step.run.outcome.refusal or not (args.push or args.pr):
+            return step.run.exit_code
+        if args.pr:
+            _pull_request(args, platform, rendered, step)
+            return step.run.exit_code
+        if not gitrepo.ahead_of_upstream(rendered):
+            err.print(f"{rendered.upstream} is up to date", markup=False)
+            return step.run.exit_code
+        result = gitrepo.push(rendered, "HEAD", str(rendered.branch))
+        if result.pushed:
+            err.print(f"pushed to {rendered.upstream}", markup=False)
+            return step.run.exit_code
+        if not result.rejected:
+            raise ExternalError(f"the push to {rendered.upstream} failed: {result.message}")
+        if attempt == attempts:
+            break
+        err.print(
+            f"{rendered.upstream} moved on ({result.message}): rebasing and rendering again "
+            f"(attempt {attempt + 1} of {attempts})",
+            markup=False,
+        )
+        if step.commit is not None:
+            gitrepo.rewind(rendered, step.commit)
+        gitrepo.fetch(rendered)
+        gitrepo.rebase(rendered, identity)
+        platform = load_platform()
+        rendered = gitrepo.open_rendered(platform, sync=False)
+    raise ExternalError(
+        f"the push to {rendered.upstream} was rejected {attempts} times: others kept "
+        "pushing first (publish.push_attempts); run publish again"
+    )
+
+
+def _render_and_commit(
+    args: argparse.Namespace,
+    platform: Platform,
+    rendered: gitrepo.RenderedRepo,
+    source: Source,
+    identity: Mapping[str, str],
+) -> _Step:
+    base = gitrepo.head_tree(rendered)
+    run = common.render_run(
+        platform, source=source, base=base, allow_mass_delete=args.allow_mass_delete
+    )
+    common.report_run(run)
+    changes = changeset.classify(base, run.planned)
+    if run.outcome.refusal:
+        return _Step(run, changes, None)
+    gitops.write_tree(platform.rendered_path, run.planned, run.current)
+    message = review.commit_message(platform.name, changes)
+    if args.pr:
+        sha = gitrepo.commit_tree(rendered, message, identity)
+    else:
+        sha = gitrepo.commit(rendered, message, identity)
+    err = ui.stderr()
+    if sha is None:
+        err.print(f"nothing to publish: {rendered.prefix} at HEAD is up to date", markup=False)
+    else:
+        where = platform.publish.pull_request.branch if args.pr else rendered.branch
+        err.print(f"committed {sha[:7]} ({where}): {changes.summary()}", markup=False)
+    return _Step(run, changes, sha)
+
+
+def _pull_request(
+    args: argparse.Namespace, platform: Platform, rendered: gitrepo.RenderedRepo, step: _Step
+) -> None:
+    if step.commit is None:
+        return
+    settings = platform.publish.pull_request
+    if settings.branch == rendered.branch:
+        raise UsageError(
+            f"publish.pull_request.branch is {settings.branch!r}, the branch being published "
+            "to; choose another"
+        )
+    repository = settings.repository or gitrepo.github_repository(gitrepo.remote_url(rendered))
+    if repository is None:
+        raise UsageError(
+            "cannot tell the GitHub repository from the remote's URL; set "
+            "publish.pull_request.repository in platform.yaml"
+        )
+    comment = review.markdown(
+        step.changes,
+        title=f"Modelship {platform.name}",
+        notes=step.run.notes(),
+        full_diff_name=args.full_diff,
+    )
+    if comment.truncated:
+        write_full_diff(Path(args.full_diff), step.changes)
+    pushed = gitrepo.push(rendered, step.commit, settings.branch, force=True)
+    if not pushed.pushed:
+        raise ExternalError(f"cannot push the branch {settings.branch}: {pushed.message}")
+    # Imported where used: the GitHub client and the pull-request call are their own modules.
+    from generator import github_client, pullrequest  # noqa: PLC0415
+
+    request = pullrequest.open_or_update(
+        github_client.client(platform),
+        repository,
+        settings.branch,
+        str(rendered.branch),
+        review.commit_message(platform.name, step.changes).splitlines()[0],
+        comment.text,
+    )
+    verb = "opened" if request.created else "updated"
+    ui.stderr().print(f"{verb} pull request #{request.number}: {request.url}", markup=False)

@@ -1,0 +1,388 @@
+"""The git repository that holds the rendered tree: find or clone it, read the tree
+at HEAD, commit it, push it (gitpython driving git).
+
+The tree is either a folder of the platform repository (``rendered.path``) or a
+folder of a separate repository (``rendered.repository``), which is cloned into
+a work folder that belongs to Modelship. Commits only ever contain the tree:
+they are built in a temporary index from HEAD plus the tree's files, so other
+changes in a checkout, staged or not, are never swept into them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from generator.config import Platform
+from generator.errors import ExternalError, UsageError
+
+NETWORK_TIMEOUT = 300  # seconds for one fetch or push
+MAX_REBASE_STEPS = 200  # commits a rebase may stop at before we give up
+# What a remote says when another push updated the branch between its ref advertisement
+# and our update: a lost race, handled like a non-fast-forward.
+_LOST_RACE = ("failed to update ref", "cannot lock ref", "incorrect old value")
+
+
+@dataclass(frozen=True)
+class RenderedRepo:
+    repo: git.Repo
+    tree: Path  # the rendered tree, absolute
+    prefix: str  # the tree's path inside the repository, POSIX
+    remote: str
+    branch: str | None  # the branch published to; None when HEAD is detached
+
+    @property
+    def upstream(self) -> str:
+        return f"{self.remote}/{self.branch}"
+
+
+@dataclass(frozen=True)
+class PushResult:
+    pushed: bool
+    rejected: bool  # the remote moved on (non-fast-forward): fetch, rebase, try again
+    message: str = ""
+
+
+def open_rendered(platform: Platform, sync: bool = True) -> RenderedRepo:
+    """The rendered tree's repository. A separate one is cloned, or fetched and moved
+    to its remote branch (unless local commits are ahead of it), when ``sync``."""
+    if platform.rendered_repository is None:
+        return _in_repo(platform)
+    return _separate(platform, sync)
+
+
+def prepare(platform: Platform) -> None:
+    """Make sure a separate rendered repository is cloned and current; nothing in-repo."""
+    if platform.rendered_repository is not None:
+        _separate(platform, sync=True)
+
+
+def head_tree(rendered: RenderedRepo) -> dict[str, bytes]:
+    """The rendered tree as committed at HEAD (not the working tree); {} before the first
+    commit or when the tree is not committed yet."""
+    commit = _head_commit(rendered.repo)
+    if commit is None:
+        return {}
+    try:
+        folder = commit.tree / rendered.prefix
+    except KeyError:
+        return {}
+    start = len(rendered.prefix) + 1
+    try:
+        return {
+            item.path[start:]: item.data_stream.read()
+            for item in folder.traverse()
+            if isinstance(item, git.Blob)
+        }
+    except (git.GitCommandError, ValueError) as error:
+        raise ExternalError(f"cannot read {rendered.prefix} at HEAD: {error}") from None
+
+
+def commit_tree(rendered: RenderedRepo, message: str, identity: Mapping[str, str]) -> str | None:
+    """A commit of HEAD with the tree's folder replaced by the working tree's, without
+    moving HEAD; None when that is HEAD's tree already."""
+    repo = rendered.repo
+    head = _head_commit(repo)
+    # An index of our own, so the checkout's index (and what is staged in it) stays as is.
+    with tempfile.TemporaryDirectory(prefix="modelship-", dir=repo.git_dir) as scratch:
+        env = {**identity, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        if head is None:
+            _git(repo, "read-tree", "--empty", env=env)
+        else:
+            _git(repo, "read-tree", head.hexsha, env=env)
+        _git(repo, "add", "--all", "--force", "--", rendered.prefix, env=env)
+        tree = _git(repo, "write-tree", env=env)
+        if head is not None and head.tree.hexsha == tree:
+            return None
+        parents = ["-p", head.hexsha] if head is not None else []
+        return _git(repo, "commit-tree", tree, *parents, "-m", message, env=env)
+
+
+def commit(rendered: RenderedRepo, message: str, identity: Mapping[str, str]) -> str | None:
+    """Commit the tree on the current branch; None when nothing changed."""
+    sha = commit_tree(rendered, message, identity)
+    if sha is None:
+        return None
+    repo = rendered.repo
+    head = _head_commit(repo)
+    old = head.hexsha if head is not None else ""
+    _git(repo, "update-ref", "-m", "modelship publish", "HEAD", sha, old)
+    # The checkout's index still has the tree as it was: take the committed one.
+    _git(repo, "reset", "--quiet", "HEAD", "--", rendered.prefix)
+    return sha
+
+
+def push(rendered: RenderedRepo, source: str, branch: str, force: bool = False) -> PushResult:
+    """Push ``source`` (a commit or HEAD) to ``branch`` of the remote."""
+    refspec = f"{'+' if force else ''}{source}:refs/heads/{branch}"
+    remote = _remote(rendered)
+    try:
+        infos = remote.push(refspec, kill_after_timeout=NETWORK_TIMEOUT)
+    except git.GitCommandError as error:
+        raise ExternalError(f"git push to {_safe_url(remote)} failed: {_stderr(error)}") from None
+    for info in infos:
+        summary = info.summary.strip()
+        if info.flags & info.REJECTED:
+            return PushResult(False, True, summary)
+        if info.flags & info.REMOTE_REJECTED and any(m in summary for m in _LOST_RACE):
+            return PushResult(False, True, summary)
+        if info.flags & (info.ERROR | info.REMOTE_REJECTED | info.REMOTE_FAILURE):
+            return PushResult(False, False, summary)
+    return PushResult(True, False)
+
+
+def fetch(rendered: RenderedRepo) -> bool:
+    """Fetch the published branch; False when the remote has no such branch yet."""
+    branch = rendered.branch
+    refspec = f"+refs/heads/{branch}:refs/remotes/{rendered.remote}/{branch}"
+    remote = _remote(rendered)
+    try:
+        rendered.repo.git.execute(
+            ["git", "ls-remote", "--exit-code", "--heads", remote.name, f"refs/heads/{branch}"],
+            kill_after_timeout=NETWORK_TIMEOUT,
+        )
+    except git.GitCommandError as error:
+        if error.status == 2:  # --exit-code: the remote has no such branch
+            return False
+        raise ExternalError(f"git ls-remote {_safe_url(remote)} failed: {_stderr(error)}") from None
+    try:
+        remote.fetch(refspec, kill_after_timeout=NETWORK_TIMEOUT)
+    except git.GitCommandError as error:
+        raise ExternalError(
+            f"git fetch from {_safe_url(remote)} failed: {_stderr(error)}"
+        ) from None
+    return True
+
+
+def rewind(rendered: RenderedRepo, sha: str) -> None:
+    """Undo our own commit ``sha`` (HEAD) after a rejected push: HEAD back to its parent,
+    the tree's files with it; changes elsewhere in the checkout stay."""
+    repo = rendered.repo
+    if repo.head.commit.hexsha != sha:
+        raise ExternalError(f"HEAD moved away from the commit {sha[:7]} while publishing")
+    parents = repo.head.commit.parents
+    if parents:
+        _git(repo, "reset", "--quiet", "--keep", parents[0].hexsha)
+    else:
+        _git(repo, "update-ref", "-d", "HEAD")
+        _git(repo, "reset", "--quiet", "--", rendered.prefix)
+
+
+def rebase(rendered: RenderedRepo, identity: Mapping[str, str]) -> None:
+    """Rebase the branch onto its fetched remote branch. Conflicts inside the rendered tree
+    (a local commit that rendered too) are settled with the remote's side: the render that
+    follows makes the tree right. A conflict anywhere else stops the publish."""
+    repo = rendered.repo
+    env = {**identity, "GIT_EDITOR": "true"}
+    if _head_commit(repo) is None:  # our first commit was dropped: nothing of ours to keep
+        _git(repo, "checkout", "--quiet", "--force", "-B", str(rendered.branch), rendered.upstream)
+        return
+    try:
+        _git(repo, "rebase", "--autostash", rendered.upstream, env=env)
+        return
+    except ExternalError as error:
+        failure = error.message
+    for _ in range(MAX_REBASE_STEPS):
+        conflicted = _git(repo, "diff", "--name-only", "--diff-filter=U").splitlines()
+        outside = [path for path in conflicted if not _inside(path, rendered.prefix)]
+        if outside or not conflicted:
+            _abort_rebase(repo)
+            reason = f"conflicts in {', '.join(outside)}" if outside else failure
+            raise ExternalError(
+                f"cannot rebase onto {rendered.upstream} ({reason}); nothing was pushed"
+            )
+        for path in conflicted:
+            if _exists_at_head(repo, path):
+                _git(repo, "checkout", "HEAD", "--", path)
+            else:
+                _git(repo, "rm", "--quiet", "--force", "--ignore-unmatch", "--", path)
+        try:
+            _git(repo, "rebase", "--continue", env=env)
+            return
+        except ExternalError as error:
+            failure = error.message
+    _abort_rebase(repo)
+    raise ExternalError(f"cannot rebase onto {rendered.upstream}: too many conflicting commits")
+
+
+def _abort_rebase(repo: git.Repo) -> None:
+    """Back to where the rebase started; quietly nothing when none is in progress."""
+    with contextlib.suppress(git.GitCommandError):
+        repo.git.execute(["git", "rebase", "--abort"])
+
+
+def has_commits(rendered: RenderedRepo) -> bool:
+    return _head_commit(rendered.repo) is not None
+
+
+def ahead_of_upstream(rendered: RenderedRepo) -> bool:
+    """Whether HEAD has commits its remote branch lacks (or the remote branch is missing)."""
+    repo = rendered.repo
+    head = _head_commit(repo)
+    if head is None:
+        return False
+    try:
+        upstream = repo.commit(rendered.upstream)
+    except (git.BadName, ValueError):
+        return True
+    return upstream.hexsha != head.hexsha
+
+
+def remote_url(rendered: RenderedRepo) -> str:
+    return _remote(rendered).url
+
+
+def github_repository(url: str) -> str | None:
+    """``owner/name`` of a GitHub remote URL (https, ssh or scp-like), else None."""
+    match = re.match(
+        r"^(?:[a-z+]+://(?:[^@/]+@)?[^/]+/|[^@/:]+@[^:/]+:)([\w.-]+)/([\w.-]+?)(?:\.git)?/?$", url
+    )
+    return f"{match.group(1)}/{match.group(2)}" if match else None
+
+
+# ---------------------------------------------------------------- locating and cloning
+
+
+def _in_repo(platform: Platform) -> RenderedRepo:
+    tree = platform.rendered_path
+    start = next((p for p in (tree, *tree.parents) if p.exists()), tree)
+    try:
+        repo = git.Repo(start, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise UsageError(
+            f"{tree} is not inside a git repository; `diff` and `publish` compare with and "
+            "commit to git (set rendered.repository in platform.yaml for a separate one)"
+        ) from None
+    return _described(repo, tree, platform.publish.remote)
+
+
+def _separate(platform: Platform, sync: bool) -> RenderedRepo:
+    settings = platform.rendered_repository
+    assert settings is not None
+    workdir = settings.workdir
+    shown = _mask(settings.url)
+    try:
+        if not (workdir / ".git").exists():
+            if workdir.exists() and any(workdir.iterdir()):
+                raise UsageError(
+                    f"rendered.repository.workdir {workdir} exists and is not a clone of "
+                    f"{shown}; remove it or choose another folder"
+                )
+            repo = git.Repo.clone_from(settings.url, workdir, kill_after_timeout=NETWORK_TIMEOUT)
+        else:
+            repo = git.Repo(workdir)
+            if repo.remotes.origin.url != settings.url:
+                raise UsageError(
+                    f"{workdir} is a clone of {_mask(repo.remotes.origin.url)}, not of {shown} "
+                    "(rendered.repository.url); remove the folder to clone again"
+                )
+    except git.GitCommandError as error:
+        raise ExternalError(f"cannot clone {shown}: {_stderr(error)}") from None
+    except (git.InvalidGitRepositoryError, AttributeError, ValueError):
+        raise UsageError(f"{workdir} is not a clone of {shown}; remove the folder") from None
+    tree = platform.rendered_path
+    rendered = RenderedRepo(repo, tree, _prefix(repo, tree), "origin", settings.branch)
+    if sync:
+        _follow_remote(rendered)
+    return rendered
+
+
+def _follow_remote(rendered: RenderedRepo) -> None:
+    """Put the work folder on the remote branch — unless it is on that branch already with
+    commits of its own on top (an earlier ``publish`` without ``--push``)."""
+    repo, branch = rendered.repo, rendered.branch
+    exists = fetch(rendered)
+    current = None if repo.head.is_detached else repo.head.reference.name
+    if not exists:
+        if _head_commit(repo) is None:
+            _git(repo, "symbolic-ref", "HEAD", f"refs/heads/{branch}")
+            return
+        if current == branch:
+            return
+        raise ExternalError(
+            f"{_mask(remote_url(rendered))} has no branch {branch!r}; create it first"
+        )
+    upstream = repo.commit(rendered.upstream)
+    if current == branch and repo.is_ancestor(upstream, repo.head.commit):
+        return
+    _git(repo, "checkout", "--quiet", "--force", "-B", str(branch), rendered.upstream)
+
+
+def _described(repo: git.Repo, tree: Path, remote: str) -> RenderedRepo:
+    branch = None if repo.head.is_detached else repo.head.reference.name
+    return RenderedRepo(repo, tree, _prefix(repo, tree), remote, branch)
+
+
+def _prefix(repo: git.Repo, tree: Path) -> str:
+    top = Path(str(repo.working_tree_dir)).resolve()
+    target = tree.resolve()
+    try:
+        prefix = target.relative_to(top).as_posix()
+    except ValueError:
+        raise UsageError(f"{tree} is not inside the git repository {top}") from None
+    if prefix in ("", "."):
+        raise UsageError(
+            f"the rendered tree {tree} is the root of its git repository; use a folder in it"
+        )
+    return prefix
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def _git(repo: git.Repo, *args: str, env: Mapping[str, str] | None = None) -> str:
+    try:
+        return str(repo.git.execute(["git", *args], env=env, kill_after_timeout=NETWORK_TIMEOUT))
+    except git.GitCommandError as error:
+        raise ExternalError(f"git {args[0]} failed: {_stderr(error)}") from None
+
+
+def _head_commit(repo: git.Repo) -> git.Commit | None:
+    try:
+        return repo.head.commit
+    except ValueError:
+        return None
+
+
+def _exists_at_head(repo: git.Repo, path: str) -> bool:
+    try:
+        repo.head.commit.tree / path
+    except KeyError:
+        return False
+    return True
+
+
+def _inside(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
+
+
+def _remote(rendered: RenderedRepo) -> git.Remote:
+    try:
+        remote = rendered.repo.remote(rendered.remote)
+    except ValueError:
+        raise UsageError(
+            f"the repository {rendered.repo.working_tree_dir} has no remote "
+            f"{rendered.remote!r} (publish.remote in platform.yaml)"
+        ) from None
+    return remote
+
+
+def _safe_url(remote: git.Remote) -> str:
+    return _mask(remote.url)
+
+
+def _mask(text: str) -> str:
+    """Hide credentials written into URLs (https://user:token@host/...)."""
+    return re.sub(r"(://)[^/@\s]+@", r"\1***@", text)
+
+
+def _stderr(error: git.GitCommandError) -> str:
+    detail = error.stderr if isinstance(error.stderr, str) else str(error)
+    detail = detail.strip().removeprefix("stderr:").strip().strip("'").strip()
+    return _mask(" ".join(detail.split())) or f"exit status {error.status}"

@@ -1,0 +1,158 @@
+"""Previous index + this run's evaluation → what to render, keep and remove.   (pure)
+
+The safety rules of a run live here, as decisions on data:
+
+- a model whose repository failed to fetch, or now fails validation or policy,
+  is *kept*: rendered again from its index.json entry (its last accepted spec
+  and repo@sha) with the state ``kept-on-error`` and its repository's errors;
+- when the scan is incomplete nothing is deleted: a model whose repository
+  the scan did not see (or saw without an MLproject) stays exactly as it was;
+- otherwise a model is removed when its repository is gone or has no MLproject
+  any more (or now declares another id), and the removals of one run may not
+  exceed ``safety.max_delete_share`` of the models without ``allow_mass_delete``.
+
+Kept models are rendered again rather than copied byte for byte, so files that
+list every model (kustomizations, gateway and Consul files) stay consistent
+with the set of models, and a platform change (templates, defaults) reaches a
+kept model like any other. Its spec and source commit stay those it had.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from generator.config import Platform
+from generator.findings import Finding
+from generator.index import STATE_KEPT, Index, IndexEntry, ModelState
+from generator.model import Model
+from generator.pipeline import Evaluation
+
+FETCH_FAILED_RULE = "source/fetch-failed"
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A model of the previous index that stays although its repository failed."""
+
+    entry: IndexEntry
+    errors: tuple[str, ...]
+    as_was: bool = False  # the scan did not complete: left exactly as it was
+
+
+@dataclass(frozen=True)
+class Outcome:
+    models: tuple[Model, ...]  # everything the plan renders: accepted and kept
+    states: Mapping[str, ModelState]  # index.json state of every model that is not plain deployed
+    kept: tuple[Kept, ...]
+    removed: tuple[IndexEntry, ...]
+    findings: tuple[Finding, ...]  # problems of the decisions themselves
+    previous_count: int
+    incomplete_reason: str | None  # set when the scan did not complete
+    refusal: str | None  # set when the mass-delete guard refuses this run
+
+    @property
+    def incomplete(self) -> bool:
+        return self.incomplete_reason is not None
+
+
+def reconcile(
+    platform: Platform, evaluation: Evaluation, previous: Index, allow_mass_delete: bool = False
+) -> Outcome:
+    scan = evaluation.scan
+    accepted = {model.id: model for model in evaluation.models}
+    accepted_repos = {model.provenance.repo for model in evaluation.models}
+    failed = set(evaluation.failed_repos) | {failure.full_name for failure in scan.failures}
+    errors = _errors_by_repo(evaluation)
+
+    kept: list[Kept] = []
+    removed: list[IndexEntry] = []
+    findings: list[Finding] = []
+    for model_id, entry in sorted(previous.models.items()):
+        if model_id in accepted:
+            continue
+        repo = entry.repo
+        keep: Kept | None = None
+        if repo in failed and repo not in accepted_repos:
+            keep = Kept(entry, errors.get(repo, ()))
+        elif not scan.complete:
+            keep = Kept(entry, entry.errors, as_was=True)
+        if keep is None:
+            removed.append(entry)
+        elif entry.model.spec.team not in platform.teams:
+            findings.append(_team_gone(entry))
+            removed.append(entry)
+        else:
+            kept.append(keep)
+
+    states: dict[str, ModelState] = {}
+    for item in kept:
+        if item.as_was:
+            states[item.entry.id] = ModelState(item.entry.state, item.entry.errors)
+        else:
+            states[item.entry.id] = ModelState(STATE_KEPT, item.errors)
+    models = tuple(sorted((*accepted.values(), *(k.entry.model for k in kept)), key=_model_id))
+    refusal = None
+    if not allow_mass_delete:
+        refusal = mass_delete_refusal(len(removed), len(previous.models), platform)
+    return Outcome(
+        models=models,
+        states=states,
+        kept=tuple(kept),
+        removed=tuple(removed),
+        findings=tuple(findings),
+        previous_count=len(previous.models),
+        incomplete_reason=None if scan.complete else (scan.incomplete_reason or "unknown reason"),
+        refusal=refusal,
+    )
+
+
+def mass_delete_refusal(removing: int, total: int, platform: Platform) -> str | None:
+    """Why a run that removes ``removing`` of ``total`` models may not, or None."""
+    limit = platform.max_delete_share
+    if total == 0 or removing / total <= limit:
+        return None
+    return (
+        f"refusing to remove {removing} of {total} models ({removing / total:.0%}), more than "
+        f"safety.max_delete_share allows ({limit:.0%}); nothing was written. "
+        "If this is intended, run again with --allow-mass-delete"
+    )
+
+
+def _model_id(model: Model) -> str:
+    return model.id
+
+
+def _errors_by_repo(evaluation: Evaluation) -> dict[str, tuple[str, ...]]:
+    """Each repository's errors as index.json records them: positions relative to the
+    repository (``MLproject:10:6: slo: ...``), never to where this run happened to be."""
+    names = {s.full_name: s.mlproject_path for s in evaluation.scan.snapshots}
+    collected: dict[str, list[str]] = {}
+    for finding in evaluation.findings:
+        if not finding.is_error:
+            continue
+        if finding.rule == FETCH_FAILED_RULE:
+            text = finding.message
+        else:
+            name = names.get(finding.repo) or PurePosixPath(finding.path).name
+            key = f"{finding.key}: " if finding.key else ""
+            text = f"{name}:{finding.line}:{finding.column}: {key}{finding.message}"
+        collected.setdefault(finding.repo, []).append(text)
+    return {repo: tuple(texts) for repo, texts in collected.items()}
+
+
+def _team_gone(entry: IndexEntry) -> Finding:
+    team = entry.model.spec.team
+    return Finding(
+        path=entry.repo,
+        line=1,
+        column=1,
+        key="team",
+        message=(
+            f"the model {entry.id!r} cannot be kept: its team {team!r} is no longer in "
+            "platform.yaml, so it is removed"
+        ),
+        rule="safety/kept-team-gone",
+        repo=entry.repo,
+    )

@@ -1,0 +1,332 @@
+"""A ChangeSet for people and tools: text, a pull-request comment, JSON, a commit message.   (pure)
+
+The markdown is what a reviewer reads on GitHub: one summary line, a table of
+the models that changed with their source ``repo@sha`` and team, then per model
+a folded ``<details>`` with one ``diff`` block per file. It never exceeds
+``limit`` (GitHub's 65,535 characters for a comment or pull-request body,
+counted here in UTF-8 bytes so that no way of counting can exceed it): when
+the diffs do not fit, every model's diff is cut to a fair share of the room
+left, with a note naming the file that holds the full diff.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from generator import index, treediff
+from generator.changeset import (
+    ADDED,
+    CHANGED,
+    KEPT,
+    KINDS,
+    REMOVED,
+    ChangeSet,
+    FileChange,
+    ModelChange,
+)
+
+LIMIT = 65_535
+
+
+def size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def summary(changes: ChangeSet) -> str:
+    return f"{changes.summary()} models"
+
+
+def file_diff(change: FileChange) -> str:
+    return treediff.file_diff(change.path, change.old, change.new)
+
+
+def full_diff(changes: ChangeSet) -> str:
+    """The unified diff of every changed file, index.json included, like ``git diff``."""
+    return "".join(file_diff(change) for change in changes.files)
+
+
+# ---------------------------------------------------------------- text and JSON
+
+
+def as_text(changes: ChangeSet) -> str:
+    lines = [summary(changes)]
+    shown = changes.changed_models
+    width = max((len(m.id) for m in shown), default=0)
+    for model in shown:
+        lines.append(f"  {model.kind:<13}  {model.id:<{width}}  {model.source}  {model.team}")
+        lines.extend(f"      {error}" for error in model.errors)
+    if changes.shared:
+        lines.append("  shared files:")
+        lines.extend(f"    {change.path}" for change in changes.shared)
+    return "\n".join(lines) + "\n"
+
+
+def as_json(changes: ChangeSet, notes: Sequence[str] = ()) -> dict[str, Any]:
+    def files(changed: Iterable[FileChange]) -> list[dict[str, str]]:
+        return [{"path": f.path, "change": _file_kind(f), "diff": file_diff(f)} for f in changed]
+
+    return {
+        "summary": {kind: changes.count(kind) for kind in KINDS},
+        "models": [
+            {
+                "id": m.id,
+                "change": m.kind,
+                "repo": m.repo,
+                "commit": m.commit,
+                "team": m.team,
+                "errors": list(m.errors),
+                "files": files(m.files),
+            }
+            for m in changes.changed_models
+        ],
+        "shared_files": files(changes.shared),
+        "notes": list(notes),
+    }
+
+
+def commit_message(platform_name: str, changes: ChangeSet) -> str:
+    """The publish commit's message: one line per model, with its full source repo@sha."""
+    lines = [f"modelship: render {platform_name} ({changes.summary()})", ""]
+    verbs = {ADDED: "add", CHANGED: "update", REMOVED: "remove", KEPT: "keep"}
+    for model in changes.changed_models:
+        line = f"{verbs[model.kind]} {model.id} from {model.repo}@{model.commit}"
+        if model.kind == KEPT:
+            line += " (its repository failed; the last good version stays)"
+        lines.append(line)
+    if changes.shared:
+        lines.extend(["", "shared files:"])
+        lines.extend(f"  {change.path}" for change in changes.shared)
+    return "\n".join(lines) + "\n"
+
+
+def _file_kind(change: FileChange) -> str:
+    if change.old is None:
+        return "added"
+    if change.new is None:
+        return "removed"
+    return "modified"
+
+
+# ---------------------------------------------------------------- markdown
+
+
+@dataclass(frozen=True)
+class Markdown:
+    text: str
+    truncated: bool
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One fenced block of a model's section: its errors, or one file's diff."""
+
+    lang: str
+    lines: tuple[str, ...]
+
+    @property
+    def fence(self) -> str:
+        longest = max(
+            (len(run) for line in self.lines for run in re.findall("`+", line)), default=0
+        )
+        return "`" * max(3, longest + 1)
+
+    def render(self, lines: Sequence[str]) -> str:
+        return f"{self.fence}{self.lang}\n{''.join(lines)}{self.fence}\n"
+
+
+@dataclass(frozen=True)
+class _Section:
+    head: str
+    blocks: tuple[_Block, ...]
+    tail: str = "</details>\n\n"
+
+    @property
+    def line_count(self) -> int:
+        return sum(len(block.lines) for block in self.blocks)
+
+    def full(self) -> str:
+        return self.head + "".join(block.render(block.lines) for block in self.blocks) + self.tail
+
+    def within(self, room: int, note: _Note) -> str:
+        """The section cut to at most ``room`` bytes when it can be, with ``note`` telling so."""
+        whole = self.full()
+        if size(whole) <= room:
+            return whole
+        total = self.line_count
+        budget = room - size(self.head) - size(self.tail) - size(note.text(total, total))
+        parts: list[str] = []
+        shown = 0
+        for block in self.blocks:
+            opening = f"{block.fence}{block.lang}\n"
+            closing = f"{block.fence}\n"
+            if budget < size(opening) + size(closing) + 1:
+                break
+            budget -= size(opening) + size(closing)
+            taken: list[str] = []
+            for line in block.lines:
+                if size(line) > budget:
+                    break
+                taken.append(line)
+                budget -= size(line)
+            if not taken:
+                budget += size(opening) + size(closing)
+                break
+            parts.append(block.render(taken))
+            shown += len(taken)
+            if len(taken) < len(block.lines):
+                break
+        return self.head + "".join(parts) + note.text(shown, total) + self.tail
+
+
+@dataclass(frozen=True)
+class _Note:
+    full_diff_name: str
+
+    def text(self, shown: int, total: int) -> str:
+        return (
+            f"\n_Cut to fit GitHub's size limit: {shown:,} of {total:,} lines shown. "
+            f"The full diff is in `{self.full_diff_name}`._\n\n"
+        )
+
+
+def markdown(
+    changes: ChangeSet,
+    *,
+    title: str = "Modelship",  # markdown, as written
+    notes: Sequence[str] = (),
+    full_diff_name: str = "modelship.diff",
+    limit: int = LIMIT,
+) -> Markdown:
+    note = _Note(full_diff_name)
+    head = _head(changes, title, notes)
+    sections = [_model_section(m) for m in changes.changed_models if m.files or m.errors]
+    shared = _shared_section(changes.shared)
+    if shared is not None:
+        sections.append(shared)
+    whole = head + "".join(s.full() for s in sections)
+    if size(whole) <= limit:
+        return Markdown(whole, truncated=False)
+
+    footer = (
+        f"---\n_This comment was shortened to fit the limit of {limit:,} characters; "
+        f"the full diff is in `{full_diff_name}`._\n"
+    )
+    head = _head(changes, title, notes, room=limit - size(footer) - 200)
+    room = limit - size(head) - size(footer)
+    body = _fit(sections, room, note)
+    return Markdown(head + body + footer, truncated=True)
+
+
+def _fit(sections: list[_Section], room: int, note: _Note) -> str:
+    """Every section within ``room`` bytes: each at most an equal share of what the
+    smaller ones leave (found by bisection), or, when not even the folded summaries
+    fit, as many summaries as fit and a count of the rest."""
+    minimal = [s.within(0, note) for s in sections]
+    if sum(size(m) for m in minimal) > room:
+        kept: list[str] = []
+        used = 0
+        for position, rendered in enumerate(minimal):
+            rest = f"_… and {len(minimal) - position:,} more models; see the full diff._\n\n"
+            if used + size(rendered) + size(rest) > room:
+                return "".join(kept) + rest
+            kept.append(rendered)
+            used += size(rendered)
+        return "".join(kept)
+
+    def total(cap: int) -> int:
+        return sum(size(s.within(cap, note)) for s in sections)
+
+    low, high = 0, max(size(s.full()) for s in sections)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if total(middle) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    return "".join(s.within(low, note) for s in sections)
+
+
+def _head(changes: ChangeSet, title: str, notes: Sequence[str], room: int | None = None) -> str:
+    lines = [f"### {title}: {summary(changes)}", ""]
+    for position, note in enumerate(notes):
+        if position == 0:
+            lines.append("> [!WARNING]")
+        else:
+            lines.append(">")
+        lines.append(f"> {_escape(note)}")
+    if notes:
+        lines.append("")
+    rows = [
+        f"| {m.kind} | `{m.id}` | `{m.source}` | {_escape(m.team)} |"
+        for m in changes.changed_models
+    ]
+    table_head = ["| change | model | source | team |", "|---|---|---|---|"]
+    rendered = "\n".join(lines) + "\n"
+    if rows:
+        table = [*table_head, *rows]
+        if room is not None:
+            table = _cut_table(table_head, rows, room - size(rendered))
+        rendered += "\n".join(table) + "\n\n"
+    return rendered
+
+
+def _cut_table(table_head: list[str], rows: list[str], room: int) -> list[str]:
+    table = list(table_head)
+    used = sum(size(line) + 1 for line in table)
+    for position, row in enumerate(rows):
+        rest = f"| … | {len(rows) - position:,} more models | | |"
+        if used + size(row) + 1 + size(rest) + 1 > room:
+            return [*table, rest]
+        table.append(row)
+        used += size(row) + 1
+    return table
+
+
+def _model_section(model: ModelChange) -> _Section:
+    blocks: list[_Block] = []
+    if model.errors:
+        blocks.append(_Block("text", tuple(f"{error}\n" for error in model.errors)))
+    if model.kind == REMOVED:  # the content of files that go is noise: name them
+        blocks.append(_Block("text", tuple(f"deleted {f.path}\n" for f in model.files)))
+    else:
+        blocks.extend(_diff_block(change) for change in model.files)
+    details = [f"{model.kind}"]
+    if model.errors:
+        details.append(_count(len(model.errors), "error"))
+    details.append(_count(len(model.files), "file"))
+    head = f"<details>\n<summary><code>{model.id}</code> {', '.join(details)}</summary>\n\n"
+    if model.kind == KEPT:
+        head += (
+            f"Its repository `{model.repo}` failed, so the version from "
+            f"`{model.source}` stays deployed.\n\n"
+        )
+    return _Section(head, tuple(blocks))
+
+
+def _shared_section(changes: Sequence[FileChange]) -> _Section | None:
+    """Files no model owns. index.json is left out: the table above says what changed in it,
+    and its diff is in the full diff."""
+    shown = [c for c in changes if c.path != index.INDEX_PATH]
+    if not shown:
+        return None
+    head = f"<details>\n<summary>shared files, {_count(len(shown), 'file')}</summary>\n\n"
+    return _Section(head, tuple(_diff_block(change) for change in shown))
+
+
+def _diff_block(change: FileChange) -> _Block:
+    return _Block("diff", tuple(file_diff(change).splitlines(keepends=True)))
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def _escape(value: str) -> str:
+    """Free text (a reason from a source, a note) as inert markdown on one line."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(value.split()))

@@ -1,0 +1,79 @@
+"""The git half of `publish --pr`: the branch pushed for a pull request (the GitHub call is
+generator/pullrequest.py's, tested with it)."""
+
+import pytest
+
+from generator import config, gitrepo
+from generator.errors import ExitCode
+from tests.gitfixtures import bare_remote, edit, git, platform_repo, publish, tree_at
+from tests.helpers import modelship, read_tree
+
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Modelship",
+    "GIT_AUTHOR_EMAIL": "modelship@acme.example",
+    "GIT_COMMITTER_NAME": "Modelship",
+    "GIT_COMMITTER_EMAIL": "modelship@acme.example",
+}
+
+
+@pytest.fixture
+def platform(tmp_path):
+    remote = bare_remote(tmp_path / "remote.git")
+    folder = platform_repo(tmp_path / "platform", remote)
+    assert publish(folder, "--push").returncode == ExitCode.OK
+    return folder, remote
+
+
+def test_the_pr_commit_goes_to_its_own_branch_and_the_checkout_does_not_move(platform):
+    folder, remote = platform
+    main = git(folder, "rev-parse", "HEAD")
+    rendered = gitrepo.open_rendered(config.load(folder / "platform.yaml"))
+    edit(folder, "size-advice-model", "slo: 80000", "slo: 90000")
+    assert modelship("render", cwd=folder).returncode == ExitCode.OK
+    first = gitrepo.commit_tree(rendered, "render 1\n", IDENTITY)
+    assert gitrepo.push(rendered, first, "modelship/render", force=True).pushed
+    assert git(folder, "rev-parse", "HEAD") == main
+    assert git(folder, "diff", "--cached", "--name-only") == ""
+    assert git(remote, "rev-parse", "modelship/render") == first
+    assert git(remote, "rev-parse", "modelship/render~1") == main
+    assert tree_at(remote, "modelship/render") == read_tree(folder / "rendered")
+    # The next run replaces the branch (it belongs to Modelship), on top of the same base.
+    edit(folder, "size-advice-model", "slo: 90000", "slo: 95000")
+    assert modelship("render", cwd=folder).returncode == ExitCode.OK
+    second = gitrepo.commit_tree(rendered, "render 2\n", IDENTITY)
+    assert gitrepo.push(rendered, second, "modelship/render", force=True).pushed
+    assert git(remote, "rev-parse", "modelship/render") == second
+    assert git(remote, "rev-parse", "modelship/render~1") == main
+    assert git(remote, "rev-parse", "main") == main
+
+
+def test_nothing_to_publish_opens_no_pull_request(platform):
+    folder, remote = platform
+    result = publish(folder, "--pr")
+    assert result.returncode == ExitCode.OK, result.stderr
+    assert "nothing to publish" in result.stderr
+    assert git(remote, "branch", "--list", "modelship/render") == ""
+
+
+def test_a_pull_request_needs_to_know_its_github_repository(platform):
+    folder, remote = platform
+    edit(folder, "size-advice-model", "slo: 80000", "slo: 90000")
+    result = publish(folder, "--pr")
+    assert result.returncode == ExitCode.USAGE
+    assert "set publish.pull_request.repository in platform.yaml" in result.stderr
+    assert git(remote, "branch", "--list", "modelship/render") == ""
+
+
+@pytest.mark.parametrize(
+    ("url", "repository"),
+    [
+        ("https://github.com/acme/ml-platform.git", "acme/ml-platform"),
+        ("https://x-access-token:secret@github.com/acme/ml-platform", "acme/ml-platform"),
+        ("git@github.com:acme/ml.deployments.git", "acme/ml.deployments"),
+        ("ssh://git@ghe.acme.example:2222/acme/ml-platform.git", "acme/ml-platform"),
+        ("/srv/git/ml-platform.git", None),
+        ("https://gitlab.example/group/sub/repo.git", None),
+    ],
+)
+def test_the_github_repository_of_a_remote_url(url, repository):
+    assert gitrepo.github_repository(url) == repository

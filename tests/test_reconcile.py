@@ -1,0 +1,148 @@
+"""The safety decisions, as pure functions of the previous index and this run's scan."""
+
+from dataclasses import replace
+
+from generator import config, index, pipeline, reconcile, render
+from generator.index import STATE_DEPLOYED, STATE_KEPT
+from generator.sources.base import FetchFailure, RepoSnapshot, Scan
+from tests.helpers import ROOT, mlproject
+
+PLATFORM = config.load(ROOT / "platform.yaml")
+
+
+def snapshot(name, text, sha="a", push_teams=None):
+    return RepoSnapshot(
+        full_name=f"acme/{name}-model",
+        clone_url=f"https://github.com/acme/{name}-model.git",
+        default_branch="main",
+        head_sha=sha * 40,
+        mlproject=text,
+        push_teams=push_teams,
+    )
+
+
+def model(name, **overrides):
+    return mlproject(name=f"{name}-model", id=name, **overrides)
+
+
+def previous_of(*snapshots):
+    """The index a clean run over ``snapshots`` leaves behind."""
+    evaluation = pipeline.evaluate(PLATFORM, Scan(tuple(snapshots)), index.Index())
+    tree = render.plan(PLATFORM, evaluation.models, render.Renderer())
+    return index.loads(tree[index.INDEX_PATH])
+
+
+def decide(previous, scan, allow_mass_delete=False):
+    evaluation = pipeline.evaluate(PLATFORM, scan, previous)
+    return reconcile.reconcile(PLATFORM, evaluation, previous, allow_mass_delete)
+
+
+FOUR = [snapshot(name, model(name)) for name in ("alpha", "beta", "gamma", "delta")]
+
+
+def test_an_incomplete_scan_deletes_nothing_and_leaves_unseen_models_as_they_were():
+    previous = previous_of(*FOUR)
+    seen = snapshot("alpha", model("alpha", slo=90000), sha="b")
+    without = snapshot("beta", None)  # seen, but its MLproject is gone
+    outcome = decide(
+        previous, Scan((seen, without), complete=False, incomplete_reason="rate limit")
+    )
+    assert outcome.removed == ()
+    assert outcome.refusal is None
+    assert outcome.incomplete_reason == "rate limit"
+    assert sorted(k.entry.id for k in outcome.kept) == ["beta", "delta", "gamma"]
+    assert all(k.as_was for k in outcome.kept)
+    models = {m.id: m for m in outcome.models}
+    assert models["alpha"].spec.slo == 90000
+    for name in ("beta", "gamma", "delta"):
+        assert models[name] == previous.models[name].model
+        assert outcome.states[name] == index.ModelState(STATE_DEPLOYED)
+
+
+def test_the_same_scan_when_complete_removes_what_it_did_not_see():
+    previous = previous_of(*FOUR)
+    outcome = decide(previous, Scan((FOUR[0], FOUR[1], snapshot("gamma", None))), True)
+    assert sorted(e.id for e in outcome.removed) == ["delta", "gamma"]
+    assert outcome.kept == ()
+
+
+def test_a_repository_that_fails_to_fetch_keeps_its_model_on_error():
+    previous = previous_of(*FOUR)
+    scan = Scan((*FOUR[:3],), failures=(FetchFailure("acme/delta-model", "HTTP 502"),))
+    outcome = decide(previous, scan)
+    [kept] = outcome.kept
+    assert kept.entry == previous.models["delta"]
+    assert outcome.states["delta"] == index.ModelState(
+        STATE_KEPT, ("cannot read the repository: HTTP 502",)
+    )
+    assert outcome.removed == ()
+    assert previous.models["delta"].model in outcome.models
+
+
+def test_a_repository_that_fails_validation_keeps_its_last_good_model():
+    previous = previous_of(*FOUR)
+    broken = snapshot("beta", model("beta", slo="fast"), sha="c")
+    outcome = decide(previous, Scan((FOUR[0], broken, *FOUR[2:])))
+    [kept] = outcome.kept
+    assert kept.entry.id == "beta"
+    assert kept.entry.model.provenance.commit == "a" * 40, "the last good commit"
+    [error] = outcome.states["beta"].errors
+    assert error.startswith("MLproject:8:6: slo: must be an integer number of microseconds")
+
+
+def test_a_repository_that_fails_policy_keeps_its_model_too():
+    previous = previous_of(*FOUR)
+    moved = snapshot("gamma", model("gamma", team="marketing"), sha="c")
+    outcome = decide(previous, Scan((*FOUR[:2], moved, FOUR[3])))
+    assert [k.entry.id for k in outcome.kept] == ["gamma"]
+    assert "team 'marketing' is not a team of this platform" in outcome.states["gamma"].errors[0]
+
+
+def test_removing_more_than_the_allowed_share_is_refused_unless_allowed():
+    previous = previous_of(*FOUR)  # 4 models; the example platform allows 25 %
+    one_gone = decide(previous, Scan(tuple(FOUR[:3])))
+    assert [e.id for e in one_gone.removed] == ["delta"]
+    assert one_gone.refusal is None, "1 of 4 is exactly the limit"
+    two_gone = decide(previous, Scan(tuple(FOUR[:2])))
+    assert "refusing to remove 2 of 4 models (50%)" in two_gone.refusal
+    assert "--allow-mass-delete" in two_gone.refusal
+    allowed = decide(previous, Scan(tuple(FOUR[:2])), allow_mass_delete=True)
+    assert allowed.refusal is None
+    assert len(allowed.removed) == 2
+
+
+def test_the_share_is_read_from_platform_yaml():
+    strict = replace(PLATFORM, max_delete_share=0.1)
+    previous = previous_of(*FOUR)
+    evaluation = pipeline.evaluate(strict, Scan(tuple(FOUR[:3])), previous)
+    assert reconcile.reconcile(strict, evaluation, previous).refusal is not None
+
+
+def test_a_kept_model_whose_team_left_the_platform_is_removed_with_a_finding():
+    previous = previous_of(*FOUR)
+    teams = {name: team for name, team in PLATFORM.teams.items() if name != "rnd"}
+    smaller = replace(PLATFORM, teams=teams)
+    failed = Scan(tuple(FOUR[:3]), failures=(FetchFailure("acme/delta-model", "timeout"),))
+    evaluation = pipeline.evaluate(smaller, failed, previous)
+    outcome = reconcile.reconcile(smaller, evaluation, previous, allow_mass_delete=True)
+    assert [e.id for e in outcome.removed] == ["alpha", "beta", "delta", "gamma"]
+    assert any(
+        "its team 'rnd' is no longer in platform.yaml" in f.message for f in outcome.findings
+    )
+
+
+def test_an_incumbent_kept_on_error_keeps_its_id_against_a_newcomer():
+    previous = previous_of(*FOUR)
+    broken = snapshot("alpha", model("alpha", slo="fast"), sha="c")
+    newcomer = RepoSnapshot(
+        "acme/other-model", "", "main", "d" * 40, mlproject(name="other-model", id="alpha")
+    )
+    evaluation = pipeline.evaluate(PLATFORM, Scan((broken, newcomer, *FOUR[1:])), previous)
+    outcome = reconcile.reconcile(PLATFORM, evaluation, previous)
+    [alpha] = [m for m in outcome.models if m.id == "alpha"]
+    assert alpha.provenance.repo == "acme/alpha-model"
+    assert "acme/other-model" in evaluation.failed_repos
+    assert any(
+        f.repo == "acme/other-model" and "already belongs to acme/alpha-model" in f.message
+        for f in evaluation.findings
+    )
