@@ -58,10 +58,6 @@ class IndexEntry:
 class Index:
     models: Mapping[str, IndexEntry] = field(default_factory=dict)
 
-    def owners(self) -> dict[str, str]:
-        """Which repository holds each id."""
-        return {model_id: entry.repo for model_id, entry in self.models.items()}
-
 
 def dumps(entries: Iterable[IndexEntry]) -> bytes:
     models = {}

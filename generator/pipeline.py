@@ -60,7 +60,7 @@ def evaluate(platform: Platform, scan: Scan, previous: Index) -> Evaluation:
         )
         for failure in scan.failures
     )
-    decision = policy.decide(platform, candidates, previous.owners())
+    decision = policy.decide(platform, candidates, policy.Owners.of(previous))
     findings.extend(decision.findings)
     failed = {f.repo for f in findings if f.is_error}
     return Evaluation(

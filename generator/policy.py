@@ -3,8 +3,9 @@
 - a model's team must be one the platform lists;
 - with the github source, one of that team's GitHub teams must have push
   access to the repository (otherwise any repo could deploy as any team);
-- an ``id`` belongs to one repository: the one already in index.json keeps it
-  and a newcomer claiming it is rejected; when no claimant is known, all are.
+- an ``id`` (and a ``name``) belongs to one repository: the one already in
+  index.json keeps it and a newcomer claiming it is rejected; when no claimant
+  is known, all are.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 
 from generator.config import Platform
 from generator.findings import Finding
+from generator.index import Index
 from generator.mlproject import ModelSpec
 from generator.model import Model, Provenance
 from generator.yamlpos import Position
@@ -41,15 +43,32 @@ class Decision:
         return frozenset(f.repo for f in self.findings if f.is_error)
 
 
+@dataclass(frozen=True)
+class Owners:
+    """Which repository holds each id and each name already in index.json.
+
+    Both must be unique: the id names the Kubernetes objects, the route and the
+    Consul keys; the name names the Jenkins job and the artifact path.
+    """
+
+    ids: Mapping[str, str] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, previous: Index) -> Owners:
+        entries = previous.models.values()
+        return cls(
+            ids={entry.id: entry.repo for entry in entries},
+            names={entry.model.spec.name: entry.repo for entry in entries},
+        )
+
+
 def decide(
     platform: Platform,
     candidates: Sequence[Candidate],
-    owners: Mapping[str, str],
+    owners: Owners,
 ) -> Decision:
-    """Accept or reject every candidate.
-
-    ``owners`` maps each id already in index.json to the repository that holds it.
-    """
+    """Accept or reject every candidate."""
     findings: list[Finding] = []
     eligible: list[Candidate] = []
     for candidate in candidates:
@@ -57,40 +76,39 @@ def decide(
         findings.extend(problems)
         if not problems:
             eligible.append(candidate)
+    for key, holders in (("id", owners.ids), ("name", owners.names)):
+        eligible = _unique(key, eligible, holders, findings)
+    accepted = [Model(candidate.spec, candidate.provenance) for candidate in eligible]
+    return Decision(tuple(sorted(accepted, key=lambda m: m.id)), tuple(sorted(findings)))
 
+
+def _unique(
+    key: str, candidates: list[Candidate], holders: Mapping[str, str], findings: list[Finding]
+) -> list[Candidate]:
+    """The candidates that may keep their ``key`` (id or name); a finding for each other."""
     claims: dict[str, list[Candidate]] = defaultdict(list)
-    for candidate in eligible:
-        claims[candidate.spec.id].append(candidate)
-    accepted: list[Model] = []
-    for model_id, claimants in sorted(claims.items()):
-        winner = _owner(model_id, claimants, owners)
+    for candidate in candidates:
+        claims[getattr(candidate.spec, key)].append(candidate)
+    kept: list[Candidate] = []
+    for value, claimants in sorted(claims.items()):
+        incumbent = holders.get(value)
+        if incumbent is not None:
+            winner = next((c for c in claimants if c.provenance.repo == incumbent), None)
+        else:
+            winner = claimants[0] if len(claimants) == 1 else None
         for candidate in claimants:
             if candidate is winner:
-                accepted.append(Model(candidate.spec, candidate.provenance))
+                kept.append(candidate)
+            elif incumbent is not None:
+                message = f"{key} {value!r} already belongs to {incumbent}; choose another {key}"
+                findings.append(_finding(candidate, key, message, f"policy/duplicate-{key}"))
             else:
-                findings.append(_id_finding(model_id, candidate, claimants, owners))
-    return Decision(tuple(accepted), tuple(sorted(findings)))
-
-
-def _owner(
-    model_id: str, claimants: list[Candidate], owners: Mapping[str, str]
-) -> Candidate | None:
-    incumbent = owners.get(model_id)
-    if incumbent is not None:
-        return next((c for c in claimants if c.provenance.repo == incumbent), None)
-    return claimants[0] if len(claimants) == 1 else None
-
-
-def _id_finding(
-    model_id: str, candidate: Candidate, claimants: list[Candidate], owners: Mapping[str, str]
-) -> Finding:
-    incumbent = owners.get(model_id)
-    if incumbent is not None:
-        message = f"id {model_id!r} already belongs to {incumbent}; choose another id"
-    else:
-        others = sorted(c.provenance.repo for c in claimants if c is not candidate)
-        message = f"id {model_id!r} is also claimed by {', '.join(others)}; ids must be unique"
-    return _finding(candidate, "id", message, "policy/duplicate-id")
+                others = ", ".join(
+                    sorted(c.provenance.repo for c in claimants if c is not candidate)
+                )
+                message = f"{key} {value!r} is also claimed by {others}; {key}s must be unique"
+                findings.append(_finding(candidate, key, message, f"policy/duplicate-{key}"))
+    return kept
 
 
 def _team_findings(platform: Platform, candidate: Candidate) -> list[Finding]:

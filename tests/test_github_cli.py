@@ -190,6 +190,15 @@ def test_render_exits_3_on_an_incomplete_scan_and_deletes_nothing(acme, tmp_path
     assert read_tree(platform / "rendered") == before
 
 
+def test_validate_exits_3_on_an_incomplete_scan(acme, tmp_path):
+    platform = github_platform(tmp_path, acme)
+    acme.inject("rate_limit", page=0, seconds=3600)
+    result = modelship("validate", cwd=platform, env=environment())
+    assert result.returncode == ExitCode.EXTERNAL
+    assert "the scan did not complete (page 1: GitHub's rate limit" in result.stderr
+    assert "only the repositories read were checked" in result.stderr
+
+
 def test_render_source_github_overrides_a_local_platform(acme, tmp_path):
     platform = github_platform(tmp_path, acme)
     text = (platform / "platform.yaml").read_text()

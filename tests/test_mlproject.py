@@ -88,6 +88,8 @@ def test_every_error_is_reported_at_once():
         ("packages", ["pandas>=>2"], "packages[0]: not a PEP 508 requirement"),
         ("default_output", ["a"], "default_output: must be a string"),
         ("team", "R&D", "team: must be a team name"),
+        ("name", "..", "name: must be a name of 1 to 100 letters"),
+        ("name", ".hidden", "that starts with a letter or digit"),
     ],
 )
 def test_rules_name_the_key_and_the_value(key, value, expected):

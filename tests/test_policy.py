@@ -1,4 +1,4 @@
-from generator import config, mlproject, policy
+from generator import config, index, mlproject, policy
 from generator.model import Provenance
 from tests.helpers import ROOT
 from tests.helpers import mlproject as text_of
@@ -20,15 +20,20 @@ def candidate(repo, push_teams=None, **overrides):
 def test_unique_ids_with_known_teams_are_accepted():
     decision = policy.decide(
         PLATFORM,
-        [candidate("acme/a-model", id="model-a"), candidate("acme/b-model", id="model-b")],
-        {},
+        [
+            candidate("acme/a-model", id="model-a", name="a-model"),
+            candidate("acme/b-model", id="model-b", name="b-model"),
+        ],
+        policy.Owners(),
     )
     assert [m.id for m in decision.accepted] == ["model-a", "model-b"]
     assert decision.findings == ()
 
 
 def test_unknown_team_is_rejected_at_the_team_value():
-    decision = policy.decide(PLATFORM, [candidate("acme/a-model", team="marketing")], {})
+    decision = policy.decide(
+        PLATFORM, [candidate("acme/a-model", team="marketing")], policy.Owners()
+    )
     assert decision.accepted == ()
     [finding] = decision.findings
     assert (finding.line, finding.column, finding.key) == (3, 7, "team")
@@ -39,7 +44,9 @@ def test_unknown_team_is_rejected_at_the_team_value():
 def test_incumbent_keeps_its_id_and_the_newcomer_is_rejected():
     incumbent = candidate("acme/old-model", id="churn")
     newcomer = candidate("acme/new-model", id="churn")
-    decision = policy.decide(PLATFORM, [newcomer, incumbent], {"churn": "acme/old-model"})
+    decision = policy.decide(
+        PLATFORM, [newcomer, incumbent], policy.Owners(ids={"churn": "acme/old-model"})
+    )
     assert [m.provenance.repo for m in decision.accepted] == ["acme/old-model"]
     [finding] = decision.findings
     assert finding.repo == "acme/new-model"
@@ -48,14 +55,18 @@ def test_incumbent_keeps_its_id_and_the_newcomer_is_rejected():
 
 def test_id_held_by_an_absent_incumbent_is_not_taken_by_a_newcomer():
     decision = policy.decide(
-        PLATFORM, [candidate("acme/new-model", id="churn")], {"churn": "acme/old-model"}
+        PLATFORM,
+        [candidate("acme/new-model", id="churn")],
+        policy.Owners(ids={"churn": "acme/old-model"}),
     )
     assert decision.accepted == ()
     assert "already belongs to acme/old-model" in decision.findings[0].message
 
 
 def test_two_newcomers_with_one_id_are_both_rejected():
-    decision = policy.decide(PLATFORM, [candidate("acme/a-model"), candidate("acme/b-model")], {})
+    decision = policy.decide(
+        PLATFORM, [candidate("acme/a-model"), candidate("acme/b-model")], policy.Owners()
+    )
     assert decision.accepted == ()
     assert [f.repo for f in decision.findings] == ["acme/a-model", "acme/b-model"]
     assert "also claimed by acme/b-model" in decision.findings[0].message
@@ -63,8 +74,42 @@ def test_two_newcomers_with_one_id_are_both_rejected():
 
 def test_push_access_of_a_github_team_of_the_platform_team_is_required():
     owned = candidate("acme/a-model", push_teams=("rnd", "other"))
-    foreign = candidate("acme/b-model", push_teams=("pricing",), id="model-b")
-    decision = policy.decide(PLATFORM, [owned, foreign], {})
+    foreign = candidate("acme/b-model", push_teams=("pricing",), id="model-b", name="b-model")
+    decision = policy.decide(PLATFORM, [owned, foreign], policy.Owners())
     assert [m.id for m in decision.accepted] == ["churn"]
     [finding] = decision.findings
     assert "team 'rnd' does not own acme/b-model" in finding.message
+
+
+def test_a_name_belongs_to_one_repository_like_an_id():
+    incumbent = candidate("acme/churn-model", id="churn")
+    copycat = candidate("acme/copy-model", id="churn-copy")  # same name, its own id
+    owners = policy.Owners(
+        ids={"churn": "acme/churn-model"}, names={"churn-model": "acme/churn-model"}
+    )
+    decision = policy.decide(PLATFORM, [copycat, incumbent], owners)
+    assert [m.provenance.repo for m in decision.accepted] == ["acme/churn-model"]
+    [finding] = decision.findings
+    assert (finding.repo, finding.key) == ("acme/copy-model", "name")
+    assert (
+        "name 'churn-model' already belongs to acme/churn-model; choose another name"
+        in finding.message
+    )
+
+
+def test_two_newcomers_with_one_name_are_both_rejected():
+    decision = policy.decide(
+        PLATFORM,
+        [candidate("acme/a-model", id="model-a"), candidate("acme/b-model", id="model-b")],
+        policy.Owners(),
+    )
+    assert decision.accepted == ()
+    assert {f.key for f in decision.findings} == {"name"}
+    assert "names must be unique" in decision.findings[0].message
+
+
+def test_owners_come_from_the_index():
+    previous = index.loads((ROOT / "rendered/index.json").read_bytes())
+    owners = policy.Owners.of(previous)
+    assert owners.ids["visual-similarity"] == "acme/blaze-visual-similarity-model"
+    assert owners.names["blaze-visual-similarity-model"] == "acme/blaze-visual-similarity-model"

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from generator import actions, mlproject, pipeline, policy, report
+from generator import actions, mlproject, pipeline, policy, report, ui
 from generator.commands import common
 from generator.config import Platform
 from generator.errors import ConfigError, ExitCode
@@ -30,7 +30,8 @@ In GitHub Actions (GITHUB_ACTIONS=true) every finding is also an annotation on
 its line, the step summary gets a table of findings, and the step outputs
 `errors` and `warnings` hold the counts.
 
-Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 bad usage.
+Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 bad usage,
+3 the scan of the platform's repositories did not complete.
 """
 
 
@@ -46,12 +47,19 @@ def run(args: argparse.Namespace) -> int:
     platform = _optional_platform(args)
     if args.paths or platform is None:
         findings, checked = _check_paths(args.paths or ["."], platform)
+        scanned = None
     else:
-        evaluation = pipeline.evaluate(
-            platform, common.scan(common.open_source(platform)), common.previous_index(platform)
-        )
-        findings, checked = list(evaluation.findings), len(evaluation.scan.snapshots)
+        scanned = common.scan(common.open_source(platform))
+        evaluation = pipeline.evaluate(platform, scanned, common.previous_index(platform))
+        findings, checked = list(evaluation.findings), len(scanned.snapshots)
     _print(findings, checked, args.format)
+    if scanned is not None and not scanned.complete:
+        ui.stderr().print(
+            f"modelship: the scan did not complete ({scanned.incomplete_reason}); "
+            "only the repositories read were checked",
+            markup=False,
+        )
+        return ExitCode.EXTERNAL
     failing = Severity.WARNING if args.strict else Severity.ERROR
     worst = {f.severity for f in findings}
     if Severity.ERROR in worst or failing in worst:
@@ -110,7 +118,7 @@ def _check_paths(arguments: list[str], platform: Platform | None) -> tuple[list[
                 )
             )
     if platform is not None and candidates:
-        owners = common.previous_index(platform).owners()
+        owners = policy.Owners.of(common.previous_index(platform))
         findings.extend(policy.decide(platform, candidates, owners).findings)
     return sorted(findings), len(arguments)
 
