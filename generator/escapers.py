@@ -3,8 +3,7 @@
 The render engine passes every ``{{ value }}`` of a template through the
 escaper of the template's format, the way HTML templates autoescape: a value
 becomes one complete, inert token of that format (a YAML scalar, a JSON value,
-a shell word, an nginx token, ...), so no MLproject field can break out of its
-quotes. A
+an nginx token, ...), so no MLproject field can break out of its quotes. A
 template that must emit structure uses a filter returning :class:`Raw`.
 """
 
@@ -13,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import shlex
 from typing import Any
 
 
@@ -83,14 +81,6 @@ def json_value(value: Any) -> str:
     if isinstance(value, Raw):
         return value
     return json.dumps(value, ensure_ascii=True, sort_keys=True, allow_nan=False)
-
-
-def shell_word(value: Any) -> str:
-    """One POSIX shell word: the value, quoted so the shell expands nothing in it."""
-    if isinstance(value, Raw):
-        return value
-    scalar = _scalar(value, "shell")
-    return shlex.quote(scalar if scalar is not None else str(value))
 
 
 # nginx expands $name and ${name} in most string arguments (return, set, add_header, ...)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -9,6 +10,16 @@ from enum import StrEnum
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
+
+
+# Characters that would act on a terminal or hide text rather than show: C0 and C1
+# controls (ANSI escapes), zero-width and bidirectional controls, line separators.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+def printable(text: str) -> str:
+    """``text`` on one line with every unprintable character spelled as an escape."""
+    return _UNPRINTABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 @dataclass(frozen=True, order=True)
@@ -33,7 +44,7 @@ class Finding:
         where = f"{self.path}:{self.line}:{self.column}"
         prefix = "" if self.severity is Severity.ERROR else f"{self.severity.value}: "
         key = f"{self.key}: " if self.key else ""
-        return f"{where}: {prefix}{key}{self.message}"
+        return printable(f"{where}: {prefix}{key}{self.message}")
 
     @property
     def is_error(self) -> bool:

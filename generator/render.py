@@ -8,6 +8,7 @@ templates and the paths they go to.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,14 +22,20 @@ from generator.model import Model
 from generator.targets import ALL_TARGETS
 from generator.targets.base import RenderedFile
 
-# Template file suffix (before .j2) → the escaper every {{ value }} goes through.
+# Template file suffix (before .j2) → the escaper every {{ value }} goes through, and the
+# filters whose output is one valid token of that format (a filter's Raw output is not escaped).
 ESCAPERS: dict[str, Callable[[Any], str]] = {
     "yaml": escapers.yaml_scalar,
     "json": escapers.json_value,
-    "sh": escapers.shell_word,
     # Jenkins Job Builder YAML, whose every string JJB itself formats with str.format.
     "jjb": escapers.jjb_scalar,
     "conf": escapers.nginx_token,
+}
+FILTERS: dict[str, dict[str, Callable[..., escapers.Raw]]] = {
+    "yaml": {"to_json": escapers.to_json},
+    "json": {"to_json": escapers.to_json},
+    "jjb": {"jjb_block": escapers.jjb_block},
+    "conf": {},
 }
 
 
@@ -36,22 +43,49 @@ class TemplateError(Exception):
     """A template is missing or broken (usually a platform's own override)."""
 
 
-class Renderer:
-    """Loads templates — a platform's own folder first, then the built-ins —
-    and renders each with the escaper of its format."""
+def load_templates(override_dir: Path | None) -> dict[str, str]:
+    """Every template by name (``kubernetes/service.yaml.j2``): the built-ins, each replaced by
+    the platform's file of the same name."""
+    folders = [resources.builtin_dir("templates")]
+    if override_dir is not None:
+        if not override_dir.is_dir():
+            raise TemplateError(f"the templates folder {override_dir} does not exist")
+        folders.append(override_dir)
+    templates: dict[str, str] = {}
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            try:
+                templates[path.relative_to(folder).as_posix()] = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                raise TemplateError(f"{path}: cannot read: {error}") from None
+    return templates
 
-    def __init__(self, override_dir: Path | None = None) -> None:
-        search = [override_dir] if override_dir is not None else []
-        search.append(resources.builtin_dir("templates"))
-        loader = jinja2.FileSystemLoader([str(path) for path in search])
-        self._loader = loader
+
+class Renderer:
+    """Renders templates, each with the escaper of its format. The templates are read once,
+    up front (``load_templates``), so rendering touches no disk."""
+
+    def __init__(self, templates: Mapping[str, str]) -> None:
+        self._templates = dict(templates)
+        loader = jinja2.FunctionLoader(self._load)
         self._environments = {
-            fmt: self._environment(loader, escaper) for fmt, escaper in ESCAPERS.items()
+            fmt: self._environment(loader, escaper, FILTERS[fmt])
+            for fmt, escaper in ESCAPERS.items()
         }
+
+    @classmethod
+    def for_platform(cls, override_dir: Path | None = None) -> Renderer:
+        return cls(load_templates(override_dir))
+
+    def _load(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
+        text = self._templates.get(name)
+        return None if text is None else (text, name, lambda: True)
 
     @staticmethod
     def _environment(
-        loader: jinja2.BaseLoader, escaper: Callable[[Any], str]
+        loader: jinja2.BaseLoader,
+        escaper: Callable[[Any], str],
+        filters: Mapping[str, Callable[..., escapers.Raw]],
     ) -> jinja2.Environment:
         def finalize(value: Any) -> str:
             if isinstance(value, jinja2.Undefined):
@@ -67,18 +101,15 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        environment.filters["to_json"] = escapers.to_json
-        environment.filters["jjb_block"] = escapers.jjb_block
+        environment.filters.update(filters)
         return environment
 
     def source(self, name: str) -> str:
         """A file of the template folders as it is, not rendered: static text such as the
         Jenkins pipeline script, which by design holds no value at all."""
-        environment = next(iter(self._environments.values()))
-        try:
-            text, _, _ = self._loader.get_source(environment, name)
-        except jinja2.TemplateNotFound:
-            raise TemplateError(f"{name}: template not found") from None
+        text = self._templates.get(name)
+        if text is None:
+            raise TemplateError(f"{name}: template not found")
         return text
 
     def render(self, template: str, **context: Any) -> bytes:
@@ -88,13 +119,26 @@ class Renderer:
             raise TemplateError(f"{template}: no escaper for the format {fmt!r}")
         try:
             text = environment.get_template(template).render(**context)
-        except jinja2.TemplateNotFound:
-            raise TemplateError(f"{template}: template not found") from None
+        except jinja2.TemplateNotFound as error:
+            where = "" if error.name == template else f" (included by {template})"
+            raise TemplateError(f"{error.name}: template not found{where}") from None
         except jinja2.TemplateSyntaxError as error:
-            raise TemplateError(f"{error.filename}:{error.lineno}: {error.message}") from None
-        except jinja2.UndefinedError as error:
-            raise TemplateError(f"{template}: {error.message}") from None
+            raise TemplateError(f"{error.name}:{error.lineno}: {error.message}") from None
+        except jinja2.TemplateError as error:
+            raise TemplateError(f"{_where(error, template)}: {error.message}") from None
+        except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as error:
+            # Raised by a template's own expression or by an escaper refusing a value.
+            message = f"{type(error).__name__}: {error}"
+            raise TemplateError(f"{_where(error, template)}: {message}") from None
         return text.encode("utf-8")
+
+
+def _where(error: BaseException, template: str) -> str:
+    """``template:line`` of the innermost template frame of the error's traceback."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(".j2")]
+    if not frames:
+        return template
+    return f"{frames[-1].filename}:{frames[-1].lineno}"
 
 
 def plan(

@@ -20,13 +20,25 @@ from generator.findings import Finding, Severity
 from generator.yamlpos import YamlDocument
 
 
+def _is_integer(checker: object, instance: object) -> bool:
+    """JSON Schema counts 20000.0 as an integer; a replica count or a timeout cannot be 4.0."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_StrictValidator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
+
+
 @cache
-def _validator(schema_json: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(json.loads(schema_json))
+def _validator(schema_id: str, schema_json: str) -> Any:
+    return _StrictValidator(json.loads(schema_json))
 
 
-def validator_for(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
-    return _validator(json.dumps(schema, sort_keys=True))
+def validator_for(schema: dict[str, Any]) -> Any:
+    """A (cached) Draft 2020-12 validator whose integers are Python ints."""
+    return _validator(schema["$id"], json.dumps(schema, sort_keys=True))
 
 
 def dotted(path: tuple[Any, ...]) -> str:
@@ -41,12 +53,17 @@ def dotted(path: tuple[Any, ...]) -> str:
     return text
 
 
+SHOWN_LENGTH = 120
+
+
 def shown(document: YamlDocument, path: tuple[Any, ...], value: Any) -> str:
-    """How to echo a bad value back: as written when it was a plain scalar."""
+    """How to echo a bad value back: as written when it was a plain scalar; cut when long."""
     raw = document.plain_scalars.get(path)
     if raw is not None and not isinstance(value, str):
-        return raw
-    return json.dumps(value, default=str, ensure_ascii=False)
+        text = raw
+    else:
+        text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1] + "…"
 
 
 def check(

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
 
+from generator.findings import printable
 from generator.sources.base import ProgressCallback
 
 
@@ -29,6 +32,16 @@ def stdout(pipe_width: int | None = None) -> Console:
 
 def stderr() -> Console:
     return Console(file=sys.stderr, no_color=not _color(), highlight=False, soft_wrap=True)
+
+
+def table(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> Table:
+    """A plain table; cells are text, never rich markup (a repository may be named ``[red]x``)."""
+    result = Table(box=None, pad_edge=False, header_style="bold")
+    for column in columns:
+        result.add_column(column, no_wrap=True)
+    for row in rows:
+        result.add_row(*(Text(printable(cell)) for cell in row))
+    return result
 
 
 @contextmanager

@@ -18,6 +18,11 @@ PathKey = tuple[Any, ...]
 # libyaml's parser when PyYAML was built with it (every manylinux wheel is): ~10x faster.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+# Limits far beyond any real MLproject or platform.yaml, far below what hurts:
+# aliases can make a small text stand for billions of values ("billion laughs").
+MAX_DEPTH = 64
+MAX_VALUES = 100_000
+
 
 @dataclass(frozen=True)
 class Position:
@@ -104,6 +109,8 @@ def load(text: str) -> YamlDocument:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_shape(node)
         data = loader.construct_document(node) if node is not None else None
         document = YamlDocument(data=data)
         if node is not None:
@@ -117,6 +124,51 @@ def load(text: str) -> YamlDocument:
     finally:
         loader.dispose()
     return document
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_shape(root: yaml.Node) -> None:
+    """Refuse a document that is recursive, nested too deeply, or that aliases blow up.
+
+    Walks the node graph once (aliases share nodes), counting each node's expanded
+    size — what a consumer walking the loaded data would see.
+    """
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 0, False)]
+    while stack:
+        node, depth, finished = stack.pop()
+        key = id(node)
+        if finished:
+            in_progress.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
+            if sizes[key] > MAX_VALUES:
+                raise YamlSyntaxError(
+                    f"YAML aliases expand this document to more than {MAX_VALUES} values",
+                    _position(node.start_mark),
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in in_progress:
+            raise YamlSyntaxError(
+                "a YAML alias refers to a value that contains it (a recursive structure)",
+                _position(node.start_mark),
+            )
+        if depth > MAX_DEPTH:
+            raise YamlSyntaxError(
+                f"values are nested more than {MAX_DEPTH} levels deep", _position(node.start_mark)
+            )
+        in_progress.add(key)
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in _children(node))
 
 
 def _scalar_key(loader: yaml.SafeLoader, node: yaml.Node) -> Any:

@@ -199,3 +199,10 @@ def test_no_traceback_for_any_input(tmp_path, content):
     assert result.returncode == ExitCode.FINDINGS
     assert "Traceback" not in result.stdout + result.stderr
     assert result.stdout.startswith(f"{tmp_path}/MLproject:")
+
+
+def test_tables_show_names_as_text_not_terminal_markup(tmp_path):
+    folder = platform_dir(tmp_path, repos={"x[red]y-model": mlproject()})
+    result = modelship("discover", cwd=folder)
+    assert result.returncode == ExitCode.OK, result.stderr
+    assert "acme/x[red]y-model" in result.stdout

@@ -38,7 +38,7 @@ HOSTILE_OUTPUT = (
 def plan(folder):
     platform = config.load(folder / "platform.yaml")
     evaluation = pipeline.evaluate(platform, LocalSource.from_platform(platform).scan(), Index())
-    return platform, render.plan(platform, evaluation.models, render.Renderer())
+    return platform, render.plan(platform, evaluation.models, render.Renderer.for_platform())
 
 
 def consul_import(content: bytes) -> dict[str, bytes]:

@@ -475,7 +475,7 @@ def rendered_routes(tmp_path: Path, **models: dict) -> dict[str, str]:
     )
     platform = config.load(folder / "platform.yaml")
     evaluation = pipeline.evaluate(platform, LocalSource.from_platform(platform).scan(), Index())
-    tree = render.plan(platform, evaluation.models, render.Renderer())
+    tree = render.plan(platform, evaluation.models, render.Renderer.for_platform())
     return {i: tree[f"{ENV}/gateway/routes/{i}.conf"].decode() for i in models}
 
 

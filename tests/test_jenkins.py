@@ -36,7 +36,9 @@ query_plugins_info = False
 def render_platform(folder):
     platform = config.load(folder / "platform.yaml")
     evaluation = pipeline.evaluate(platform, LocalSource.from_platform(platform).scan(), Index())
-    tree = render.plan(platform, evaluation.models, render.Renderer(platform.templates_path))
+    tree = render.plan(
+        platform, evaluation.models, render.Renderer.for_platform(platform.templates_path)
+    )
     gitops.write_tree(platform.rendered_path, tree, {})
     return platform, tree
 
@@ -256,4 +258,4 @@ def test_a_platforms_own_pipeline_script_is_used_as_it_is_never_rendered(tmp_pat
 
 def test_a_missing_pipeline_script_is_a_template_error(tmp_path):
     with pytest.raises(render.TemplateError, match=r"jenkins/nothing\.groovy: template not found"):
-        render.Renderer(tmp_path).source("jenkins/nothing.groovy")
+        render.Renderer.for_platform(tmp_path).source("jenkins/nothing.groovy")

@@ -1,5 +1,6 @@
 """The Kubernetes target, checked by the real consumers: kubernetes-validate and kubectl kustomize."""
 
+import re
 import subprocess
 
 import pytest
@@ -17,7 +18,7 @@ HOSTILE_DESCRIPTION = "it's \"quoted\" {{ x }} ${HOME} $(id) `id` ; # : - ''' \\
 def rendered(folder):
     platform = config.load(folder / "platform.yaml")
     evaluation = pipeline.evaluate(platform, LocalSource.from_platform(platform).scan(), Index())
-    tree = render.plan(platform, evaluation.models, render.Renderer())
+    tree = render.plan(platform, evaluation.models, render.Renderer.for_platform())
     gitops.write_tree(platform.rendered_path, tree, {})
     return platform, tree
 
@@ -159,3 +160,18 @@ def test_hostile_values_stay_inert_through_kustomize(tmp_path):
     [deployment] = [o for o in built if o["kind"] == "Deployment"]
     assert deployment["metadata"]["annotations"]["modelship.dev/description"] == HOSTILE_DESCRIPTION
     assert len(built) == 4 + 4  # 4 namespaces, and the model's 4 objects: nothing injected
+
+
+def test_object_names_are_valid_kubernetes_names(example):
+    """Schema validation does not check name formats; the API server does."""
+    dns_1035 = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?\Z")
+    dns_1123 = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+    _, tree = example
+    for path, content in tree.items():
+        if "/kubernetes/" not in path or path.endswith("kustomization.yaml"):
+            continue
+        document = yaml.safe_load(content)
+        name = document["metadata"]["name"]
+        pattern = dns_1035 if document["kind"] == "Service" else dns_1123
+        assert pattern.match(name), (path, name)
+        assert len(name) <= 63, (path, name)

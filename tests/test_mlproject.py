@@ -47,7 +47,7 @@ def test_reference_model_from_the_blog():
 def test_every_error_is_reported_at_once():
     text = "name: churn-model\nid: X\nteam: rnd\nslo: fast\ninstances: 0\n"
     found = messages(text)
-    assert any(m.startswith("MLproject:2:5: id: must be a DNS-1123 label") for m in found)
+    assert any(m.startswith("MLproject:2:5: id: must be a DNS-1035 label") for m in found)
     assert any(m.startswith("MLproject:4:6: slo: must be an integer") for m in found)
     assert any(
         m.startswith("MLproject:5:12: instances: must be an integer between 1 and 50")
@@ -69,9 +69,10 @@ def test_every_error_is_reported_at_once():
         ("instances", 51, "instances: must be an integer between 1 and 50 (got 51)"),
         ("exposed", "maybe", 'exposed: must be true or false (got "maybe")'),
         ("pickle", 1, "pickle: must be true or false (got 1)"),
-        ("id", "a", "id: must be a DNS-1123 label"),
-        ("id", "x" * 41, "id: must be a DNS-1123 label"),
-        ("id", "-churn", "id: must be a DNS-1123 label"),
+        ("id", "a", "id: must be a DNS-1035 label"),
+        ("id", "x" * 41, "id: must be a DNS-1035 label"),
+        ("id", "-churn", "id: must be a DNS-1035 label"),
+        ("id", "2churn", "starting with a letter"),
         ("version", "4f1255f50f5f32e93b4fb69704d23f466e468eb", "version: must be the sha1"),
         (
             "input_type",

@@ -28,7 +28,7 @@ def model(name, **overrides):
 def previous_of(*snapshots):
     """The index a clean run over ``snapshots`` leaves behind."""
     evaluation = pipeline.evaluate(PLATFORM, Scan(tuple(snapshots)), index.Index())
-    tree = render.plan(PLATFORM, evaluation.models, render.Renderer())
+    tree = render.plan(PLATFORM, evaluation.models, render.Renderer.for_platform())
     return index.loads(tree[index.INDEX_PATH])
 
 

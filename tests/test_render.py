@@ -16,7 +16,9 @@ def plan_for(folder):
     platform = config.load(folder / "platform.yaml")
     scan = LocalSource.from_platform(platform).scan()
     evaluation = pipeline.evaluate(platform, scan, Index())
-    return render.plan(platform, evaluation.models, render.Renderer(platform.templates_path))
+    return render.plan(
+        platform, evaluation.models, render.Renderer.for_platform(platform.templates_path)
+    )
 
 
 def test_same_inputs_give_byte_identical_plans(tmp_path):
@@ -130,4 +132,49 @@ def test_index_holds_enough_to_render_every_model_again(tmp_path):
     tree = plan_for(folder)
     platform = config.load(folder / "platform.yaml")
     models = [entry.model for entry in index.loads(tree[index.INDEX_PATH]).models.values()]
-    assert render.plan(platform, models, render.Renderer()) == tree
+    assert render.plan(platform, models, render.Renderer.for_platform()) == tree
+
+
+def override(folder, name, text):
+    path = folder / "my-templates" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    if "templates: my-templates" not in (folder / "platform.yaml").read_text():
+        with (folder / "platform.yaml").open("a") as handle:
+            handle.write("templates: my-templates\n")
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("a: {{ m.requests }}\n", "kubernetes/service.yaml.j2:1: TypeError: cannot write a dict"),
+        ("a: 1\nb: {{ 1 / 0 }}\n", "kubernetes/service.yaml.j2:2: ZeroDivisionError"),
+        ('{% include "nope.yaml.j2" %}\n', "nope.yaml.j2: template not found (included by"),
+    ],
+)
+def test_errors_in_a_platforms_template_are_usage_errors_with_file_and_line(
+    tmp_path, template, message
+):
+    folder = platform_dir(tmp_path)
+    override(folder, "kubernetes/service.yaml.j2", template)
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "render"], cwd=folder, capture_output=True, text=True
+    )
+    assert result.returncode == ExitCode.USAGE
+    assert f"template error: {message}" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_structure_filters_exist_only_where_their_output_is_one_token(tmp_path):
+    folder = platform_dir(tmp_path)
+    override(folder, "gateway/route.conf.j2", "set $x {{ m.labels | to_json }};\n")
+    with pytest.raises(render.TemplateError, match="No filter named 'to_json'"):
+        plan_for(folder)
+
+
+def test_a_missing_templates_folder_is_an_error(tmp_path):
+    folder = platform_dir(tmp_path)
+    with (folder / "platform.yaml").open("a") as handle:
+        handle.write("templates: no-such-folder\n")
+    with pytest.raises(render.TemplateError, match="no-such-folder does not exist"):
+        plan_for(folder)

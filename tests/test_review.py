@@ -14,7 +14,7 @@ def tree(*snapshots, previous=None, failures=()):
     previous = previous or index.Index()
     evaluation = pipeline.evaluate(PLATFORM, Scan(tuple(snapshots), failures), previous)
     outcome = reconcile.reconcile(PLATFORM, evaluation, previous, allow_mass_delete=True)
-    return render.plan(PLATFORM, outcome.models, render.Renderer(), outcome.states)
+    return render.plan(PLATFORM, outcome.models, render.Renderer.for_platform(), outcome.states)
 
 
 def snap(name, sha="a", **overrides):

@@ -50,13 +50,31 @@ def test_syntax_errors_carry_a_position(text, position, fragment):
     assert fragment in caught.value.message
 
 
-def test_alias_bomb_is_walked_once_per_node():
+def test_aliases_that_expand_beyond_the_limit_are_refused():
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     for level in range(1, 30):
         previous = f"*a{level - 1}"
         lines.append(f"a{level}: &a{level} [{', '.join([previous] * 10)}]")
-    document = yamlpos.load("\n".join(lines) + "\n")
-    assert len(document.values) < 1000
+    with pytest.raises(yamlpos.YamlSyntaxError, match="expand this document to more than 100000"):
+        yamlpos.load("\n".join(lines) + "\n")
+
+
+def test_shared_aliases_within_the_limit_load():
+    document = yamlpos.load("base: &b {cpu: 1}\nrequests: *b\nlimits: *b\n")
+    assert document.data["limits"] == {"cpu": 1}
+
+
+def test_a_recursive_alias_is_refused_at_its_position():
+    with pytest.raises(
+        yamlpos.YamlSyntaxError, match="refers to a value that contains it"
+    ) as caught:
+        yamlpos.load("a: 1\nname: &x [1, *x]\n")
+    assert caught.value.position == Position(2, 7)
+
+
+def test_deep_nesting_is_refused():
+    with pytest.raises(yamlpos.YamlSyntaxError, match="nested more than 64 levels"):
+        yamlpos.load("a: " + "[" * 200 + "]" * 200 + "\n")
 
 
 def test_empty_document_is_none():

@@ -114,8 +114,8 @@ def render_run(
     previous = index_of(current if base is None else base, where)
     evaluation = pipeline.evaluate(platform, scanned, previous)
     outcome = reconcile.reconcile(platform, evaluation, previous, allow_mass_delete)
-    renderer = render.Renderer(platform.templates_path)
     try:
+        renderer = render.Renderer.for_platform(platform.templates_path)
         planned = render.plan(platform, outcome.models, renderer, outcome.states)
     except render.TemplateError as error:
         raise UsageError(f"template error: {error}") from None

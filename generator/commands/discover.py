@@ -7,13 +7,11 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from rich.table import Table
-
 from generator import report, ui
 from generator.commands import common
 from generator.errors import ExitCode
 from generator.sources.base import RepoSnapshot, Scan
-from generator.sources.github import GitHubSource, ScanReport
+from generator.sources.github import GitHubSource, ScanReport, Skipped
 
 PIPE_WIDTH = 1000
 
@@ -67,32 +65,36 @@ def _teams(snapshot: RepoSnapshot) -> str:
     return ", ".join(snapshot.push_teams) or "none"
 
 
+def _reason(item: Skipped) -> str:
+    return f"{item.reason}: {item.detail}" if item.detail else item.reason
+
+
 def _print_tables(scanned: Scan, github_report: ScanReport | None) -> None:
     console = ui.stdout(pipe_width=PIPE_WIDTH)
     if not scanned.snapshots and not scanned.failures:
         console.print("no model repositories found", markup=False)
     else:
-        table = Table(box=None, pad_edge=False, header_style="bold")
-        for column in ("REPOSITORY", "SELECTED BY", "HEAD", "MLPROJECT", "PUSH TEAMS"):
-            table.add_column(column, no_wrap=True)
-        for snapshot in scanned.snapshots:
-            table.add_row(
+        rows = [
+            (
                 snapshot.full_name,
                 snapshot.selected_by,
                 snapshot.head_sha[:7] or "(empty)",
                 snapshot.mlproject_path if snapshot.mlproject is not None else "none",
                 _teams(snapshot),
             )
-        for failure in scanned.failures:
-            table.add_row(failure.full_name, "", "", "unreadable", "")
-        console.print(table)
+            for snapshot in scanned.snapshots
+        ]
+        rows += [(failure.full_name, "", "", "unreadable", "") for failure in scanned.failures]
+        columns = ("REPOSITORY", "SELECTED BY", "HEAD", "MLPROJECT", "PUSH TEAMS")
+        console.print(ui.table(columns, rows))
     if github_report and github_report.skipped:
-        skipped = Table(box=None, pad_edge=False, header_style="bold")
-        for column in ("SKIPPED", "SELECTED BY", "REASON"):
-            skipped.add_column(column, no_wrap=True)
-        for item in sorted(github_report.skipped, key=lambda s: s.full_name):
-            reason = f"{item.reason}: {item.detail}" if item.detail else item.reason
-            skipped.add_row(item.full_name, item.selected_by, reason)
+        skipped = ui.table(
+            ("SKIPPED", "SELECTED BY", "REASON"),
+            (
+                (item.full_name, item.selected_by, _reason(item))
+                for item in sorted(github_report.skipped, key=lambda s: s.full_name)
+            ),
+        )
         console.print()
         console.print(skipped)
 

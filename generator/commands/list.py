@@ -6,8 +6,6 @@ import argparse
 import sys
 from typing import Any
 
-from rich.table import Table
-
 from generator import gitrepo, report, ui
 from generator.commands import common
 from generator.errors import ExitCode
@@ -32,24 +30,25 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(report.to_json({"models": [_as_json(e) for e in entries]}))
         return ExitCode.OK
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("MODEL", "VERSION", "STATE", "INSTANCES", "INPUT", "TEAM"):
-        table.add_column(column, no_wrap=True)
-    for entry in entries:
-        spec = entry.model.spec
-        table.add_row(
-            entry.id,
-            spec.version[:7],
-            entry.state,
-            str(entry.instances),
-            spec.input_type,
-            spec.team,
-        )
+    table = ui.table(
+        ("MODEL", "VERSION", "STATE", "INSTANCES", "INPUT", "TEAM"),
+        (
+            (
+                entry.id,
+                entry.model.spec.version[:7],
+                entry.state,
+                str(entry.instances),
+                entry.model.spec.input_type,
+                entry.model.spec.team,
+            )
+            for entry in entries
+        ),
+    )
     console = ui.stdout()
     if entries:
         console.print(table)
     else:
-        console.print(f"no models in {platform.rendered_path}")
+        console.print(f"no models in {ui.shown_path(platform.rendered_path)}", markup=False)
     return ExitCode.OK
 
 
