@@ -30,7 +30,7 @@ exit status:
   1  findings: validation errors, changes where --check asked for none,
      or a refused mass delete (nothing written)
   2  usage or configuration error
-  3  an external system failed (GitHub, git, Consul, the disk) or the scan
+  3  an external system failed (GitHub, git, the disk) or the scan
      was incomplete; nothing was deleted
   4  internal error: a bug in modelship (set MODELSHIP_DEBUG=1 for a traceback)
 

@@ -83,6 +83,11 @@ class ModelDeployment:
         return self.commit[:7]
 
     @property
+    def route(self) -> str:
+        """The gateway path callers POST to."""
+        return f"/{self.id}/predict"
+
+    @property
     def selector_labels(self) -> dict[str, str]:
         return {"app.kubernetes.io/name": self.id, "app.kubernetes.io/instance": self.id}
 

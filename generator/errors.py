@@ -36,6 +36,6 @@ class ConfigError(ModelshipError):
 
 
 class ExternalError(ModelshipError):
-    """A system outside Modelship (GitHub, git, Consul, the disk) failed."""
+    """A system outside Modelship (GitHub, git, the disk) failed."""
 
     exit_code = ExitCode.EXTERNAL

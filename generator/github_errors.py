@@ -26,7 +26,7 @@ MAX_QUOTED = 200
 FAILURES: tuple[type[BaseException], ...] = (
     GithubException,
     requests.RequestException,
-    ValueError,  # a body that is not JSON (json.JSONDecodeError)
+    json.JSONDecodeError,  # a body that is not JSON
     ResponseShapeError,
     ProtocolError,
 )
@@ -59,7 +59,7 @@ def describe(error: BaseException, token_env: str = "") -> str:
         return "GitHub did not answer in time"
     if isinstance(error, requests.RequestException):
         return f"the request to GitHub failed ({type(error).__name__})"
-    if isinstance(error, ValueError):
+    if isinstance(error, json.JSONDecodeError):
         return "GitHub's response is not valid JSON (truncated or garbled body)"
     return f"unexpected failure ({type(error).__name__})"
 

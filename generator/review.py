@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator import index, treediff
+from generator import markdown as md
 from generator.changeset import (
     ADDED,
     CHANGED,
@@ -256,11 +257,12 @@ def _head(changes: ChangeSet, title: str, notes: Sequence[str], room: int | None
             lines.append("> [!WARNING]")
         else:
             lines.append(">")
-        lines.append(f"> {_escape(note)}")
+        lines.append(f"> {md.text(note)}")
     if notes:
         lines.append("")
     rows = [
-        f"| {m.kind} | `{m.id}` | `{m.source}` | {_escape(m.team)} |"
+        f"| {m.kind} | {md.code(m.id, in_table=True)} | "
+        f"{md.code(m.source, in_table=True)} | {md.text(m.team)} |"
         for m in changes.changed_models
     ]
     table_head = ["| change | model | source | team |", "|---|---|---|---|"]
@@ -322,11 +324,3 @@ def _diff_block(change: FileChange) -> _Block:
 
 def _count(number: int, word: str) -> str:
     return f"{number} {word}{'' if number == 1 else 's'}"
-
-
-_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-
-
-def _escape(value: str) -> str:
-    """Free text (a reason from a source, a note) as inert markdown on one line."""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(value.split()))

@@ -292,7 +292,7 @@ def test_a_multiline_message_stays_one_workflow_command():
     finding = Finding("MLproject", 2, 3, "description", "one\ntwo", "mlproject/x")
     assert actions.annotation(finding, "MLproject") == (
         "::error file=MLproject,line=2,col=3,title=Modelship (mlproject/x)"
-        "::MLproject:2:3: description: one%0Atwo"
+        "::MLproject:2:3: description: one\\u000atwo"
     )
     warning = Finding("MLproject", 1, 1, "", "w", "r", Severity.WARNING)
     assert (

@@ -36,10 +36,6 @@ def kv_path(environment: str) -> str:
     return f"{environment}/consul/kv.json"
 
 
-def route(deployment: ModelDeployment) -> str:
-    return f"/{deployment.id}/predict"
-
-
 def model_values(deployment: ModelDeployment) -> dict[str, str]:
     """The model's metadata as Consul stores it: field → text."""
     return {
@@ -54,7 +50,7 @@ def model_values(deployment: ModelDeployment) -> dict[str, str]:
         "repo": deployment.repo,
         "commit": deployment.commit,
         "image": deployment.image,
-        "route": route(deployment),
+        "route": deployment.route,
     }
 
 

@@ -99,7 +99,7 @@ class Route:
         slo_ms = f"{whole_ms}.{rest_us:03d}".rstrip("0").rstrip(".")
         return cls(
             id=model_id,
-            path=f"/{model_id}/predict",
+            path=deployment.route,
             upstream=f"{model_id}.{deployment.namespace}.{SERVICE_DOMAIN}",
             exposed=deployment.exposed,
             # nginx times in whole milliseconds; rounding up never cuts a model's SLO short.
