@@ -17,7 +17,6 @@ class Evaluation:
     models: tuple[Model, ...]
     findings: tuple[Finding, ...]
     failed_repos: tuple[str, ...]  # found but not rendered: fetch failed, or errors
-    without_mlproject: tuple[str, ...]
     scan: Scan
 
     @property
@@ -28,10 +27,8 @@ class Evaluation:
 def evaluate(platform: Platform, scan: Scan, previous: Index) -> Evaluation:
     findings: list[Finding] = []
     candidates: list[policy.Candidate] = []
-    without: list[str] = []
     for snapshot in scan.snapshots:
         if snapshot.mlproject is None:
-            without.append(snapshot.full_name)
             continue
         result = mlproject.parse(
             snapshot.mlproject, snapshot.mlproject_location, snapshot.full_name
@@ -67,6 +64,5 @@ def evaluate(platform: Platform, scan: Scan, previous: Index) -> Evaluation:
         models=decision.accepted,
         findings=tuple(sorted(findings)),
         failed_repos=tuple(sorted(failed)),
-        without_mlproject=tuple(sorted(without)),
         scan=scan,
     )

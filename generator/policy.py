@@ -38,10 +38,6 @@ class Decision:
     accepted: tuple[Model, ...]
     findings: tuple[Finding, ...]
 
-    @property
-    def rejected_repos(self) -> frozenset[str]:
-        return frozenset(f.repo for f in self.findings if f.is_error)
-
 
 @dataclass(frozen=True)
 class Owners:

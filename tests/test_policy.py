@@ -38,7 +38,7 @@ def test_unknown_team_is_rejected_at_the_team_value():
     [finding] = decision.findings
     assert (finding.line, finding.column, finding.key) == (3, 7, "team")
     assert "team 'marketing' is not a team of this platform" in finding.message
-    assert decision.rejected_repos == {"acme/a-model"}
+    assert finding.repo == "acme/a-model"
 
 
 def test_incumbent_keeps_its_id_and_the_newcomer_is_rejected():

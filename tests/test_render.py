@@ -4,12 +4,19 @@ import subprocess
 import sys
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
-from generator import config, index, pipeline, render
+from generator import config, index, mlproject, pipeline, render
 from generator.errors import ExitCode
 from generator.index import Index
+from generator.model import Model, Provenance
 from generator.sources.local import LocalSource
 from tests.helpers import ROOT, platform_dir, read_tree
+
+EXAMPLE = config.load(ROOT / "platform.yaml")
+RENDERER = render.Renderer.for_platform()
 
 
 def plan_for(folder):
@@ -178,3 +185,38 @@ def test_a_missing_templates_folder_is_an_error(tmp_path):
         handle.write("templates: no-such-folder\n")
     with pytest.raises(render.TemplateError, match="no-such-folder does not exist"):
         plan_for(folder)
+
+
+SPEC_VALUES = st.fixed_dictionaries(
+    {
+        "name": st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}", fullmatch=True),
+        "id": st.from_regex(r"[a-z][-a-z0-9]{0,20}[a-z0-9]", fullmatch=True),
+        "team": st.sampled_from(["rnd", "search", "pricing", "fraud"]),
+        "description": st.text(min_size=1, max_size=40),
+        "version": st.from_regex(r"[0-9a-f]{40}", fullmatch=True),
+        "input_type": st.sampled_from(["integers", "floats", "doubles", "bytes", "strings"]),
+        "default_output": st.text(max_size=40),
+    },
+    optional={
+        "slo": st.one_of(st.integers(), st.floats(allow_nan=False)),
+        "instances": st.one_of(st.integers(), st.booleans()),
+        "exposed": st.booleans(),
+        "pickle": st.booleans(),
+        "packages": st.lists(st.sampled_from(["pandas", "numpy>=1.26", 'x; python_version<"4"'])),
+    },
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SPEC_VALUES)
+def test_every_valid_mlproject_renders_and_round_trips_through_the_index(data):
+    """Whatever passes validation renders without error, and index.json gives it back."""
+    result = mlproject.parse(yaml.safe_dump(data), "MLproject", "acme/" + data["name"])
+    event("valid" if result.spec is not None else "invalid")
+    if result.spec is None:
+        return
+    model = Model(result.spec, Provenance("acme/" + data["name"], "a" * 40, "u", "main"))
+    tree = render.plan(EXAMPLE, [model], RENDERER)
+    [entry] = index.loads(tree[index.INDEX_PATH]).models.values()
+    assert entry.model == model
+    assert render.plan(EXAMPLE, [entry.model], RENDERER) == tree

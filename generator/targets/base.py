@@ -26,8 +26,6 @@ class RenderedFile:
 class Target(Protocol):
     """A render target: chooses templates and the paths their output goes to."""
 
-    NAME: str
-
     def render(
         self, platform: Platform, deployments: Sequence[ModelDeployment], renderer: Renderer
     ) -> Iterator[RenderedFile]: ...

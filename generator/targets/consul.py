@@ -22,7 +22,6 @@ from generator.targets.base import RenderedFile
 if TYPE_CHECKING:
     from generator.render import Renderer
 
-NAME = "consul"
 TEMPLATE = "consul/kv.json.j2"
 FLAGS = 0
 

@@ -28,8 +28,6 @@ from generator.targets.base import RenderedFile
 if TYPE_CHECKING:
     from generator.render import Renderer
 
-NAME = "gateway"
-
 # The model's Service listens on port 80, HTTP's default, so the upstream is the bare
 # Service name: nginx matches an upstream block against a name without a port only.
 SERVICE_DOMAIN = "svc.cluster.local"

@@ -23,7 +23,6 @@ from generator.targets.base import RenderedFile
 if TYPE_CHECKING:
     from generator.render import Renderer
 
-NAME = "jenkins"
 JOB_TEMPLATE = "jenkins/job.jjb.j2"
 PIPELINE_SCRIPT = "jenkins/pipeline.groovy"
 

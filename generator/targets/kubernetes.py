@@ -17,8 +17,6 @@ from generator.targets.base import RenderedFile
 if TYPE_CHECKING:
     from generator.render import Renderer
 
-NAME = "kubernetes"
-
 
 def model_files(deployment: ModelDeployment) -> tuple[str, ...]:
     """The objects a model gets; a disruption budget only when it has more than one pod."""
