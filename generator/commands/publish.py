@@ -8,7 +8,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator import changeset, gitops, gitrepo, review, ui
+import github
+
+from generator import changeset, github_client, gitops, gitrepo, pullrequest, review, ui
 from generator.commands import common
 from generator.commands.diff import DEFAULT_FULL_DIFF, write_full_diff
 from generator.config import Platform
@@ -104,14 +106,17 @@ def execute(
             "publish to"
         )
     identity = git_identity(platform, environ)
+    # A pull request's target and credentials are checked before anything is rendered,
+    # committed or pushed: a configuration error never leaves a pushed branch behind.
+    target = _pull_request_target(platform, rendered, environ) if args.pr else None
     attempts = platform.publish.push_attempts if args.push else 1
     err = ui.stderr()
     for attempt in range(1, attempts + 1):
         step = _render_and_commit(args, platform, rendered, open_source(platform), identity)
         if step.run.outcome.refusal or not (args.push or args.pr):
             return step.run.exit_code
-        if args.pr:
-            _pull_request(args, platform, rendered, step)
+        if target is not None:
+            _pull_request(args, platform, rendered, step, target)
             return step.run.exit_code
         if not gitrepo.ahead_of_upstream(rendered):
             err.print(f"{rendered.upstream} is up to date", markup=False)
@@ -171,11 +176,16 @@ def _render_and_commit(
     return _Step(run, changes, sha)
 
 
-def _pull_request(
-    args: argparse.Namespace, platform: Platform, rendered: gitrepo.RenderedRepo, step: _Step
-) -> None:
-    if step.commit is None:
-        return
+@dataclass(frozen=True)
+class _PullRequestTarget:
+    repository: str  # owner/name on GitHub
+    branch: str  # the branch the pull request comes from
+    client: github.Github
+
+
+def _pull_request_target(
+    platform: Platform, rendered: gitrepo.RenderedRepo, environ: Mapping[str, str]
+) -> _PullRequestTarget:
     settings = platform.publish.pull_request
     if settings.branch == rendered.branch:
         raise UsageError(
@@ -188,6 +198,21 @@ def _pull_request(
             "cannot tell the GitHub repository from the remote's URL; set "
             "publish.pull_request.repository in platform.yaml"
         )
+    connection = github_client.connect(
+        platform.github, writes=True, environ=environ, purpose="publish --pr"
+    )
+    return _PullRequestTarget(repository, settings.branch, connection.client)
+
+
+def _pull_request(
+    args: argparse.Namespace,
+    platform: Platform,
+    rendered: gitrepo.RenderedRepo,
+    step: _Step,
+    target: _PullRequestTarget,
+) -> None:
+    if step.commit is None:
+        return
     comment = review.markdown(
         step.changes,
         title=f"Modelship {platform.name}",
@@ -196,16 +221,13 @@ def _pull_request(
     )
     if comment.truncated:
         write_full_diff(Path(args.full_diff), step.changes)
-    pushed = gitrepo.push(rendered, step.commit, settings.branch, force=True)
+    pushed = gitrepo.push(rendered, step.commit, target.branch, force=True)
     if not pushed.pushed:
-        raise ExternalError(f"cannot push the branch {settings.branch}: {pushed.message}")
-    # Imported where used: the GitHub client and the pull-request call are their own modules.
-    from generator import github_client, pullrequest  # noqa: PLC0415
-
+        raise ExternalError(f"cannot push the branch {target.branch}: {pushed.message}")
     request = pullrequest.open_or_update(
-        github_client.client(platform),
-        repository,
-        settings.branch,
+        target.client,
+        target.repository,
+        target.branch,
         str(rendered.branch),
         review.commit_message(platform.name, step.changes).splitlines()[0],
         comment.text,
