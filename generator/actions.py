@@ -41,7 +41,7 @@ MODEL_CHANGED = "model-changed"  # the repository_dispatch type a model reposito
 OutputValue = str | int | bool | Sequence[str]
 
 _OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-_FULL_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*)/[A-Za-z0-9._-]+")
+FULL_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*)/[A-Za-z0-9._-]+")
 _TRUNCATED = (
     "\n\n*The summary was cut here: GitHub keeps at most 1 MiB per step. "
     "The step log has everything.*\n"
@@ -126,7 +126,7 @@ class Event:
         if self.name != "repository_dispatch" or self.field("action") != MODEL_CHANGED:
             return None
         value = self.field("client_payload", "repository")
-        if not isinstance(value, str) or not _FULL_NAME.fullmatch(value):
+        if not isinstance(value, str) or not FULL_NAME.fullmatch(value):
             raise UsageError(
                 f"{self.source}: client_payload.repository: a {MODEL_CHANGED} dispatch must "
                 f"name the model repository as 'owner/name' (got {value!r})"

@@ -81,7 +81,7 @@ def credentials(
     token = environ.get(auth.token_env, "").strip()
     if not token:
         raise ConfigError(
-            f"{purpose} needs a GitHub token in the environment variable {auth.token_env} "
+            f"{purpose} needs a token in the environment variable {auth.token_env} "
             "(github.auth.token_env in platform.yaml), or github.auth.method: app"
         )
     return Auth.Token(token)

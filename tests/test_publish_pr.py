@@ -148,7 +148,7 @@ def test_without_a_token_nothing_is_rendered_committed_or_pushed(published):
     result = modelship("publish", "--pr", cwd=folder, env=env)
     assert result.returncode == ExitCode.USAGE
     assert result.stderr == (
-        "modelship: error: publish --pr needs a GitHub token in the environment variable "
+        "modelship: error: publish --pr needs a token in the environment variable "
         "GITHUB_TOKEN (github.auth.token_env in platform.yaml), or github.auth.method: app\n"
     )
     assert git(remote, "branch", "--list", BRANCH) == ""

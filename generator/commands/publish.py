@@ -61,13 +61,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=("local", "github"),
         help="read repositories from this source instead of platform.yaml's",
     )
+    common.add_repository(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.pr and args.repository is not None:
+        raise UsageError(
+            "--repository cannot be used with --pr: the pull request's branch is replaced on "
+            "every run, so it must carry the change of every model, which takes a full read"
+        )
+    # With --pr a model-changed dispatch reads every repository, for the same reason.
+    only = common.single_repository(args, from_event=not args.pr)
     return execute(
         args,
         lambda: common.load_platform(args),
-        lambda platform: common.open_source(platform, args.source),
+        lambda platform: common.open_source(platform, args.source, only),
     )
 
 

@@ -48,12 +48,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=("local", "github"),
         help="read repositories from this source instead of platform.yaml's",
     )
+    common.add_repository(parser)
     common.add_mass_delete(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     platform = common.load_platform(args)
-    return execute(args, platform, common.open_source(platform, args.source))
+    only = common.single_repository(args)
+    return execute(args, platform, common.open_source(platform, args.source, only))
 
 
 def execute(args: argparse.Namespace, platform: Platform, source: Source) -> int:

@@ -120,8 +120,12 @@ def graphql(server: FakeGitHub, request: Request) -> Reply:
         return Reply(400, {"message": "Problems parsing JSON", "documentation_url": DOCS})
     query = document.get("query") or ""
     variables = document.get("variables") or {}
+    if re.search(r"\brepository\(\s*owner:", query):
+        return graphql_repository(server, query, variables)
     if "repositoryOwner(" not in query or "repositories(" not in query:
-        return graphql_error("The loopback GitHub serves only the repositories query")
+        return graphql_error(
+            "The loopback GitHub serves only the repositories and repository queries"
+        )
     first = variables.get("first")
     if not isinstance(first, int) or not 1 <= first <= MAX_PER_PAGE:
         return graphql_error(
@@ -166,6 +170,25 @@ def graphql(server: FakeGitHub, request: Request) -> Reply:
     return Reply(
         200, {"data": {"repositoryOwner": {"login": org.login, "repositories": connection}}}
     )
+
+
+def graphql_repository(server: FakeGitHub, query: str, variables: dict[str, Any]) -> Reply:
+    """``repository(owner: $owner, name: $name) { ... }``: the node of the repositories
+    query, or GitHub's NOT_FOUND answer (HTTP 200, ``repository: null`` and the error)."""
+    owner, name = str(variables.get("owner", "")), str(variables.get("name", ""))
+    org = server.org
+    found = org.repo(name) if owner.lower() == org.login.lower() else None
+    if found is None:
+        error = {
+            "type": "NOT_FOUND",
+            "path": ["repository"],
+            "locations": [{"line": 2, "column": 3}],
+            "message": f"Could not resolve to a Repository with the name '{owner}/{name}'.",
+        }
+        return Reply(200, {"data": {"repository": None}, "errors": [error]})
+    files = dict(_FILE_ALIAS.findall(query))
+    node = github_org.repo_node_json(org, found, files, server.blob_text_limit)
+    return Reply(200, {"data": {"repository": node}})
 
 
 # -- REST: organization, repositories, contents ------------------------------------------
@@ -253,6 +276,21 @@ def team_repos_by_id(server: FakeGitHub, request: Request) -> Reply:
     if request.params["org_id"] == str(server.org.id) and request.params["team_id"].isdigit():
         team = server.org.team_by_id(int(request.params["team_id"]))
     return _team_repos(server, request, team)
+
+
+@ROUTES.route("GET", "/repos/{owner}/{repo}/teams", "repo_teams")
+def repo_teams(server: FakeGitHub, request: Request) -> Reply:
+    """The teams with access to the repository, each with its ``permission`` on it."""
+    found = _own_repo(server, request)
+    if found is None:
+        return not_found("https://docs.github.com/rest/repos/repos#list-repository-teams")
+    org = server.org
+    items = [
+        github_org.team_json(org, team, server.api_url, team.repos_lower()[found.name.lower()])
+        for team in sorted(org.teams.values(), key=lambda t: t.slug)
+        if found.name.lower() in team.repos_lower()
+    ]
+    return paginate(server, request, items, f"/repositories/{found.id}/teams")
 
 
 # -- REST: pull requests --------------------------------------------------------------------

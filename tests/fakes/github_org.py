@@ -50,6 +50,9 @@ class Team:
     id: int
     repos: dict[str, str] = field(default_factory=dict)  # repo name → permission level
 
+    def repos_lower(self) -> dict[str, str]:
+        return {name.lower(): level for name, level in self.repos.items()}
+
 
 @dataclass
 class Pull:
@@ -163,6 +166,26 @@ def repo_json(org: Org, repo: Repo, api: str, permission: str | None = None) -> 
         data["permissions"] = permissions_json(permission)
         data["role_name"] = permission
     return data
+
+
+def team_json(org: Org, team: Team, api: str, permission: str) -> dict[str, Any]:
+    """A team as ``GET /repos/{owner}/{repo}/teams`` lists it: with its permission there."""
+    return {
+        "id": team.id,
+        "node_id": base64.b64encode(f"04:Team{team.id}".encode()).decode(),
+        "url": f"{api}/organizations/{org.id}/team/{team.id}",
+        "html_url": f"{org.web_url}/orgs/{org.login}/teams/{team.slug}",
+        "name": team.slug,
+        "slug": team.slug,
+        "description": None,
+        "privacy": "closed",
+        "notification_setting": "notifications_enabled",
+        "permission": permission,
+        "permissions": permissions_json(permission),
+        "members_url": f"{api}/organizations/{org.id}/team/{team.id}/members{{/member}}",
+        "repositories_url": f"{api}/organizations/{org.id}/team/{team.id}/repos",
+        "parent": None,
+    }
 
 
 def content_json(
