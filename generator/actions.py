@@ -120,6 +120,18 @@ class Event:
         name = self.field("repository", "full_name")
         return name if isinstance(name, str) else None
 
+    def pull_request_number(self) -> int | None:
+        """The pull request of a ``pull_request`` (or ``pull_request_target``) event."""
+        if self.name not in {"pull_request", "pull_request_target"}:
+            return None
+        number = self.field("pull_request", "number")
+        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+            raise UsageError(
+                f"{self.source}: pull_request.number: a {self.name} event must carry the pull "
+                f"request's number (got {number!r})"
+            )
+        return number
+
     def changed_model_repository(self) -> str | None:
         """For a ``repository_dispatch`` of type ``model-changed``: the full name of the model
         repository that sent it (``client_payload.repository``); None for any other event."""

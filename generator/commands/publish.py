@@ -5,12 +5,22 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import github
 
-from generator import changeset, github_client, gitops, gitrepo, pullrequest, review, ui
+from generator import (
+    actions,
+    changeset,
+    github_client,
+    gitops,
+    gitrepo,
+    pullrequest,
+    report,
+    review,
+    ui,
+)
 from generator.commands import common
 from generator.commands.diff import DEFAULT_FULL_DIFF, write_full_diff
 from generator.config import Platform
@@ -31,10 +41,21 @@ Nothing changed: no commit.
               markdown diff; the checked-out branch does not move
   --allow-mass-delete
               allow removing more than safety.max_delete_share of the models
+  --repository OWNER/NAME
+              read only this model repository: every other model stays as
+              index.json has it and nothing is removed (not with --pr). In
+              GitHub Actions a model-changed repository_dispatch names it.
 
 The author and committer come from publish.author / publish.committer, and
 GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL, GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL
 override them.
+
+In GitHub Actions (GITHUB_ACTIONS=true) findings are annotations, the step
+summary tells what was committed, pushed or opened and lists the changed
+models, and the step outputs are `models`, `models-added`, `models-changed`,
+`models-removed`, `models-kept-on-error`, `models-unchanged`, `changed-models`
+(a JSON list of ids), `changed` (true/false), `commit` (the sha, or empty),
+`pushed`, `pull-request-number`, `pull-request-url`, `errors` and `warnings`.
 
 Exit status: 0 published (or nothing to publish), 1 some repositories have
 errors (the rest is published) or a mass delete was refused (nothing written),
@@ -91,11 +112,18 @@ def git_identity(platform: Platform, environ: Mapping[str, str]) -> dict[str, st
     }
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Step:
     run: common.RenderRun
     changes: changeset.ChangeSet
     commit: str | None  # None: nothing to commit, or refused
+    said: list[str] = field(default_factory=list)  # what happened, as told on stderr
+    pushed: bool = False
+    pull_request: pullrequest.PullRequest | None = None
+
+    def say(self, line: str) -> None:
+        ui.stderr().print(line, markup=False)
+        self.said.append(line)
 
 
 def execute(
@@ -118,29 +146,28 @@ def execute(
     # committed or pushed: a configuration error never leaves a pushed branch behind.
     target = _pull_request_target(platform, rendered, environ) if args.pr else None
     attempts = platform.publish.push_attempts if args.push else 1
-    err = ui.stderr()
     for attempt in range(1, attempts + 1):
         step = _render_and_commit(args, platform, rendered, open_source(platform), identity)
         if step.run.outcome.refusal or not (args.push or args.pr):
-            return step.run.exit_code
+            return _finish(step)
         if target is not None:
             _pull_request(args, platform, rendered, step, target)
-            return step.run.exit_code
+            return _finish(step)
         if not gitrepo.ahead_of_upstream(rendered):
-            err.print(f"{rendered.upstream} is up to date", markup=False)
-            return step.run.exit_code
+            step.say(f"{rendered.upstream} is up to date")
+            return _finish(step)
         result = gitrepo.push(rendered, "HEAD", str(rendered.branch))
         if result.pushed:
-            err.print(f"pushed to {rendered.upstream}", markup=False)
-            return step.run.exit_code
+            step.pushed = True
+            step.say(f"pushed to {rendered.upstream}")
+            return _finish(step)
         if not result.rejected:
             raise ExternalError(f"the push to {rendered.upstream} failed: {result.message}")
         if attempt == attempts:
             break
-        err.print(
+        step.say(
             f"{rendered.upstream} moved on ({result.message}): rebasing and rendering again "
-            f"(attempt {attempt + 1} of {attempts})",
-            markup=False,
+            f"(attempt {attempt + 1} of {attempts})"
         )
         if step.commit is not None:
             gitrepo.rewind(rendered, step.commit)
@@ -152,6 +179,26 @@ def execute(
         f"the push to {rendered.upstream} was rejected {attempts} times: others kept "
         "pushing first (publish.push_attempts); run publish again"
     )
+
+
+def _finish(step: _Step) -> int:
+    """The run's result for its GitHub Actions step (nothing outside Actions), and its
+    exit code."""
+    run = step.run
+    pull = step.pull_request
+    outputs: dict[str, actions.OutputValue] = {
+        "models": len(run.outcome.models),
+        **report.change_outputs(step.changes, run.findings),
+        "commit": step.commit or "",
+        "pushed": step.pushed,
+        "pull-request-number": str(pull.number) if pull else "",
+        "pull-request-url": pull.url if pull else "",
+    }
+    body = report.changes_markdown(
+        step.said, step.changes, run.findings, len(run.evaluation.scan.snapshots), run.notes()
+    )
+    actions.step_result("Modelship publish", body, outputs)
+    return run.exit_code
 
 
 def _render_and_commit(
@@ -168,20 +215,22 @@ def _render_and_commit(
     common.report_run(run)
     changes = changeset.classify(base, run.planned)
     if run.outcome.refusal:
-        return _Step(run, changes, None)
+        step = _Step(run, changes, None)
+        step.said.append(f"nothing written to {rendered.prefix}: the mass delete was refused")
+        return step
     gitops.write_tree(platform.rendered_path, run.planned, run.current)
     message = review.commit_message(platform.name, changes)
     if args.pr:
         sha = gitrepo.commit_tree(rendered, message, identity)
     else:
         sha = gitrepo.commit(rendered, message, identity)
-    err = ui.stderr()
+    step = _Step(run, changes, sha)
     if sha is None:
-        err.print(f"nothing to publish: {rendered.prefix} at HEAD is up to date", markup=False)
+        step.say(f"nothing to publish: {rendered.prefix} at HEAD is up to date")
     else:
         where = platform.publish.pull_request.branch if args.pr else rendered.branch
-        err.print(f"committed {sha[:7]} ({where}): {changes.summary()}", markup=False)
-    return _Step(run, changes, sha)
+        step.say(f"committed {sha[:7]} ({where}): {changes.summary()}")
+    return step
 
 
 @dataclass(frozen=True)
@@ -232,6 +281,7 @@ def _pull_request(
     pushed = gitrepo.push(rendered, step.commit, target.branch, force=True)
     if not pushed.pushed:
         raise ExternalError(f"cannot push the branch {target.branch}: {pushed.message}")
+    step.pushed = True
     request = pullrequest.open_or_update(
         target.client,
         target.repository,
@@ -240,5 +290,6 @@ def _pull_request(
         review.commit_message(platform.name, step.changes).splitlines()[0],
         comment.text,
     )
+    step.pull_request = request
     verb = "opened" if request.created else "updated"
-    ui.stderr().print(f"{verb} pull request #{request.number}: {request.url}", markup=False)
+    step.say(f"{verb} pull request #{request.number}: {request.url}")

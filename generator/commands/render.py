@@ -24,6 +24,10 @@ a run may not remove more than safety.max_delete_share of the models.
   --dry-run             write nothing; print the unified diff of what would change
   --check               write nothing; exit 1 when the rendered tree is out of date
   --allow-mass-delete   allow removing more than safety.max_delete_share of the models
+  --repository OWNER/NAME
+                        read only this model repository: every other model stays
+                        as index.json has it and nothing is removed (in GitHub
+                        Actions: the repository a model-changed dispatch names)
 
 In GitHub Actions (GITHUB_ACTIONS=true) findings are annotations, the step
 summary lists the changed files, and the step outputs are `models`,

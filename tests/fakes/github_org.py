@@ -67,6 +67,16 @@ class Pull:
 
 
 @dataclass
+class Comment:
+    """A comment on an issue or pull request (they share numbers and the comments API)."""
+
+    id: int
+    issue_number: int
+    body: str
+    user: str = "github-actions[bot]"
+
+
+@dataclass
 class Org:
     login: str = "acme"
     id: int = 1000
@@ -74,6 +84,15 @@ class Org:
     repos: dict[str, Repo] = field(default_factory=dict)  # lower-cased name → repo
     teams: dict[str, Team] = field(default_factory=dict)
     pulls: dict[str, list[Pull]] = field(default_factory=dict)  # lower-cased repo name → PRs
+    comments: dict[str, list[Comment]] = field(default_factory=dict)  # lower-cased repo name
+
+    def add_pull(self, repo: str, head: str, base: str = "main", title: str = "") -> Pull:
+        """An open pull request from ``head`` (a branch of the organization) into ``base``."""
+        pulls = self.pulls.setdefault(repo.lower(), [])
+        number = 1 + max((p.number for p in pulls), default=0)
+        pull = Pull(number, 900000 + number, head, self.login, base, title or head, "")
+        pulls.append(pull)
+        return pull
 
     def add_repo(
         self,
@@ -244,6 +263,23 @@ def pull_json(org: Org, repo: Repo, pull: Pull, api: str) -> dict[str, Any]:
         "base": side(pull.base, org.login),
         "draft": False,
         "merged": False,
+        "created_at": "2024-01-01T00:00:00Z",
+        "updated_at": "2024-01-01T00:00:00Z",
+    }
+
+
+def comment_json(org: Org, repo: Repo, comment: Comment, api: str) -> dict[str, Any]:
+    full_name = f"{org.login}/{repo.name}"
+    return {
+        "id": comment.id,
+        "node_id": base64.b64encode(f"012:IssueComment{comment.id}".encode()).decode(),
+        "url": f"{api}/repos/{full_name}/issues/comments/{comment.id}",
+        "html_url": f"{org.web_url}/{full_name}/pull/{comment.issue_number}"
+        f"#issuecomment-{comment.id}",
+        "issue_url": f"{api}/repos/{full_name}/issues/{comment.issue_number}",
+        "body": comment.body,
+        "user": {"login": comment.user, "id": 41898282, "type": "Bot"},
+        "author_association": "NONE",
         "created_at": "2024-01-01T00:00:00Z",
         "updated_at": "2024-01-01T00:00:00Z",
     }
