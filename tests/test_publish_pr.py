@@ -138,7 +138,24 @@ def test_nothing_to_publish_opens_no_pull_request(published):
     assert result.returncode == ExitCode.OK, result.stderr
     assert "nothing to publish" in result.stderr
     assert git(remote, "branch", "--list", BRANCH) == ""
-    assert server.requests == []
+    assert [r.route for r in server.requests] == ["pulls_list"]  # none open to close
+    assert server.org.pulls.get("modelship", []) == []
+
+
+def test_a_pull_request_that_is_out_of_date_is_closed(published):
+    """Its change was reverted at the source: merging the pull request would make it."""
+    folder, _, server = published
+    edit(folder, "size-advice-model", "slo: 80000", "slo: 90000")
+    assert publish(folder, "--pr", **TOKEN_ENV).returncode == ExitCode.OK
+    edit(folder, "size-advice-model", "slo: 90000", "slo: 80000")
+    result = publish(folder, "--pr", **TOKEN_ENV)
+    assert result.returncode == ExitCode.OK, result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "closed pull request #1, out of date: https://github.com/acme/modelship/pull/1"
+    )
+    [pull] = server.org.pulls["modelship"]
+    assert pull.state == "closed"
+    assert sent(server, "pulls_update")[-1] == {"state": "closed"}
 
 
 def test_without_a_token_nothing_is_rendered_committed_or_pushed(published):

@@ -114,6 +114,18 @@ def test_a_new_id_is_added_and_the_former_one_stays_until_a_full_run(rendered):
     assert "size-guide" in models(rendered)
 
 
+def test_a_renamed_repository_is_refused_its_old_id_until_a_full_run(rendered):
+    (rendered / REPOS / "size-advice-model").rename(rendered / REPOS / "size-hint-model")
+    edit(rendered, "size-hint-model", "name: size-advice-model", "name: size-hint-model")
+    result = render(rendered, "--repository", "acme/size-hint-model")
+    assert result.returncode == ExitCode.FINDINGS
+    assert "id 'size-advice' already belongs to acme/size-advice-model" in result.stderr
+    assert models(rendered)["size-advice"].repo == "acme/size-advice-model"
+    full = render(rendered)
+    assert full.returncode == ExitCode.OK, full.stderr
+    assert models(rendered)["size-advice"].repo == "acme/size-hint-model"
+
+
 def test_a_new_model_repository_is_added(rendered):
     (rendered / REPOS / "churn-model").mkdir()
     (rendered / REPOS / "churn-model" / "MLproject").write_text(mlproject())

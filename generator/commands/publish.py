@@ -38,7 +38,8 @@ Nothing changed: no commit.
               again and retry (publish.push_attempts times)
   --pr        commit on a branch of its own (publish.pull_request.branch),
               push it and open or update a pull request whose body is the
-              markdown diff; the checked-out branch does not move
+              markdown diff; the checked-out branch does not move. Nothing to
+              publish: an open pull request from that branch is closed
   --allow-mass-delete
               allow removing more than safety.max_delete_share of the models
   --repository OWNER/NAME
@@ -269,6 +270,12 @@ def _pull_request(
     target: _PullRequestTarget,
 ) -> None:
     if step.commit is None:
+        # Nothing to publish: an open pull request from our branch is out of date.
+        stale = pullrequest.close_open(
+            target.client, target.repository, target.branch, str(rendered.branch)
+        )
+        if stale is not None:
+            step.say(f"closed pull request #{stale.number}, out of date: {stale.url}")
         return
     comment = review.markdown(
         step.changes,
