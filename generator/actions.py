@@ -41,7 +41,7 @@ MODEL_CHANGED = "model-changed"  # the repository_dispatch type a model reposito
 OutputValue = str | int | bool | Sequence[str]
 
 _OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-_FULL_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*)/[A-Za-z0-9._-]+")
+FULL_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*)/[A-Za-z0-9._-]+")
 _TRUNCATED = (
     "\n\n*The summary was cut here: GitHub keeps at most 1 MiB per step. "
     "The step log has everything.*\n"
@@ -120,13 +120,25 @@ class Event:
         name = self.field("repository", "full_name")
         return name if isinstance(name, str) else None
 
+    def pull_request_number(self) -> int | None:
+        """The pull request of a ``pull_request`` (or ``pull_request_target``) event."""
+        if self.name not in {"pull_request", "pull_request_target"}:
+            return None
+        number = self.field("pull_request", "number")
+        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+            raise UsageError(
+                f"{self.source}: pull_request.number: a {self.name} event must carry the pull "
+                f"request's number (got {number!r})"
+            )
+        return number
+
     def changed_model_repository(self) -> str | None:
         """For a ``repository_dispatch`` of type ``model-changed``: the full name of the model
         repository that sent it (``client_payload.repository``); None for any other event."""
         if self.name != "repository_dispatch" or self.field("action") != MODEL_CHANGED:
             return None
         value = self.field("client_payload", "repository")
-        if not isinstance(value, str) or not _FULL_NAME.fullmatch(value):
+        if not isinstance(value, str) or not FULL_NAME.fullmatch(value):
             raise UsageError(
                 f"{self.source}: client_payload.repository: a {MODEL_CHANGED} dispatch must "
                 f"name the model repository as 'owner/name' (got {value!r})"

@@ -49,7 +49,9 @@ def connect(
     writes: bool = False,
     clock: Clock | None = None,
     environ: Mapping[str, str] | None = None,
+    purpose: str = "the github source",
 ) -> Connection:
+    """``purpose`` names what needs GitHub in the message about missing credentials."""
     limits = settings.limits
     usage = ApiUsage(
         clock=clock or SystemClock(),
@@ -57,7 +59,7 @@ def connect(
         retry_time_budget=limits.retry_time,
     )
     client = github.Github(
-        auth=credentials(settings, os.environ if environ is None else environ),
+        auth=credentials(settings, os.environ if environ is None else environ, purpose),
         base_url=settings.api_url.rstrip("/"),
         timeout=limits.timeout,
         user_agent=f"modelship/{__version__}",
@@ -70,14 +72,16 @@ def connect(
     return Connection(client, usage, settings)
 
 
-def credentials(settings: GitHubSettings, environ: Mapping[str, str]) -> Auth.Auth:
+def credentials(
+    settings: GitHubSettings, environ: Mapping[str, str], purpose: str = "the github source"
+) -> Auth.Auth:
     auth = settings.auth
     if auth.method == "app":
         return _app(settings)
     token = environ.get(auth.token_env, "").strip()
     if not token:
         raise ConfigError(
-            f"the github source needs a token in the environment variable {auth.token_env} "
+            f"{purpose} needs a token in the environment variable {auth.token_env} "
             "(github.auth.token_env in platform.yaml), or github.auth.method: app"
         )
     return Auth.Token(token)

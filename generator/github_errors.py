@@ -66,11 +66,20 @@ def describe(error: BaseException, token_env: str = "") -> str:
 
 def _message(data: Any) -> str:
     if isinstance(data, dict):
-        if isinstance(data.get("message"), str):
-            return _quoted(data["message"])
         errors = data.get("errors")
+        details = ""
         if isinstance(errors, list) and errors:
-            return "; ".join(_quoted(str(e.get("message", e))) for e in errors[:3] if e)
+            details = "; ".join(
+                _quoted(str(e.get("message", e) if isinstance(e, dict) else e))
+                for e in errors[:3]
+                if e
+            )
+        if isinstance(data.get("message"), str):
+            # e.g. "Validation Failed: body is too long (maximum is 65536 characters)"
+            message = _quoted(data["message"])
+            return f"{message}: {details}" if details else message
+        if details:
+            return details
         if isinstance(data.get("data"), str):
             return f"a non-JSON page: {_quoted(data['data'])}"
     if data is None:

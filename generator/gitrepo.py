@@ -63,10 +63,18 @@ def prepare(platform: Platform) -> None:
         _separate(platform, sync=True)
 
 
-def head_tree(rendered: RenderedRepo) -> dict[str, bytes]:
-    """The rendered tree as committed at HEAD (not the working tree); {} before the first
-    commit or when the tree is not committed yet."""
-    commit = _head_commit(rendered.repo)
+def head_tree(rendered: RenderedRepo, revision: str | None = None) -> dict[str, bytes]:
+    """The rendered tree as committed at HEAD (not the working tree), or at ``revision``
+    of its repository; {} before the first commit or when the tree is not committed yet."""
+    if revision is None:
+        commit = _head_commit(rendered.repo)
+    else:
+        try:
+            commit = rendered.repo.commit(revision)
+        except (git.BadName, git.BadObject, ValueError):
+            raise UsageError(
+                f"{revision!r} is no commit of {rendered.repo.working_tree_dir}"
+            ) from None
     if commit is None:
         return {}
     try:

@@ -1,4 +1,5 @@
-"""Open a pull request, or update the one already open from the same branch.
+"""Open a pull request, or update the one already open from the same branch; close it
+when there is nothing to publish any more.
 
 ``open_or_update`` is what ``publish --pr`` calls after pushing its branch. It makes at
 most three requests: the list of open pull requests from ``head`` into ``base``, then a
@@ -68,4 +69,24 @@ def _update_open(
         if pull.title != title or (pull.body or "") != body:
             pull.edit(title=title, body=body)
         return PullRequest(pull.number, pull.html_url, created=False)
+    return None
+
+
+def close_open(
+    client: github.Github, repo_full_name: str, head: str, base: str
+) -> PullRequest | None:
+    """Close the open pull request from ``head`` into ``base``, if there is one: its branch
+    holds changes that are no longer to be made (reverted at their source, or published
+    another way), and merging it would apply them. Raises ExternalError when GitHub fails."""
+    owner = repo_full_name.split("/", 1)[0]
+    head_label = head if ":" in head else f"{owner}:{head}"
+    try:
+        repo = client.get_repo(repo_full_name)
+        for pull in repo.get_pulls(state="open", head=head_label, base=base):
+            pull.edit(state="closed")
+            return PullRequest(pull.number, pull.html_url, created=False)
+    except FAILURES as error:
+        raise ExternalError(
+            f"cannot close the pull request {head} → {base} in {repo_full_name}: {describe(error)}"
+        ) from None
     return None

@@ -7,6 +7,8 @@ The safety rules of a run live here, as decisions on data:
   and repo@sha) with the state ``kept-on-error`` and its repository's errors;
 - when the scan is incomplete nothing is deleted: a model whose repository
   the scan did not see (or saw without an MLproject) stays exactly as it was;
+  the same holds when only one repository was read (a model-changed dispatch):
+  every other model, and that repository's own when it is gone, stays as it was;
 - otherwise a model is removed when its repository is gone or has no MLproject
   any more (or now declares another id), and the removals of one run may not
   exceed ``safety.max_delete_share`` of the models without ``allow_mass_delete``.
@@ -76,7 +78,7 @@ def reconcile(
         keep: Kept | None = None
         if repo in failed and repo not in accepted_repos:
             keep = Kept(entry, errors.get(repo, ()))
-        elif not scan.complete:
+        elif scan.partial:  # incomplete, or only one repository was read
             keep = Kept(entry, entry.errors, as_was=True)
         if keep is None:
             removed.append(entry)

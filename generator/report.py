@@ -9,6 +9,7 @@ from dataclasses import asdict
 from typing import Any, TextIO
 
 from generator import actions, markdown
+from generator.changeset import KINDS, ChangeSet
 from generator.findings import Finding, Severity
 from generator.treediff import TreeChanges
 
@@ -115,6 +116,54 @@ def render_outputs(
         "errors": errors,
         "warnings": warnings,
     }
+
+
+def change_outputs(
+    changes: ChangeSet, findings: Sequence[Finding]
+) -> dict[str, actions.OutputValue]:
+    """Step outputs of a run that compares two trees model by model (diff, publish): the
+    count of each kind of change (``models-added``, ...), the ids of the models that
+    change, whether any file changes, and the findings."""
+    errors, warnings = counts(findings)
+    return {
+        **{f"models-{kind}": changes.count(kind) for kind in KINDS},
+        "changed-models": [model.id for model in changes.changed_models],
+        "changed": not changes.empty,
+        "errors": errors,
+        "warnings": warnings,
+    }
+
+
+def changes_markdown(
+    said: Sequence[str],
+    changes: ChangeSet,
+    findings: Sequence[Finding],
+    repositories: int,
+    notes: Sequence[str] = (),
+) -> str:
+    """A step summary of such a run: what it did (``said``, one line each), the model
+    counts, a table of the models that change (at most SUMMARY_ROWS), notes, findings."""
+    text = "".join(f"{markdown.text(line)}  \n" for line in said)
+    text = (text.removesuffix("  \n") + "\n\n") if said else ""
+    text += f"**Models:** {markdown.text(changes.summary())}\n"
+    shown = changes.changed_models
+    if shown:
+        rows = [
+            (
+                model.kind,
+                markdown.code(model.id, in_table=True),
+                markdown.code(model.source, in_table=True),
+                markdown.text(model.team),
+            )
+            for model in shown[:SUMMARY_ROWS]
+        ]
+        table = markdown.table(("Change", "Model", "Source", "Team"), rows)
+        text += f"\n{table}{_more(len(shown), 'model')}"
+    for note in notes:
+        text += f"\n> {markdown.text(note)}\n"
+    if findings:
+        text += "\n" + findings_markdown(findings, repositories, "repository")
+    return text
 
 
 def _more(total: int, what: str) -> str:

@@ -53,6 +53,8 @@ def run(*command, cwd=ROOT):
 def test_the_github_files_are_found():
     assert set(WORKFLOWS) >= {
         ".github/workflows/ci.yml",
+        ".github/workflows/pr-preview.yml",
+        ".github/workflows/render.yml",
         ".github/workflows/validate-model.yml",
         "examples/model-repo/.github/workflows/modelship.yml",
     }
@@ -169,6 +171,16 @@ def permissions_granted(document):
             yield name, job["permissions"]
 
 
+# The only write access any workflow has, job by job; every other grant is read or none.
+WRITES = {
+    (".github/workflows/render.yml", "publish"): {
+        "contents": "write",  # commit and push rendered/
+        "pull-requests": "write",  # publish mode pull-request
+    },
+    (".github/workflows/pr-preview.yml", "preview"): {"pull-requests": "write"},  # the comment
+}
+
+
 @pytest.mark.parametrize("path", WORKFLOWS)
 def test_workflows_ask_for_least_privilege(path):
     document = load(path)
@@ -176,7 +188,12 @@ def test_workflows_ask_for_least_privilege(path):
     for where, granted in permissions_granted(document):
         scopes = granted or {}
         assert isinstance(scopes, dict), f"{path}: {where}: {granted!r}"
-        assert set(scopes.values()) <= {"read", "none"}, f"{path}: {where} asks for {scopes}"
+        writes = {scope: level for scope, level in scopes.items() if level == "write"}
+        assert writes == WRITES.get((path, where), {}), f"{path}: {where} asks for {scopes}"
+        assert set(scopes.values()) <= {"read", "none", "write"}, f"{path}: {where}: {scopes}"
+    if any(path == workflow for workflow, _ in WRITES):
+        # write access is granted per job, never to the whole workflow
+        assert document["permissions"] == {}, f"{path}: top-level permissions must be {{}}"
 
 
 def on(document):

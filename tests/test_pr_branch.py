@@ -47,14 +47,6 @@ def test_the_pr_commit_goes_to_its_own_branch_and_the_checkout_does_not_move(pla
     assert git(remote, "rev-parse", "main") == main
 
 
-def test_nothing_to_publish_opens_no_pull_request(platform):
-    folder, remote = platform
-    result = publish(folder, "--pr")
-    assert result.returncode == ExitCode.OK, result.stderr
-    assert "nothing to publish" in result.stderr
-    assert git(remote, "branch", "--list", "modelship/render") == ""
-
-
 def test_a_pull_request_needs_to_know_its_github_repository(platform):
     folder, remote = platform
     edit(folder, "size-advice-model", "slo: 80000", "slo: 90000")

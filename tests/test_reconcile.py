@@ -4,7 +4,7 @@ from dataclasses import replace
 
 from generator import config, index, pipeline, reconcile, render
 from generator.index import STATE_DEPLOYED, STATE_KEPT
-from generator.sources.base import FetchFailure, RepoSnapshot, Scan
+from generator.sources.base import FetchFailure, RepoSnapshot, Scan, SingleRead
 from tests.helpers import ROOT, mlproject
 
 PLATFORM = config.load(ROOT / "platform.yaml")
@@ -64,6 +64,24 @@ def test_the_same_scan_when_complete_removes_what_it_did_not_see():
     outcome = decide(previous, Scan((FOUR[0], FOUR[1], snapshot("gamma", None))), True)
     assert sorted(e.id for e in outcome.removed) == ["delta", "gamma"]
     assert outcome.kept == ()
+
+
+def test_a_single_repository_read_removes_nothing_and_is_no_failure():
+    previous = previous_of(*FOUR)
+    gone = Scan((), single=SingleRead("acme/alpha-model", "was not found on GitHub"))
+    outcome = decide(previous, gone)
+    assert outcome.removed == ()
+    assert outcome.incomplete_reason is None
+    assert sorted(k.entry.id for k in outcome.kept) == ["alpha", "beta", "delta", "gamma"]
+    assert all(k.as_was for k in outcome.kept)
+    assert {m.id: m for m in outcome.models} == {k: e.model for k, e in previous.models.items()}
+    changed = Scan(
+        (snapshot("beta", model("beta", slo=90000), sha="b"),), single=SingleRead("acme/beta-model")
+    )
+    outcome = decide(previous, changed)
+    assert outcome.removed == ()
+    assert {m.id: m.spec.slo for m in outcome.models}["beta"] == 90000
+    assert sorted(k.entry.id for k in outcome.kept) == ["alpha", "delta", "gamma"]
 
 
 def test_a_repository_that_fails_to_fetch_keeps_its_model_on_error():

@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator import config, gitops, index, pipeline, reconcile, render, report, ui
+from generator import actions, config, gitops, index, pipeline, reconcile, render, report, ui
 from generator.config import Platform
 from generator.errors import ExitCode, ExternalError, UsageError
 from generator.findings import Finding
-from generator.sources.base import Scan, Source
+from generator.sources.base import OneRepository, Scan, Source
 from generator.sources.github import GitHubSource
 from generator.sources.local import LocalSource
 
@@ -28,13 +28,49 @@ def load_platform(args: argparse.Namespace) -> Platform:
     return config.load(platform_path(args))
 
 
-def open_source(platform: Platform, kind: str | None = None) -> Source:
+def open_source(platform: Platform, kind: str | None = None, only: str | None = None) -> Source:
+    """The platform's source (or ``kind``); narrowed to the repository ``only`` when set."""
     kind = kind or platform.source_type
+    source: Source
     if kind == "local":
-        return LocalSource.from_platform(platform)
-    if kind == "github":
-        return GitHubSource.from_platform(platform)
-    raise UsageError(f"the {kind!r} source is not available in this version of modelship")
+        source = LocalSource.from_platform(platform)
+    elif kind == "github":
+        source = GitHubSource.from_platform(platform)
+    else:
+        raise UsageError(f"the {kind!r} source is not available in this version of modelship")
+    return source if only is None else OneRepository(source, only)
+
+
+def add_repository(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--repository",
+        metavar="OWNER/NAME",
+        type=_full_name,
+        help="read only this model repository: every other model stays as index.json has "
+        "it, and nothing is removed (in GitHub Actions the default is the repository a "
+        f"{actions.MODEL_CHANGED} repository_dispatch names)",
+    )
+
+
+def _full_name(value: str) -> str:
+    if not actions.FULL_NAME.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"not a repository full name OWNER/NAME: {value!r}")
+    return value
+
+
+def single_repository(args: argparse.Namespace, from_event: bool = True) -> str | None:
+    """The one repository this run reads: ``--repository``, else (in GitHub Actions, when
+    ``from_event``) the model repository a model-changed dispatch names; None: all."""
+    if args.repository is not None:
+        return str(args.repository)
+    github = actions.current()
+    event = github.event() if github is not None and from_event else None
+    named = event.changed_model_repository() if event is not None else None
+    if named is not None:
+        ui.stderr().print(
+            f"{actions.MODEL_CHANGED} dispatch from {named}: reading only {named}", markup=False
+        )
+    return named
 
 
 def scan(source: Source) -> Scan:
@@ -90,6 +126,18 @@ class RenderRun:
                 f"the scan of the repositories did not complete ({reason}): "
                 f"{report.plural(unconfirmed, 'model')} it could not confirm stay exactly as they "
                 "were, and nothing is deleted"
+            )
+        single = self.evaluation.scan.single
+        if single is not None:
+            others = sum(
+                1
+                for kept in self.outcome.kept
+                if kept.as_was and kept.entry.repo.lower() != single.repository.lower()
+            )
+            notes.append(
+                f"only {single.repository} was read (a single-repository run): "
+                f"{report.plural(others, 'other model')} stay as index.json has them, and "
+                "nothing is removed"
             )
         if self.outcome.refusal:
             notes.append(self.outcome.refusal)

@@ -5,10 +5,22 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import changeset, gitops, gitrepo, review, ui
+import github
+
+from generator import (
+    actions,
+    changeset,
+    github_client,
+    gitops,
+    gitrepo,
+    pullrequest,
+    report,
+    review,
+    ui,
+)
 from generator.commands import common
 from generator.commands.diff import DEFAULT_FULL_DIFF, write_full_diff
 from generator.config import Platform
@@ -26,13 +38,25 @@ Nothing changed: no commit.
               again and retry (publish.push_attempts times)
   --pr        commit on a branch of its own (publish.pull_request.branch),
               push it and open or update a pull request whose body is the
-              markdown diff; the checked-out branch does not move
+              markdown diff; the checked-out branch does not move. Nothing to
+              publish: an open pull request from that branch is closed
   --allow-mass-delete
               allow removing more than safety.max_delete_share of the models
+  --repository OWNER/NAME
+              read only this model repository: every other model stays as
+              index.json has it and nothing is removed (not with --pr). In
+              GitHub Actions a model-changed repository_dispatch names it.
 
 The author and committer come from publish.author / publish.committer, and
 GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL, GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL
 override them.
+
+In GitHub Actions (GITHUB_ACTIONS=true) findings are annotations, the step
+summary tells what was committed, pushed or opened and lists the changed
+models, and the step outputs are `models`, `models-added`, `models-changed`,
+`models-removed`, `models-kept-on-error`, `models-unchanged`, `changed-models`
+(a JSON list of ids), `changed` (true/false), `commit` (the sha, or empty),
+`pushed`, `pull-request-number`, `pull-request-url`, `errors` and `warnings`.
 
 Exit status: 0 published (or nothing to publish), 1 some repositories have
 errors (the rest is published) or a mass delete was refused (nothing written),
@@ -59,13 +83,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=("local", "github"),
         help="read repositories from this source instead of platform.yaml's",
     )
+    common.add_repository(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.pr and args.repository is not None:
+        raise UsageError(
+            "--repository cannot be used with --pr: the pull request's branch is replaced on "
+            "every run, so it must carry the change of every model, which takes a full read"
+        )
+    # With --pr a model-changed dispatch reads every repository, for the same reason.
+    only = common.single_repository(args, from_event=not args.pr)
     return execute(
         args,
         lambda: common.load_platform(args),
-        lambda platform: common.open_source(platform, args.source),
+        lambda platform: common.open_source(platform, args.source, only),
     )
 
 
@@ -81,11 +113,18 @@ def git_identity(platform: Platform, environ: Mapping[str, str]) -> dict[str, st
     }
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Step:
     run: common.RenderRun
     changes: changeset.ChangeSet
     commit: str | None  # None: nothing to commit, or refused
+    said: list[str] = field(default_factory=list)  # what happened, as told on stderr
+    pushed: bool = False
+    pull_request: pullrequest.PullRequest | None = None
+
+    def say(self, line: str) -> None:
+        ui.stderr().print(line, markup=False)
+        self.said.append(line)
 
 
 def execute(
@@ -104,30 +143,32 @@ def execute(
             "publish to"
         )
     identity = git_identity(platform, environ)
+    # A pull request's target and credentials are checked before anything is rendered,
+    # committed or pushed: a configuration error never leaves a pushed branch behind.
+    target = _pull_request_target(platform, rendered, environ) if args.pr else None
     attempts = platform.publish.push_attempts if args.push else 1
-    err = ui.stderr()
     for attempt in range(1, attempts + 1):
         step = _render_and_commit(args, platform, rendered, open_source(platform), identity)
         if step.run.outcome.refusal or not (args.push or args.pr):
-            return step.run.exit_code
-        if args.pr:
-            _pull_request(args, platform, rendered, step)
-            return step.run.exit_code
+            return _finish(step)
+        if target is not None:
+            _pull_request(args, platform, rendered, step, target)
+            return _finish(step)
         if not gitrepo.ahead_of_upstream(rendered):
-            err.print(f"{rendered.upstream} is up to date", markup=False)
-            return step.run.exit_code
+            step.say(f"{rendered.upstream} is up to date")
+            return _finish(step)
         result = gitrepo.push(rendered, "HEAD", str(rendered.branch))
         if result.pushed:
-            err.print(f"pushed to {rendered.upstream}", markup=False)
-            return step.run.exit_code
+            step.pushed = True
+            step.say(f"pushed to {rendered.upstream}")
+            return _finish(step)
         if not result.rejected:
             raise ExternalError(f"the push to {rendered.upstream} failed: {result.message}")
         if attempt == attempts:
             break
-        err.print(
+        step.say(
             f"{rendered.upstream} moved on ({result.message}): rebasing and rendering again "
-            f"(attempt {attempt + 1} of {attempts})",
-            markup=False,
+            f"(attempt {attempt + 1} of {attempts})"
         )
         if step.commit is not None:
             gitrepo.rewind(rendered, step.commit)
@@ -139,6 +180,26 @@ def execute(
         f"the push to {rendered.upstream} was rejected {attempts} times: others kept "
         "pushing first (publish.push_attempts); run publish again"
     )
+
+
+def _finish(step: _Step) -> int:
+    """The run's result for its GitHub Actions step (nothing outside Actions), and its
+    exit code."""
+    run = step.run
+    pull = step.pull_request
+    outputs: dict[str, actions.OutputValue] = {
+        "models": len(run.outcome.models),
+        **report.change_outputs(step.changes, run.findings),
+        "commit": step.commit or "",
+        "pushed": step.pushed,
+        "pull-request-number": str(pull.number) if pull else "",
+        "pull-request-url": pull.url if pull else "",
+    }
+    body = report.changes_markdown(
+        step.said, step.changes, run.findings, len(run.evaluation.scan.snapshots), run.notes()
+    )
+    actions.step_result("Modelship publish", body, outputs)
+    return run.exit_code
 
 
 def _render_and_commit(
@@ -155,27 +216,34 @@ def _render_and_commit(
     common.report_run(run)
     changes = changeset.classify(base, run.planned)
     if run.outcome.refusal:
-        return _Step(run, changes, None)
+        step = _Step(run, changes, None)
+        step.said.append(f"nothing written to {rendered.prefix}: the mass delete was refused")
+        return step
     gitops.write_tree(platform.rendered_path, run.planned, run.current)
     message = review.commit_message(platform.name, changes)
     if args.pr:
         sha = gitrepo.commit_tree(rendered, message, identity)
     else:
         sha = gitrepo.commit(rendered, message, identity)
-    err = ui.stderr()
+    step = _Step(run, changes, sha)
     if sha is None:
-        err.print(f"nothing to publish: {rendered.prefix} at HEAD is up to date", markup=False)
+        step.say(f"nothing to publish: {rendered.prefix} at HEAD is up to date")
     else:
         where = platform.publish.pull_request.branch if args.pr else rendered.branch
-        err.print(f"committed {sha[:7]} ({where}): {changes.summary()}", markup=False)
-    return _Step(run, changes, sha)
+        step.say(f"committed {sha[:7]} ({where}): {changes.summary()}")
+    return step
 
 
-def _pull_request(
-    args: argparse.Namespace, platform: Platform, rendered: gitrepo.RenderedRepo, step: _Step
-) -> None:
-    if step.commit is None:
-        return
+@dataclass(frozen=True)
+class _PullRequestTarget:
+    repository: str  # owner/name on GitHub
+    branch: str  # the branch the pull request comes from
+    client: github.Github
+
+
+def _pull_request_target(
+    platform: Platform, rendered: gitrepo.RenderedRepo, environ: Mapping[str, str]
+) -> _PullRequestTarget:
     settings = platform.publish.pull_request
     if settings.branch == rendered.branch:
         raise UsageError(
@@ -188,6 +256,27 @@ def _pull_request(
             "cannot tell the GitHub repository from the remote's URL; set "
             "publish.pull_request.repository in platform.yaml"
         )
+    connection = github_client.connect(
+        platform.github, writes=True, environ=environ, purpose="publish --pr"
+    )
+    return _PullRequestTarget(repository, settings.branch, connection.client)
+
+
+def _pull_request(
+    args: argparse.Namespace,
+    platform: Platform,
+    rendered: gitrepo.RenderedRepo,
+    step: _Step,
+    target: _PullRequestTarget,
+) -> None:
+    if step.commit is None:
+        # Nothing to publish: an open pull request from our branch is out of date.
+        stale = pullrequest.close_open(
+            target.client, target.repository, target.branch, str(rendered.branch)
+        )
+        if stale is not None:
+            step.say(f"closed pull request #{stale.number}, out of date: {stale.url}")
+        return
     comment = review.markdown(
         step.changes,
         title=f"Modelship {platform.name}",
@@ -196,19 +285,18 @@ def _pull_request(
     )
     if comment.truncated:
         write_full_diff(Path(args.full_diff), step.changes)
-    pushed = gitrepo.push(rendered, step.commit, settings.branch, force=True)
+    pushed = gitrepo.push(rendered, step.commit, target.branch, force=True)
     if not pushed.pushed:
-        raise ExternalError(f"cannot push the branch {settings.branch}: {pushed.message}")
-    # Imported where used: the GitHub client and the pull-request call are their own modules.
-    from generator import github_client, pullrequest  # noqa: PLC0415
-
+        raise ExternalError(f"cannot push the branch {target.branch}: {pushed.message}")
+    step.pushed = True
     request = pullrequest.open_or_update(
-        github_client.client(platform),
-        repository,
-        settings.branch,
+        target.client,
+        target.repository,
+        target.branch,
         str(rendered.branch),
         review.commit_message(platform.name, step.changes).splitlines()[0],
         comment.text,
     )
+    step.pull_request = request
     verb = "opened" if request.created else "updated"
-    ui.stderr().print(f"{verb} pull request #{request.number}: {request.url}", markup=False)
+    step.say(f"{verb} pull request #{request.number}: {request.url}")

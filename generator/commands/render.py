@@ -24,6 +24,10 @@ a run may not remove more than safety.max_delete_share of the models.
   --dry-run             write nothing; print the unified diff of what would change
   --check               write nothing; exit 1 when the rendered tree is out of date
   --allow-mass-delete   allow removing more than safety.max_delete_share of the models
+  --repository OWNER/NAME
+                        read only this model repository: every other model stays
+                        as index.json has it and nothing is removed (in GitHub
+                        Actions: the repository a model-changed dispatch names)
 
 In GitHub Actions (GITHUB_ACTIONS=true) findings are annotations, the step
 summary lists the changed files, and the step outputs are `models`,
@@ -48,12 +52,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=("local", "github"),
         help="read repositories from this source instead of platform.yaml's",
     )
+    common.add_repository(parser)
     common.add_mass_delete(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     platform = common.load_platform(args)
-    return execute(args, platform, common.open_source(platform, args.source))
+    only = common.single_repository(args)
+    return execute(args, platform, common.open_source(platform, args.source, only))
 
 
 def execute(args: argparse.Namespace, platform: Platform, source: Source) -> int:

@@ -48,14 +48,33 @@ class FetchFailure:
 
 
 @dataclass(frozen=True)
+class SingleRead:
+    """A scan of one repository only (a model-changed dispatch): every other repository
+    was not looked at, so nothing may be concluded about them — as with an incomplete
+    scan, but by design."""
+
+    repository: str  # owner/name, as asked for
+    # Why the repository gave no model repository snapshot ("" when it did), as the end
+    # of a sentence starting with its name: "was not found on GitHub", "is archived".
+    missing: str = ""
+
+
+@dataclass(frozen=True)
 class Scan:
     """The result of one scan. ``complete`` is False when repositories may be missing:
-    then nothing downstream may treat an absent repository as deleted."""
+    then nothing downstream may treat an absent repository as deleted. ``single`` is set
+    when only one repository was read, with the same consequence."""
 
     snapshots: tuple[RepoSnapshot, ...]
     failures: tuple[FetchFailure, ...] = ()
     complete: bool = True
     incomplete_reason: str = ""
+    single: SingleRead | None = None
+
+    @property
+    def partial(self) -> bool:
+        """Whether repositories were not looked at: an absent one may still exist."""
+        return not self.complete or self.single is not None
 
 
 ProgressCallback = Callable[[int, int | None], None]
@@ -63,4 +82,24 @@ ProgressCallback = Callable[[int, int | None], None]
 
 
 class Source(Protocol):
-    def scan(self, progress: ProgressCallback | None = None) -> Scan: ...
+    def scan(self, progress: ProgressCallback | None = None) -> Scan:
+        """Every repository of the source."""
+        ...
+
+    def read(self, full_name: str, progress: ProgressCallback | None = None) -> Scan:
+        """Only the repository ``full_name`` (owner/name); the scan's ``single`` says so."""
+        ...
+
+
+@dataclass(frozen=True)
+class OneRepository:
+    """A source narrowed to one repository: its ``scan`` reads only that one."""
+
+    source: Source
+    full_name: str
+
+    def scan(self, progress: ProgressCallback | None = None) -> Scan:
+        return self.source.read(self.full_name, progress)
+
+    def read(self, full_name: str, progress: ProgressCallback | None = None) -> Scan:
+        return self.source.read(full_name, progress)

@@ -37,7 +37,13 @@ from generator.github_client import Connection, connect
 from generator.github_errors import FAILURES, describe
 from generator.github_transport import Clock, Wait, reset_wait
 from generator.sources import github_query, selection
-from generator.sources.base import FetchFailure, ProgressCallback, RepoSnapshot, Scan
+from generator.sources.base import (
+    FetchFailure,
+    ProgressCallback,
+    RepoSnapshot,
+    Scan,
+    SingleRead,
+)
 
 GRAPHQL_RATE_LIMIT_TYPES = {"RATE_LIMITED", "RATE_LIMIT"}
 DEFAULT_GRAPHQL_RATE_LIMIT_WAIT = 60.0
@@ -182,6 +188,68 @@ class GitHubSource:
             incomplete_reason=reason,
         )
 
+    # -- one repository ----------------------------------------------------------------------
+
+    def read(self, full_name: str, progress: ProgressCallback | None = None) -> Scan:
+        """Only ``full_name``: one GraphQL query for the repository (the same fields as a
+        page of the scan), the REST contents request when its MLproject is too large for
+        GraphQL, and one listing of the repository's teams for ownership (100 per page)
+        when the platform names GitHub teams. Not found, or not a model repository: a scan
+        with no snapshot, and ``single.missing`` says why."""
+        self.report = report = ScanReport(self.organization)
+        try:
+            node = self._repository(full_name, report)
+        except _NotFound:
+            missing = (
+                "was not found on GitHub (deleted, renamed, or not visible to "
+                f"{self.connection.credential_hint})"
+            )
+            return Scan((), single=SingleRead(full_name, missing))
+        except FAILURES as error:
+            reason = f"{full_name}: {describe(error, self.connection.credential_hint)}"
+            return Scan((), complete=False, incomplete_reason=reason, single=SingleRead(full_name))
+        if progress:
+            progress(1, 1)
+        report.seen = 1
+        verdict = selection.judge(self.rules, node.name, node.topics, node.archived, node.fork)
+        if not verdict.selected:
+            return Scan((), single=SingleRead(full_name, _not_selected(self.rules, verdict)))
+        texts, failures = self._read_files(report, [(node, verdict)], stop=False)
+        if failures:
+            return Scan((), tuple(failures), single=SingleRead(full_name))
+        owners, reason = self._repository_push_teams(node.full_name)
+        if reason:
+            # Ownership unknown: nothing about the repository is concluded this run.
+            return Scan((), complete=False, incomplete_reason=reason, single=SingleRead(full_name))
+        snapshot = self._snapshot(node, verdict, texts.get(node.full_name), owners, "")
+        return Scan((snapshot,), single=SingleRead(full_name))
+
+    def _repository(self, full_name: str, report: ScanReport) -> github_query.RepoNode:
+        variables = github_query.repository_variables(full_name)
+        try:
+            data = self._graphql(github_query.REPOSITORY_QUERY, variables, report)
+        except UnknownObjectException as error:
+            if _is_graphql_not_found(error.data):
+                raise _NotFound from None
+            raise
+        return github_query.parse_repository(data)
+
+    def _repository_push_teams(self, full_name: str) -> tuple[dict[str, set[str]], str]:
+        """Like ``_push_teams`` for one repository: the platform's GitHub teams among those
+        with push, maintain or admin access to it."""
+        if not self.team_slugs:
+            return {}, ""
+        wanted = set(self.team_slugs)
+        teams: set[str] = set()
+        try:
+            for team in self.connection.client.get_repo(full_name).get_teams():
+                if team.slug in wanted and team.permission in PUSH_PERMISSIONS:
+                    teams.add(team.slug)
+        except FAILURES as error:
+            failure = describe(error, self.connection.credential_hint)
+            return {}, f"the teams of {full_name} could not be listed: {failure}"
+        return {full_name.lower(): teams}, ""
+
     # -- the GraphQL pages ---------------------------------------------------------------
 
     def _read_pages(
@@ -239,14 +307,18 @@ class GitHubSource:
         return f"{reason} (read {report.seen} of {total} repositories)"
 
     def _page(self, cursor: str | None, report: ScanReport) -> github_query.Page:
-        """One page; a GraphQL rate limit (HTTP 200 with a RATE_LIMITED error) is waited
-        out like a REST one, within the same budget and retry count."""
+        variables = github_query.variables(self.organization, cursor)
+        data = self._graphql(github_query.QUERY, variables, report)
+        return github_query.parse_page(data, self.organization)
+
+    def _graphql(self, query: str, variables: dict[str, Any], report: ScanReport) -> Any:
+        """One GraphQL answer; a GraphQL rate limit (HTTP 200 with a RATE_LIMITED error) is
+        waited out like a REST one, within the same budget and retry count."""
         requester = self.connection.client.requester
         usage = self.connection.usage
-        variables = github_query.variables(self.organization, cursor)
         for attempt in range(self.settings.limits.retries + 1):
             try:
-                headers, data = requester.graphql_query(github_query.QUERY, variables)
+                headers, data = requester.graphql_query(query, variables)
             except GithubException as error:
                 seconds = self._graphql_rate_limit_wait(error)
                 if seconds is None or attempt == self.settings.limits.retries:
@@ -260,7 +332,7 @@ class GitHubSource:
                 usage.sleep(wait)
                 continue
             self._observe(report, headers)
-            return github_query.parse_page(data, self.organization)
+            return data
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _graphql_rate_limit_wait(self, error: GithubException) -> float | None:
@@ -406,3 +478,35 @@ class GitHubSource:
 
 class _FileError(Exception):
     pass
+
+
+class _NotFound(Exception):
+    pass
+
+
+def _is_graphql_not_found(data: Any) -> bool:
+    """GitHub's answer for an unknown repository: ``repository: null`` and one NOT_FOUND
+    error at the path ``repository`` (a 404 of a wrong GraphQL URL is not that)."""
+    errors = data.get("errors") if isinstance(data, dict) else None
+    return isinstance(errors, list) and any(
+        isinstance(e, dict) and e.get("type") == "NOT_FOUND" and e.get("path") == ["repository"]
+        for e in errors
+    )
+
+
+def _not_selected(rules: selection.Rules, verdict: selection.Verdict) -> str:
+    """Why a repository is not a model repository, to end a sentence starting with its name."""
+    if not verdict.candidate:
+        return (
+            f"is not a model repository (its name does not end with {rules.suffix} and it "
+            f"lacks the topic {rules.topic})"
+        )
+    detail = f" ({verdict.detail})" if verdict.detail else ""
+    reasons = {
+        selection.ARCHIVED: "is archived",
+        selection.FORK: "is a fork (github.skip_forks)",
+        selection.EXCLUDED_TOPIC: f"carries an excluded topic{detail}",
+        selection.NO_INCLUDE_TOPIC: f"lacks every include topic{detail}",
+        selection.NAME_PATTERN: f"does not match github.name_pattern{detail}",
+    }
+    return reasons.get(verdict.skipped, f"is left out: {verdict.skipped}")

@@ -25,6 +25,15 @@ _FILES = "\n".join(
     for spelling, alias in _ALIASES.items()
 )
 
+_NODE_FIELDS = f"""name
+        nameWithOwner
+        url
+        isArchived
+        isFork
+        repositoryTopics(first: 20) {{ nodes {{ topic {{ name }} }} }}
+        defaultBranchRef {{ name target {{ oid }} }}
+{_FILES}"""
+
 QUERY = f"""query ModelshipRepositories($owner: String!, $first: Int!, $after: String) {{
   repositoryOwner(login: $owner) {{
     login
@@ -33,16 +42,18 @@ QUERY = f"""query ModelshipRepositories($owner: String!, $first: Int!, $after: S
       totalCount
       pageInfo {{ hasNextPage endCursor }}
       nodes {{
-        name
-        nameWithOwner
-        url
-        isArchived
-        isFork
-        repositoryTopics(first: 20) {{ nodes {{ topic {{ name }} }} }}
-        defaultBranchRef {{ name target {{ oid }} }}
-{_FILES}
+        {_NODE_FIELDS}
       }}
     }}
+  }}
+}}"""
+
+# One repository, for a single-repository run (a model-changed dispatch): the same fields
+# as a node of QUERY. GitHub answers an unknown name with ``repository: null`` and a
+# NOT_FOUND error.
+REPOSITORY_QUERY = f"""query ModelshipRepository($owner: String!, $name: String!) {{
+  repository(owner: $owner, name: $name) {{
+        {_NODE_FIELDS}
   }}
 }}"""
 
@@ -85,12 +96,32 @@ def variables(owner: str, after: str | None) -> dict[str, Any]:
     return {"owner": owner, "first": PAGE_SIZE, "after": after}
 
 
-def parse_page(document: Any, owner: str) -> Page:
+def repository_variables(full_name: str) -> dict[str, Any]:
+    owner, _, name = full_name.partition("/")
+    return {"owner": owner, "name": name}
+
+
+def parse_repository(document: Any) -> RepoNode:
+    """The answer to REPOSITORY_QUERY (GitHub's NOT_FOUND answer is an error PyGithub
+    raises, never this document)."""
+    data = _data(document)
+    if "repository" not in data:
+        raise ResponseShapeError("the response has no data.repository")
+    if data["repository"] is None:
+        raise ResponseShapeError("data.repository is null without a NOT_FOUND error")
+    return _node(data["repository"])
+
+
+def _data(document: Any) -> dict[str, Any]:
     if isinstance(document, dict) and isinstance(document.get("data"), str):
         # PyGithub's reading of a body that is not JSON (an HTML error page, a proxy)
         page = " ".join(document["data"].split())[:80]
         raise ResponseShapeError(f"the answer is not JSON but a page starting {page!r}")
-    data = _field(document, "data", dict, "the response")
+    return _field(document, "data", dict, "the response")
+
+
+def parse_page(document: Any, owner: str) -> Page:
+    data = _data(document)
     repository_owner = data.get("repositoryOwner", ...)
     if repository_owner is ...:
         raise ResponseShapeError("the response has no data.repositoryOwner")

@@ -17,7 +17,13 @@ import git
 from generator.config import GitHubSettings, Platform
 from generator.errors import ConfigError
 from generator.mlproject import is_mlproject_filename
-from generator.sources.base import FetchFailure, ProgressCallback, RepoSnapshot, Scan
+from generator.sources.base import (
+    FetchFailure,
+    ProgressCallback,
+    RepoSnapshot,
+    Scan,
+    SingleRead,
+)
 
 
 class LocalSource:
@@ -46,6 +52,35 @@ class LocalSource:
             if progress:
                 progress(done, len(folders))
         return Scan(tuple(snapshots), tuple(failures))
+
+    def read(self, full_name: str, progress: ProgressCallback | None = None) -> Scan:
+        """Only the folder of ``full_name``: ``<source.path>/<name>`` (or ``<name>.git``)
+        when its owner is the platform's organization."""
+        if not self.folder.is_dir():
+            raise ConfigError(f"source.path {self.folder}: no such folder")
+        owner, _, name = full_name.partition("/")
+        folder = (
+            self._folder_of(name) if owner.lower() == self.github.organization.lower() else None
+        )
+        if progress:
+            progress(1, 1)
+        if folder is None:
+            where = os.path.relpath(self.folder)
+            missing = f"is not a folder of the local source ({where}/{name})"
+            return Scan((), single=SingleRead(full_name, missing))
+        found = f"{self.github.organization}/{folder.name.removesuffix('.git')}"
+        try:
+            return Scan((self._read(folder, found),), single=SingleRead(full_name))
+        except _ReadError as error:
+            return Scan((), (FetchFailure(found, str(error)),), single=SingleRead(full_name))
+
+    def _folder_of(self, name: str) -> Path | None:
+        """The repository folder named ``name`` (GitHub's names ignore case)."""
+        wanted = {name.lower(), f"{name.lower()}.git"}
+        for folder in sorted(self.folder.iterdir()):
+            if folder.name.lower() in wanted and folder.is_dir() and _is_repo_folder(folder):
+                return folder
+        return None
 
     def _read(self, folder: Path, full_name: str) -> RepoSnapshot:
         if _is_git(folder):

@@ -120,8 +120,12 @@ def graphql(server: FakeGitHub, request: Request) -> Reply:
         return Reply(400, {"message": "Problems parsing JSON", "documentation_url": DOCS})
     query = document.get("query") or ""
     variables = document.get("variables") or {}
+    if re.search(r"\brepository\(\s*owner:", query):
+        return graphql_repository(server, query, variables)
     if "repositoryOwner(" not in query or "repositories(" not in query:
-        return graphql_error("The loopback GitHub serves only the repositories query")
+        return graphql_error(
+            "The loopback GitHub serves only the repositories and repository queries"
+        )
     first = variables.get("first")
     if not isinstance(first, int) or not 1 <= first <= MAX_PER_PAGE:
         return graphql_error(
@@ -166,6 +170,25 @@ def graphql(server: FakeGitHub, request: Request) -> Reply:
     return Reply(
         200, {"data": {"repositoryOwner": {"login": org.login, "repositories": connection}}}
     )
+
+
+def graphql_repository(server: FakeGitHub, query: str, variables: dict[str, Any]) -> Reply:
+    """``repository(owner: $owner, name: $name) { ... }``: the node of the repositories
+    query, or GitHub's NOT_FOUND answer (HTTP 200, ``repository: null`` and the error)."""
+    owner, name = str(variables.get("owner", "")), str(variables.get("name", ""))
+    org = server.org
+    found = org.repo(name) if owner.lower() == org.login.lower() else None
+    if found is None:
+        error = {
+            "type": "NOT_FOUND",
+            "path": ["repository"],
+            "locations": [{"line": 2, "column": 3}],
+            "message": f"Could not resolve to a Repository with the name '{owner}/{name}'.",
+        }
+        return Reply(200, {"data": {"repository": None}, "errors": [error]})
+    files = dict(_FILE_ALIAS.findall(query))
+    node = github_org.repo_node_json(org, found, files, server.blob_text_limit)
+    return Reply(200, {"data": {"repository": node}})
 
 
 # -- REST: organization, repositories, contents ------------------------------------------
@@ -255,6 +278,21 @@ def team_repos_by_id(server: FakeGitHub, request: Request) -> Reply:
     return _team_repos(server, request, team)
 
 
+@ROUTES.route("GET", "/repos/{owner}/{repo}/teams", "repo_teams")
+def repo_teams(server: FakeGitHub, request: Request) -> Reply:
+    """The teams with access to the repository, each with its ``permission`` on it."""
+    found = _own_repo(server, request)
+    if found is None:
+        return not_found("https://docs.github.com/rest/repos/repos#list-repository-teams")
+    org = server.org
+    items = [
+        github_org.team_json(org, team, server.api_url, team.repos_lower()[found.name.lower()])
+        for team in sorted(org.teams.values(), key=lambda t: t.slug)
+        if found.name.lower() in team.repos_lower()
+    ]
+    return paginate(server, request, items, f"/repositories/{found.id}/teams")
+
+
 # -- REST: pull requests --------------------------------------------------------------------
 
 PULLS_DOCS = "https://docs.github.com/rest/pulls/pulls"
@@ -290,6 +328,8 @@ def pulls_create(server: FakeGitHub, request: Request) -> Reply:
     for key in ("head", "base"):
         if not isinstance(data.get(key), str) or not data[key]:
             return validation_failed(f"{key} is missing", "PullRequest")
+    if (refused := _too_long(data, "PullRequest")) is not None:
+        return refused
     owner, _, ref = data["head"].rpartition(":")
     owner = owner or server.org.login
     pulls = server.org.pulls.setdefault(found.name.lower(), [])
@@ -341,11 +381,112 @@ def pulls_update(server: FakeGitHub, request: Request) -> Reply:
     if found is None:
         return not_found(f"{PULLS_DOCS}#update-a-pull-request")
     data = request.json() or {}
+    if (refused := _too_long(data, "PullRequest")) is not None:
+        return refused
     repo_, pull = found
     for key in ("title", "body", "state", "base"):
         if key in data and data[key] is not None:
             setattr(pull, key, str(data[key]))
     return Reply(200, github_org.pull_json(server.org, repo_, pull, server.api_url))
+
+
+# -- REST: pull-request (issue) comments ------------------------------------------------
+
+COMMENTS_DOCS = "https://docs.github.com/rest/issues/comments"
+BODY_LIMIT = 65536  # characters of a comment's or pull request's body
+
+
+def _too_long(data: Any, resource: str) -> Reply | None:
+    body = data.get("body") if isinstance(data, dict) else None
+    if isinstance(body, str) and len(body) > BODY_LIMIT:
+        return validation_failed(f"body is too long (maximum is {BODY_LIMIT} characters)", resource)
+    return None
+
+
+def _issue(server: FakeGitHub, request: Request) -> github_org.Repo | None:
+    """The repository, when ``number`` is one of its pull requests."""
+    found = _own_repo(server, request)
+    number = request.params["number"]
+    if found is None or not number.isdigit():
+        return None
+    pulls = server.org.pulls.get(found.name.lower(), [])
+    return found if any(p.number == int(number) for p in pulls) else None
+
+
+@ROUTES.route("GET", "/repos/{owner}/{repo}/issues/{number}/comments", "comments_list")
+def comments_list(server: FakeGitHub, request: Request) -> Reply:
+    found = _issue(server, request)
+    if found is None:
+        return not_found(f"{COMMENTS_DOCS}#list-issue-comments")
+    number = int(request.params["number"])
+    items = [
+        github_org.comment_json(server.org, found, comment, server.api_url)
+        for comment in server.org.comments.get(found.name.lower(), [])
+        if comment.issue_number == number
+    ]
+    return paginate(server, request, items, f"/repositories/{found.id}/issues/{number}/comments")
+
+
+@ROUTES.route("POST", "/repos/{owner}/{repo}/issues/{number}/comments", "comments_create")
+def comments_create(server: FakeGitHub, request: Request) -> Reply:
+    found = _issue(server, request)
+    if found is None:
+        return not_found(f"{COMMENTS_DOCS}#create-an-issue-comment")
+    data = request.json()
+    if not isinstance(data, dict) or not isinstance(data.get("body"), str) or not data["body"]:
+        return validation_failed("body is missing", "IssueComment")
+    if (refused := _too_long(data, "IssueComment")) is not None:
+        return refused
+    comments = server.org.comments.setdefault(found.name.lower(), [])
+    every = [c for listed in server.org.comments.values() for c in listed]
+    comment = github_org.Comment(
+        id=1_000_000 + len(every) + 1,
+        issue_number=int(request.params["number"]),
+        body=data["body"],
+    )
+    comments.append(comment)
+    return Reply(201, github_org.comment_json(server.org, found, comment, server.api_url))
+
+
+@ROUTES.route("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}", "comments_update")
+def comments_update(server: FakeGitHub, request: Request) -> Reply:
+    found = _own_repo(server, request)
+    comment_id = request.params["comment_id"]
+    comment = None
+    if found is not None and comment_id.isdigit():
+        listed = server.org.comments.get(found.name.lower(), [])
+        comment = next((c for c in listed if c.id == int(comment_id)), None)
+    if found is None or comment is None:
+        return not_found(f"{COMMENTS_DOCS}#update-an-issue-comment")
+    data = request.json()
+    if not isinstance(data, dict) or not isinstance(data.get("body"), str):
+        return validation_failed("body is missing", "IssueComment")
+    if (refused := _too_long(data, "IssueComment")) is not None:
+        return refused
+    comment.body = data["body"]
+    return Reply(200, github_org.comment_json(server.org, found, comment, server.api_url))
+
+
+# -- REST: the /repositories/{id}/... form of the links GitHub's pagination sends ----------
+
+
+def _by_repository_id(handler: Any) -> Any:
+    def by_id(server: FakeGitHub, request: Request) -> Reply:
+        repo_id = request.params.pop("repo_id")
+        found = next((r for r in server.org.repos.values() if str(r.id) == repo_id), None)
+        if found is None:
+            return not_found()
+        request.params.update(owner=server.org.login, repo=found.name)
+        return handler(server, request)
+
+    return by_id
+
+
+ROUTES.route("GET", "/repositories/{repo_id}/pulls", "pulls_list")(_by_repository_id(pulls_list))
+ROUTES.route("GET", "/repositories/{repo_id}/teams", "repo_teams")(_by_repository_id(repo_teams))
+ROUTES.route("GET", "/repositories/{repo_id}/issues/{number}/comments", "comments_list")(
+    _by_repository_id(comments_list)
+)
 
 
 # -- REST: apps and rate limits -------------------------------------------------------------

@@ -50,6 +50,9 @@ class Team:
     id: int
     repos: dict[str, str] = field(default_factory=dict)  # repo name → permission level
 
+    def repos_lower(self) -> dict[str, str]:
+        return {name.lower(): level for name, level in self.repos.items()}
+
 
 @dataclass
 class Pull:
@@ -64,6 +67,16 @@ class Pull:
 
 
 @dataclass
+class Comment:
+    """A comment on an issue or pull request (they share numbers and the comments API)."""
+
+    id: int
+    issue_number: int
+    body: str
+    user: str = "github-actions[bot]"
+
+
+@dataclass
 class Org:
     login: str = "acme"
     id: int = 1000
@@ -71,6 +84,15 @@ class Org:
     repos: dict[str, Repo] = field(default_factory=dict)  # lower-cased name → repo
     teams: dict[str, Team] = field(default_factory=dict)
     pulls: dict[str, list[Pull]] = field(default_factory=dict)  # lower-cased repo name → PRs
+    comments: dict[str, list[Comment]] = field(default_factory=dict)  # lower-cased repo name
+
+    def add_pull(self, repo: str, head: str, base: str = "main", title: str = "") -> Pull:
+        """An open pull request from ``head`` (a branch of the organization) into ``base``."""
+        pulls = self.pulls.setdefault(repo.lower(), [])
+        number = 1 + max((p.number for p in pulls), default=0)
+        pull = Pull(number, 900000 + number, head, self.login, base, title or head, "")
+        pulls.append(pull)
+        return pull
 
     def add_repo(
         self,
@@ -165,6 +187,26 @@ def repo_json(org: Org, repo: Repo, api: str, permission: str | None = None) -> 
     return data
 
 
+def team_json(org: Org, team: Team, api: str, permission: str) -> dict[str, Any]:
+    """A team as ``GET /repos/{owner}/{repo}/teams`` lists it: with its permission there."""
+    return {
+        "id": team.id,
+        "node_id": base64.b64encode(f"04:Team{team.id}".encode()).decode(),
+        "url": f"{api}/organizations/{org.id}/team/{team.id}",
+        "html_url": f"{org.web_url}/orgs/{org.login}/teams/{team.slug}",
+        "name": team.slug,
+        "slug": team.slug,
+        "description": None,
+        "privacy": "closed",
+        "notification_setting": "notifications_enabled",
+        "permission": permission,
+        "permissions": permissions_json(permission),
+        "members_url": f"{api}/organizations/{org.id}/team/{team.id}/members{{/member}}",
+        "repositories_url": f"{api}/organizations/{org.id}/team/{team.id}/repos",
+        "parent": None,
+    }
+
+
 def content_json(
     org: Org, repo: Repo, path: str, content: bytes, api: str, ref: str
 ) -> dict[str, Any]:
@@ -221,6 +263,23 @@ def pull_json(org: Org, repo: Repo, pull: Pull, api: str) -> dict[str, Any]:
         "base": side(pull.base, org.login),
         "draft": False,
         "merged": False,
+        "created_at": "2024-01-01T00:00:00Z",
+        "updated_at": "2024-01-01T00:00:00Z",
+    }
+
+
+def comment_json(org: Org, repo: Repo, comment: Comment, api: str) -> dict[str, Any]:
+    full_name = f"{org.login}/{repo.name}"
+    return {
+        "id": comment.id,
+        "node_id": base64.b64encode(f"012:IssueComment{comment.id}".encode()).decode(),
+        "url": f"{api}/repos/{full_name}/issues/comments/{comment.id}",
+        "html_url": f"{org.web_url}/{full_name}/pull/{comment.issue_number}"
+        f"#issuecomment-{comment.id}",
+        "issue_url": f"{api}/repos/{full_name}/issues/{comment.issue_number}",
+        "body": comment.body,
+        "user": {"login": comment.user, "id": 41898282, "type": "Bot"},
+        "author_association": "NONE",
         "created_at": "2024-01-01T00:00:00Z",
         "updated_at": "2024-01-01T00:00:00Z",
     }

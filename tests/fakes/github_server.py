@@ -33,6 +33,7 @@ Give the server the test's FakeClock so that rate-limit windows end when the cli
 
 from __future__ import annotations
 
+import json
 import math
 import socket
 import threading
@@ -114,6 +115,10 @@ class Recorded:
     page: int
     authorization: str
     status: int = 0
+    body: bytes = b""
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
 
 
 @dataclass
@@ -253,6 +258,7 @@ class FakeGitHub:
             request.route,
             page,
             headers.get("authorization", ""),
+            body=body,
         )
         with self._lock:
             self.requests.append(record)
