@@ -292,6 +292,11 @@ def _separate(platform: Platform, sync: bool) -> RenderedRepo:
                 )
     except git.GitCommandError as error:
         raise ExternalError(f"cannot clone {shown}: {_stderr(error)}") from None
+    except git.UnsafeProtocolError:
+        raise UsageError(
+            f"rendered.repository.url {shown}: git refuses this protocol; use https://, ssh:// "
+            "or a path"
+        ) from None
     except (git.InvalidGitRepositoryError, AttributeError, ValueError):
         raise UsageError(f"{workdir} is not a clone of {shown}; remove the folder") from None
     tree = platform.rendered_path

@@ -204,3 +204,14 @@ def test_tables_show_names_as_text_not_terminal_markup(tmp_path):
     result = modelship("discover", cwd=folder)
     assert result.returncode == ExitCode.OK, result.stderr
     assert "acme/x[red]y-model" in result.stdout
+
+
+def test_a_rendered_repository_url_git_refuses_is_a_configuration_error(platform):
+    text = (platform / "platform.yaml").read_text()
+    old = "  path: rendered "
+    assert old in text
+    text = text.replace(old, "  repository:\n    url: ext::sh%20-c%20true\n" + old)
+    (platform / "platform.yaml").write_text(text)
+    result = modelship("list", cwd=platform)
+    assert result.returncode == ExitCode.USAGE, result.stderr
+    assert "git refuses this protocol" in result.stderr

@@ -185,6 +185,14 @@ def report_run(run: RenderRun) -> None:
         err.print(f"modelship: {note}", markup=False)
 
 
+def add_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source",
+        choices=("local", "github"),
+        help="read repositories from this source instead of platform.yaml's source.type",
+    )
+
+
 def add_mass_delete(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allow-mass-delete",

@@ -82,11 +82,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=_number,
         help="with --comment: the pull request (default in GitHub Actions: the event's)",
     )
-    parser.add_argument(
-        "--source",
-        choices=("local", "github"),
-        help="read repositories from this source instead of platform.yaml's",
-    )
+    common.add_source(parser)
     common.add_repository(parser)
 
 

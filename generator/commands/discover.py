@@ -32,11 +32,7 @@ holds only what was read.
 
 def configure(parser: argparse.ArgumentParser) -> None:
     common.add_format(parser, "table", "json")
-    parser.add_argument(
-        "--source",
-        choices=("local", "github"),
-        help="scan this source instead of platform.yaml's",
-    )
+    common.add_source(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -78,11 +78,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_FULL_DIFF,
         help="with --pr, where the full diff goes when the pull request body had to be cut",
     )
-    parser.add_argument(
-        "--source",
-        choices=("local", "github"),
-        help="read repositories from this source instead of platform.yaml's",
-    )
+    common.add_source(parser)
     common.add_repository(parser)
 
 

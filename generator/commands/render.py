@@ -47,11 +47,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     mode.add_argument(
         "--check", action="store_true", help="exit 1 if the rendered tree is out of date"
     )
-    parser.add_argument(
-        "--source",
-        choices=("local", "github"),
-        help="read repositories from this source instead of platform.yaml's",
-    )
+    common.add_source(parser)
     common.add_repository(parser)
     common.add_mass_delete(parser)
 
