@@ -37,7 +37,7 @@ def evaluate(platform: Platform, scan: Scan, previous: Index) -> Evaluation:
             snapshot.mlproject, snapshot.mlproject_location, snapshot.full_name
         )
         findings.extend(result.findings)
-        if result.spec is not None:
+        if result.spec is not None and not snapshot.push_teams_unknown:
             candidates.append(
                 policy.Candidate(
                     spec=result.spec,
@@ -60,7 +60,8 @@ def evaluate(platform: Platform, scan: Scan, previous: Index) -> Evaluation:
         )
         for failure in scan.failures
     )
-    decision = policy.decide(platform, candidates, policy.Owners.of(previous))
+    owners = policy.Owners.of(previous, departed(scan, previous))
+    decision = policy.decide(platform, candidates, owners)
     findings.extend(decision.findings)
     failed = {f.repo for f in findings if f.is_error}
     return Evaluation(
@@ -69,4 +70,20 @@ def evaluate(platform: Platform, scan: Scan, previous: Index) -> Evaluation:
         failed_repos=tuple(sorted(failed)),
         without_mlproject=tuple(sorted(without)),
         scan=scan,
+    )
+
+
+def departed(scan: Scan, previous: Index) -> frozenset[str]:
+    """The repositories of ``previous`` whose models this run removes for certain: a complete
+    scan did not see them, or saw them without an MLproject. They hold no id and no name
+    any more — a renamed repository takes its model along. While a scan is incomplete no
+    repository has departed."""
+    if not scan.complete:
+        return frozenset()
+    present = {policy.same_repo(s.full_name) for s in scan.snapshots if s.mlproject is not None}
+    present |= {policy.same_repo(failure.full_name) for failure in scan.failures}
+    return frozenset(
+        entry.repo
+        for entry in previous.models.values()
+        if policy.same_repo(entry.repo) not in present
     )

@@ -5,8 +5,9 @@ The safety rules of a run live here, as decisions on data:
 - a model whose repository failed to fetch, or now fails validation or policy,
   is *kept*: rendered again from its index.json entry (its last accepted spec
   and repo@sha) with the state ``kept-on-error`` and its repository's errors;
-- when the scan is incomplete nothing is deleted: a model whose repository
-  the scan did not see (or saw without an MLproject) stays exactly as it was;
+- when the scan is incomplete nothing unconfirmed is deleted: a model whose
+  repository the scan did not see (or saw without an MLproject) stays exactly
+  as it was; a repository accepted under a new id gives its old one up;
 - otherwise a model is removed when its repository is gone or has no MLproject
   any more (or now declares another id), and the removals of one run may not
   exceed ``safety.max_delete_share`` of the models without ``allow_mass_delete``.
@@ -28,6 +29,7 @@ from generator.findings import Finding
 from generator.index import STATE_KEPT, Index, IndexEntry, ModelState
 from generator.model import Model
 from generator.pipeline import Evaluation
+from generator.policy import same_repo
 
 FETCH_FAILED_RULE = "source/fetch-failed"
 
@@ -62,8 +64,10 @@ def reconcile(
 ) -> Outcome:
     scan = evaluation.scan
     accepted = {model.id: model for model in evaluation.models}
-    accepted_repos = {model.provenance.repo for model in evaluation.models}
-    failed = set(evaluation.failed_repos) | {failure.full_name for failure in scan.failures}
+    # Repository names compare without letter case, as GitHub's do.
+    accepted_repos = {same_repo(model.provenance.repo) for model in evaluation.models}
+    failed = {same_repo(r) for r in evaluation.failed_repos}
+    failed |= {same_repo(failure.full_name) for failure in scan.failures}
     errors = _errors_by_repo(evaluation)
 
     kept: list[Kept] = []
@@ -72,11 +76,13 @@ def reconcile(
     for model_id, entry in sorted(previous.models.items()):
         if model_id in accepted:
             continue
-        repo = entry.repo
+        repo = same_repo(entry.repo)
         keep: Kept | None = None
         if repo in failed and repo not in accepted_repos:
             keep = Kept(entry, errors.get(repo, ()))
-        elif not scan.complete:
+        elif not scan.complete and repo not in accepted_repos:
+            # Unconfirmed: stays as it was. A repository accepted under another id is
+            # confirmed: its old id goes, or it would be rendered twice.
             keep = Kept(entry, entry.errors, as_was=True)
         if keep is None:
             removed.append(entry)
@@ -138,7 +144,7 @@ def _errors_by_repo(evaluation: Evaluation) -> dict[str, tuple[str, ...]]:
             name = names.get(finding.repo) or PurePosixPath(finding.path).name
             key = f"{finding.key}: " if finding.key else ""
             text = f"{name}:{finding.line}:{finding.column}: {key}{finding.message}"
-        collected.setdefault(finding.repo, []).append(text)
+        collected.setdefault(same_repo(finding.repo), []).append(text)
     return {repo: tuple(texts) for repo, texts in collected.items()}
 
 

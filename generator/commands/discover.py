@@ -62,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _teams(snapshot: RepoSnapshot) -> str:
+    if snapshot.push_teams_unknown:
+        return "unknown"
     if snapshot.push_teams is None:
         return "n/a"
     return ", ".join(snapshot.push_teams) or "none"
@@ -166,7 +168,9 @@ def _as_json(scanned: Scan, github_report: ScanReport | None) -> dict[str, Any]:
                 "has_mlproject": s.mlproject is not None,
                 "mlproject_path": s.mlproject_path if s.mlproject is not None else None,
                 "topics": list(s.topics),
-                "push_teams": None if s.push_teams is None else list(s.push_teams),
+                "push_teams": (
+                    None if s.push_teams is None or s.push_teams_unknown else list(s.push_teams)
+                ),
             }
             for s in scanned.snapshots
         ],

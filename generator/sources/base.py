@@ -24,6 +24,9 @@ class RepoSnapshot:
     fork: bool = False
     selected_by: str = ""  # why the source picked it, e.g. "suffix -model" or "topic ml-model"
     push_teams: tuple[str, ...] | None = None  # GitHub team slugs with push access, if known
+    # The source reads push access but could not this time (the scan stopped first): its
+    # model can be neither accepted nor rejected for its team, and stays as it was.
+    push_teams_unknown: bool = False
     location: str = ""  # where a person finds the MLproject; defaults to owner/name/MLproject
 
     @property

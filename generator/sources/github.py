@@ -386,8 +386,8 @@ class GitHubSource:
         owners: Mapping[str, set[str]],
         reason: str,
     ) -> RepoSnapshot:
-        # Ownership unknown (the scan stopped before it was read) is "no team proven", never
-        # None, which would let the policy skip the push-access rule.
+        # Ownership unknown (the scan stopped before it was read) is marked as such, and its
+        # teams are "none proven", never None, which would let the policy skip the rule.
         push_teams = () if reason else tuple(sorted(owners.get(node.full_name.lower(), ())))
         return RepoSnapshot(
             full_name=node.full_name,
@@ -401,6 +401,7 @@ class GitHubSource:
             fork=node.fork,
             selected_by=verdict.selected_by,
             push_teams=push_teams,
+            push_teams_unknown=bool(reason),
         )
 
 
