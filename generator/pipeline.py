@@ -53,7 +53,7 @@ def evaluate(platform: Platform, scan: Scan, previous: Index) -> Evaluation:
             line=1,
             column=1,
             key="",
-            message=f"cannot read the repository: {failure.message}",
+            message=fetch_failed(failure.shown),
             rule="source/fetch-failed",
             severity=Severity.ERROR,
             repo=failure.full_name,
@@ -87,3 +87,7 @@ def departed(scan: Scan, previous: Index) -> frozenset[str]:
         for entry in previous.models.values()
         if policy.same_repo(entry.repo) not in present
     )
+
+
+def fetch_failed(message: str) -> str:
+    return f"cannot read the repository: {message}"

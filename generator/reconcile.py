@@ -28,7 +28,7 @@ from generator.config import Platform
 from generator.findings import Finding
 from generator.index import STATE_KEPT, Index, IndexEntry, ModelState
 from generator.model import Model
-from generator.pipeline import Evaluation
+from generator.pipeline import Evaluation, fetch_failed
 from generator.policy import same_repo
 
 FETCH_FAILED_RULE = "source/fetch-failed"
@@ -132,14 +132,17 @@ def _model_id(model: Model) -> str:
 
 def _errors_by_repo(evaluation: Evaluation) -> dict[str, tuple[str, ...]]:
     """Each repository's errors as index.json records them: positions relative to the
-    repository (``MLproject:10:6: slo: ...``), never to where this run happened to be."""
+    repository (``MLproject:10:6: slo: ...``), never to where this run happened to be, and
+    read failures without their machine-dependent detail."""
     names = {s.full_name: s.mlproject_path for s in evaluation.scan.snapshots}
+    # The failure's own message, not the finding's: the console's detail may hold paths.
+    failures = {f.full_name: fetch_failed(f.message) for f in evaluation.scan.failures}
     collected: dict[str, list[str]] = {}
     for finding in evaluation.findings:
         if not finding.is_error:
             continue
         if finding.rule == FETCH_FAILED_RULE:
-            text = finding.message
+            text = failures.get(finding.repo, finding.message)
         else:
             name = names.get(finding.repo) or PurePosixPath(finding.path).name
             key = f"{finding.key}: " if finding.key else ""

@@ -102,7 +102,7 @@ def _print_tables(scanned: Scan, github_report: ScanReport | None) -> None:
 def _print_summary(scanned: Scan, github_report: ScanReport | None) -> None:
     err = ui.stderr()
     for failure in scanned.failures:
-        err.print(f"{failure.full_name}: {failure.message}", markup=False)
+        err.print(f"{failure.full_name}: {failure.shown}", markup=False)
     with_file = sum(1 for s in scanned.snapshots if s.mlproject is not None)
     selected = len(scanned.snapshots) + len(scanned.failures)
     found = f"{_count(selected, 'model repository', 'model repositories')} "

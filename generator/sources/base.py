@@ -44,10 +44,19 @@ class RepoSnapshot:
 
 @dataclass(frozen=True)
 class FetchFailure:
-    """A repository that was found but could not be read; its model must stay as it was."""
+    """A repository that was found but could not be read; its model must stay as it was.
+
+    ``message`` is recorded in index.json, so it is the same for the same inputs on any
+    machine: no absolute path, no timing, no address. ``detail`` is the fuller text for the
+    console (the underlying error), when there is one."""
 
     full_name: str
     message: str
+    detail: str = ""
+
+    @property
+    def shown(self) -> str:
+        return self.detail or self.message
 
 
 @dataclass(frozen=True)

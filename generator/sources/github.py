@@ -322,7 +322,7 @@ class GitHubSource:
                 try:
                     texts[node.full_name] = self._fetch_file(node, blob)
                 except _FileError as error:
-                    failures.append(FetchFailure(node.full_name, str(error)))
+                    failures.append(FetchFailure(node.full_name, error.message, error.detail))
             else:
                 failures.append(
                     FetchFailure(node.full_name, f"{blob.path} was not read: the scan stopped")
@@ -336,9 +336,13 @@ class GitHubSource:
         try:
             content = repo.get_contents(blob.path, ref=node.head_sha or "")
         except FAILURES as error:
-            raise _FileError(
+            what = (
                 f"{blob.path} ({blob.size} bytes, too large for GraphQL) could not be read "
-                f"through the contents API: {describe(error, self.connection.credential_hint)}"
+                "through the contents API"
+            )
+            hint = self.connection.credential_hint
+            raise _FileError(
+                f"{what}: {describe(error, hint, stable=True)}", f"{what}: {describe(error, hint)}"
             ) from None
         if isinstance(content, list) or content.type != "file":
             raise _FileError(f"{blob.path} is not a file at {node.head_sha}")
@@ -406,4 +410,9 @@ class GitHubSource:
 
 
 class _FileError(Exception):
-    pass
+    """``message`` for index.json (the same for the same answer), ``detail`` for the console."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = "" if detail == message else detail
