@@ -65,7 +65,7 @@ class Index:
     shared_files: tuple[str, ...] = ()
 
 
-def dumps(entries: Iterable[IndexEntry], shared_files: Iterable[str] = ()) -> bytes:
+def dumps(entries: Iterable[IndexEntry], shared_files: Iterable[str]) -> bytes:
     models = {}
     for entry in sorted(entries, key=lambda e: e.id):
         models[entry.id] = {

@@ -25,8 +25,17 @@ def _validator(schema_json: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(json.loads(schema_json))
 
 
+# By the schema object's identity (kept alive here): index.json checks one spec per model
+# with the same schema, and serialising it for the cache key each time would cost more.
+_by_identity: dict[int, tuple[dict[str, Any], jsonschema.Draft202012Validator]] = {}
+
+
 def validator_for(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
-    return _validator(json.dumps(schema, sort_keys=True))
+    known = _by_identity.get(id(schema))
+    if known is None or known[0] is not schema:
+        known = (schema, _validator(json.dumps(schema, sort_keys=True)))
+        _by_identity[id(schema)] = known
+    return known[1]
 
 
 def dotted(path: tuple[Any, ...]) -> str:
