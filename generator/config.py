@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from generator.errors import ConfigError
 from generator.findings import Finding
 
 DEFAULT_PLATFORM_FILE = "platform.yaml"
+DEFAULT_WORKDIR = ".modelship/rendered-repo"  # where a separate rendered repository is cloned
 
 
 @dataclass(frozen=True)
@@ -185,18 +187,18 @@ def parse(text: str, path: Path) -> Platform:
         ) from None
     findings = sorted(
         schemacheck.check(document, resources.schema("platform"), shown, "platform")
-        + _semantic_findings(document, shown)
+        + _semantic_findings(document, shown, path.resolve().parent)
     )
     if findings:
         raise ConfigError("invalid platform configuration:\n" + "\n".join(map(str, findings)))
     return _build(document.data, path.resolve().parent)
 
 
-def _semantic_findings(document: yamlpos.YamlDocument, shown: str) -> list[Finding]:
+def _semantic_findings(document: yamlpos.YamlDocument, shown: str, root: Path) -> list[Finding]:
     findings: list[Finding] = []
 
-    def add(at: tuple[Any, ...], message: str, rule: str) -> None:
-        position = document.key_position(at)
+    def add(at: tuple[Any, ...], message: str, rule: str, on_value: bool = False) -> None:
+        position = document.value_position(at) if on_value else document.key_position(at)
         key = schemacheck.dotted(at)
         findings.append(Finding(shown, position.line, position.column, key, message, rule))
 
@@ -257,7 +259,82 @@ def _semantic_findings(document: yamlpos.YamlDocument, shown: str) -> list[Findi
             owners.setdefault(namespace, name)
     for at, message, rule in _listen_problems(data):
         add(at, message, rule)
+    for at, message, rule in _tree_problems(data, root):
+        add(at, message, rule, on_value=True)
     return findings
+
+
+def _tree_problems(data: Any, root: Path) -> Iterator[tuple[tuple[str, ...], str, str]]:
+    """The rendered tree (and a separate repository's work folder) must be folders of their
+    own: a render deletes every file of the tree it does not render, and the work folder is
+    cloned into and reset. Paths are compared resolved, so a link cannot hide an overlap."""
+    rendered = data.get("rendered") if isinstance(data, dict) else None
+    path = rendered.get("path") if isinstance(rendered, dict) else None
+    if not isinstance(path, str):
+        return  # the schema reports it
+    protected = [(_real(root / ".git"), "the platform repository's .git folder")]
+    for key, value in (
+        ("source.path", _get(data, "source", "path")),
+        ("templates", _get(data, "templates")),
+    ):
+        if isinstance(value, str):
+            protected.append((_real(root / value), f"{key} ({value})"))
+    repository = rendered.get("repository")
+    if isinstance(repository, dict):
+        workdir = repository.get("workdir", DEFAULT_WORKDIR)
+        if isinstance(workdir, str):
+            folder = _real(root / workdir)
+            problem = _around_platform(folder, root) or _overlap(folder, protected)
+            if problem:
+                yield (
+                    ("rendered", "repository", "workdir"),
+                    f"{problem}; the clone must be a folder of its own",
+                    "platform/rendered-workdir",
+                )
+        return  # rendered.path is a folder inside the clone (platform/rendered-path above)
+    tree = _real(root / path)
+    if tree == root:
+        problem = "is the platform folder itself"
+    elif root not in tree.parents:
+        problem = "is outside the platform folder"
+    else:
+        problem = _overlap(tree, protected)
+    if problem:
+        yield (
+            ("rendered", "path"),
+            f"{problem}; the rendered tree must be a folder of its own inside the platform "
+            "folder (e.g. 'rendered'): a render deletes every file in it that it does not render",
+            "platform/rendered-path",
+        )
+
+
+def _get(data: dict[str, Any], *keys: str) -> Any:
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))
+
+
+def _around_platform(folder: Path, root: Path) -> str:
+    if folder == root:
+        return "is the platform folder itself"
+    if folder in root.parents:
+        return "contains the platform folder"
+    return ""
+
+
+def _overlap(folder: Path, protected: list[tuple[Path, str]]) -> str:
+    for other, name in protected:
+        if folder == other:
+            return f"is {name}"
+        if other in folder.parents:
+            return f"is inside {name}"
+        if folder in other.parents:
+            return f"contains {name}"
+    return ""
 
 
 def _listen_problems(data: Any) -> Iterator[tuple[tuple[str, ...], str, str]]:
@@ -314,7 +391,7 @@ def _build(data: dict[str, Any], root: Path) -> Platform:
         github=_github(github, root),
         source_type=source["type"],
         source_path=(root / source["path"]) if "path" in source else None,
-        rendered_path=tree_base / rendered["path"],
+        rendered_path=_normal(tree_base / rendered["path"]),
         registry=data["registry"],
         artifact_store=data["artifact_store"],
         gateway=_gateway(data["gateway"]),
@@ -347,13 +424,18 @@ def _build(data: dict[str, Any], root: Path) -> Platform:
     )
 
 
+def _normal(path: Path) -> Path:
+    """``a/../b`` → ``b``: paths are compared, and shown, as the folders they name."""
+    return Path(os.path.normpath(path))
+
+
 def _rendered_repository(data: dict[str, Any] | None, root: Path) -> RenderedRepository | None:
     if data is None:
         return None
     return RenderedRepository(
         url=data["url"],
         branch=data.get("branch", "main"),
-        workdir=root / data.get("workdir", ".modelship/rendered-repo"),
+        workdir=_normal(root / data.get("workdir", DEFAULT_WORKDIR)),
     )
 
 

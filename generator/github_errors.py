@@ -32,8 +32,15 @@ FAILURES: tuple[type[BaseException], ...] = (
 )
 
 
-def describe(error: BaseException, token_env: str = "") -> str:
+def describe(error: BaseException, token_env: str = "", *, stable: bool = False) -> str:
+    """``stable``: the same sentence for the same GitHub answer — without wait figures and
+    the connection's own words (which name addresses) — for what index.json records."""
     if isinstance(error, RateLimitExceededExceedsMaxWait):
+        if stable:
+            return (
+                "GitHub's rate limit is exhausted and does not lift within what is left of the "
+                "wait budget (github.limits.rate_limit_wait)"
+            )
         lifts = f"lifts in {error.wait:.0f} s" if error.wait is not None else "does not lift"
         return (
             f"GitHub's rate limit is exhausted and {lifts}, longer than is left of the "
@@ -50,10 +57,14 @@ def describe(error: BaseException, token_env: str = "") -> str:
     if isinstance(error, ResponseShapeError):
         return f"GitHub's answer is not what its API documents: {error}"
     if isinstance(error, requests.exceptions.RetryError):
+        if stable:
+            return "GitHub kept failing after every retry"
         return f"GitHub kept failing after every retry ({_retry_reason(error)})"
     if isinstance(error, requests.exceptions.ChunkedEncodingError | ProtocolError):
         return "GitHub's response was cut off before its end (truncated body)"
     if isinstance(error, requests.exceptions.ConnectionError):
+        if stable:
+            return "GitHub could not be reached after every retry"
         return f"GitHub could not be reached after every retry ({_connection_reason(error)})"
     if isinstance(error, requests.exceptions.Timeout):
         return "GitHub did not answer in time"

@@ -14,9 +14,17 @@ the new one, never a mix):
    place. Killed between the two renames there is briefly no tree: the next
    write (``recover``) moves the old one back, and ``read_tree`` reads it.
 
-Leftover sibling folders are removed by the next write. Nothing else outside
-the tree is touched; inside it, every file not in the plan is removed (the
-rendered tree belongs to Modelship). Nothing is fsynced: this protects against
+Leftover sibling folders are removed by the next write (a leftover that is a
+link is unlinked, never followed). Nothing else outside the tree is touched;
+inside it, every file not in the plan is removed (the rendered tree belongs to
+Modelship).
+
+The tree holds only regular files and folders: a symbolic link or a special
+file in it is an error, never read through, so no link can make a render print
+or copy a file from elsewhere. A tree root that is itself a link is refused
+(the swap would replace the link, not the folder it points to), and so is an
+existing folder with files but no index.json: Modelship never takes over a
+folder it did not write. Nothing is fsynced: this protects against
 a killed process, not a lost disk cache — after a power cut, git holds the
 state of record and ``modelship render`` rebuilds the tree.
 
@@ -29,10 +37,12 @@ import ctypes
 import errno
 import os
 import shutil
+import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from generator.errors import ExternalError
+from generator.errors import ConfigError, ExternalError
+from generator.index import INDEX_PATH, foreign_tree
 from generator.treediff import TreeChanges, compare
 
 STAGE_SUFFIX = ".modelship-stage"
@@ -54,29 +64,103 @@ def read_tree(root: Path) -> dict[str, bytes]:
 
     When a fallback swap was interrupted between its two renames, the old tree
     (still in its backup folder) is what is read."""
-    if not root.exists() and backup_path(root).is_dir():
-        root = backup_path(root)
-    if not root.exists():
+    root = _readable_root(root)
+    if root is None:
         return {}
+    files: dict[str, bytes] = {}
     try:
-        return {
-            path.relative_to(root).as_posix(): path.read_bytes()
-            for path in sorted(root.rglob("*"))
-            if path.is_file()
-        }
+        _read_folder(str(root), "", files)
+    except OSError as error:
+        raise ExternalError(f"cannot read {root}: {error}") from None
+    return dict(sorted(files.items()))
+
+
+def read_file(root: Path, relative: str) -> bytes | None:
+    """One file of the tree (index.json), None when the tree or the file is absent."""
+    tree = _readable_root(root)
+    if tree is None:
+        return None
+    path = tree / relative
+    try:
+        mode = path.lstat().st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(path, mode)
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise ExternalError(f"cannot read {path}: {error}") from None
+
+
+def is_foreign(root: Path) -> bool:
+    """True when ``root`` is a folder with files but without index.json: not a tree
+    Modelship wrote."""
+    try:
+        return (
+            root.is_dir()
+            and not os.path.lexists(root / INDEX_PATH)
+            and any(True for _ in os.scandir(root))
+        )
     except OSError as error:
         raise ExternalError(f"cannot read {root}: {error}") from None
 
 
+def _readable_root(root: Path) -> Path | None:
+    """The folder to read the tree from (its backup after an interrupted swap), or None."""
+    _check_root(root)
+    if not os.path.lexists(root):
+        backup = backup_path(root)
+        return backup if backup.is_dir() and not backup.is_symlink() else None
+    return root
+
+
+def _check_root(root: Path) -> None:
+    if root.is_symlink():
+        raise ConfigError(
+            f"{root}: is a symbolic link (to {os.readlink(root)}); Modelship replaces the "
+            "tree by renaming folders, which would replace the link and not the folder it "
+            "points to: set rendered.path to the folder itself"
+        )
+    if os.path.lexists(root) and not root.is_dir():
+        raise ConfigError(f"{root}: is not a folder; rendered.path must name a folder")
+
+
+def _read_folder(folder: str, prefix: str, files: dict[str, bytes]) -> None:
+    """Read a folder's files into ``files`` without following any link (lstat only)."""
+    with os.scandir(folder) as entries:
+        listed = list(entries)
+    for entry in listed:
+        relative = prefix + entry.name
+        mode = entry.stat(follow_symlinks=False).st_mode
+        if stat.S_ISDIR(mode):
+            _read_folder(entry.path, relative + "/", files)
+        elif stat.S_ISREG(mode):
+            with open(entry.path, "rb") as handle:
+                files[relative] = handle.read()
+        else:
+            raise _not_regular(Path(entry.path), mode)
+
+
+def _not_regular(path: Path, mode: int) -> ConfigError:
+    what = "a symbolic link in the rendered tree" if stat.S_ISLNK(mode) else "not a regular file"
+    return ConfigError(
+        f"{path}: {what}; the rendered tree holds only the files Modelship writes, and it "
+        "never reads through a link or a special file: remove it"
+    )
+
+
 def recover(root: Path) -> None:
     """Finish what an interrupted write left: roll an unfinished fallback swap back,
-    and remove leftover stage and backup folders."""
+    and remove leftover stage and backup folders (unlinking, never following, links)."""
+    _check_root(root)
     try:
         backup = backup_path(root)
-        if not root.exists() and backup.is_dir():
+        if not os.path.lexists(root) and backup.is_dir() and not backup.is_symlink():
             os.rename(backup, root)
         for leftover in (stage_path(root), backup):
-            if leftover.exists():
+            if leftover.is_symlink() or leftover.is_file():
+                leftover.unlink()
+            elif leftover.exists():
                 shutil.rmtree(leftover)
     except OSError as error:
         raise ExternalError(
@@ -91,6 +175,8 @@ def write_tree(
     returned. ``exchange=False`` uses the two-rename fallback (tests use it)."""
     changes = compare(old, new)
     recover(root)
+    if is_foreign(root):
+        raise ConfigError(foreign_tree(root))
     if changes.empty and (root.is_dir() or not new):
         return changes
     stage = stage_path(root)

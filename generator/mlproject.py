@@ -139,6 +139,47 @@ def parse(text: str, path: str = "MLproject", repo: str = "") -> ParseResult:
     return ParseResult(_spec(data), findings, positions)
 
 
+# index.json records a ModelSpec as dataclasses.asdict() writes it: one key is spelt otherwise
+# than in an MLproject, and two record what the MLproject's environment and entry points were.
+RECORD_RENAMED = {"main_language": "main-language"}
+RECORD_ONLY = ("mlflow_env", "entry_points")
+
+
+def check_record(document: yamlpos.YamlDocument, at: yamlpos.PathKey, path: str) -> ParseResult:
+    """A ModelSpec as index.json records it, at ``at`` in ``document``, checked by the
+    MLproject schema and rules: a record holds only what a valid MLproject can."""
+    part = document.below(at, RECORD_RENAMED)
+    collector = _Collector(path, "", part)
+    record = part.data
+    if not isinstance(record, dict):
+        collector.add((), "must be a mapping of the model's MLproject values", "record")
+        return ParseResult(None, tuple(collector.findings))
+    environment = record.get("mlflow_env")
+    if environment is not None and environment not in MLFLOW_ENV_KEYS:
+        collector.add(
+            ("mlflow_env",),
+            f"must be {', '.join(sorted(MLFLOW_ENV_KEYS))} or null (got {environment!r})",
+            "record",
+        )
+    names = record.get("entry_points", [])
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        collector.add(("entry_points",), "must be a list of entry point names", "record")
+    project = {
+        key: value
+        for key, value in record.items()
+        if key not in RECORD_ONLY and not (value is None and key in ("slo", "instances"))
+    }
+    collector.findings.extend(
+        schemacheck.check(replace(part, data=project), resources.schema("mlproject"), path, "index")
+    )
+    _check_packages(collector, project)
+    findings = tuple(sorted(f for f in collector.findings if f.is_error))
+    if findings:
+        return ParseResult(None, findings)
+    spec = replace(_spec(project), mlflow_env=environment, entry_points=tuple(names))
+    return ParseResult(spec)
+
+
 def _spec(data: dict[str, Any]) -> ModelSpec:
     env = next((key for key in MLFLOW_ENV_KEYS if data.get(key)), None)
     return ModelSpec(

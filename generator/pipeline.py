@@ -34,7 +34,7 @@ def evaluate(platform: Platform, scan: Scan, previous: Index) -> Evaluation:
             snapshot.mlproject, snapshot.mlproject_location, snapshot.full_name
         )
         findings.extend(result.findings)
-        if result.spec is not None:
+        if result.spec is not None and not snapshot.push_teams_unknown:
             candidates.append(
                 policy.Candidate(
                     spec=result.spec,
@@ -50,14 +50,15 @@ def evaluate(platform: Platform, scan: Scan, previous: Index) -> Evaluation:
             line=1,
             column=1,
             key="",
-            message=f"cannot read the repository: {failure.message}",
+            message=fetch_failed(failure.shown),
             rule="source/fetch-failed",
             severity=Severity.ERROR,
             repo=failure.full_name,
         )
         for failure in scan.failures
     )
-    decision = policy.decide(platform, candidates, incumbents(scan, previous))
+    owners = policy.Owners.of(previous, departed(scan, previous))
+    decision = policy.decide(platform, candidates, owners)
     findings.extend(decision.findings)
     findings.extend(_single_read_findings(scan, previous, decision.accepted))
     failed = {f.repo for f in findings if f.is_error}
@@ -69,20 +70,24 @@ def evaluate(platform: Platform, scan: Scan, previous: Index) -> Evaluation:
     )
 
 
-def incumbents(scan: Scan, previous: Index) -> policy.Owners:
-    """Each id and name of index.json and the repository that holds it. After a complete
-    scan of every repository, a holder the scan did not find at all (deleted, renamed,
-    archived) holds nothing any more: a renamed repository keeps its model in one run
-    instead of being refused the id its old name held."""
-    owners = policy.Owners.of(previous)
+def departed(scan: Scan, previous: Index) -> frozenset[str]:
+    """The repositories of ``previous`` whose models this run removes for certain: a complete
+    scan did not see them, or saw them without an MLproject. They hold no id and no name
+    any more — a renamed repository takes its model along. While a scan is incomplete, or
+    read one repository only, no repository has departed."""
     if scan.partial:
-        return owners
-    seen = {s.full_name.lower() for s in scan.snapshots}
-    seen.update(failure.full_name.lower() for failure in scan.failures)
-    return policy.Owners(
-        ids={key: repo for key, repo in owners.ids.items() if repo.lower() in seen},
-        names={key: repo for key, repo in owners.names.items() if repo.lower() in seen},
+        return frozenset()
+    present = {policy.same_repo(s.full_name) for s in scan.snapshots if s.mlproject is not None}
+    present |= {policy.same_repo(failure.full_name) for failure in scan.failures}
+    return frozenset(
+        entry.repo
+        for entry in previous.models.values()
+        if policy.same_repo(entry.repo) not in present
     )
+
+
+def fetch_failed(message: str) -> str:
+    return f"cannot read the repository: {message}"
 
 
 SINGLE_READ_RULE = "source/single-repository"
@@ -108,8 +113,6 @@ def _single_read_findings(
         what = f"{repo} {single.missing}"
     elif snapshot is not None and snapshot.mlproject is None:
         what = f"{repo} has no MLproject at the head of {snapshot.default_branch}"
-    elif accepted_ids and staying:
-        what = f"{repo} now declares the id {_quoted(accepted_ids)}"
     else:
         return []
     if staying:

@@ -5,13 +5,16 @@
   access to the repository (otherwise any repo could deploy as any team);
 - an ``id`` (and a ``name``) belongs to one repository: the one already in
   index.json keeps it and a newcomer claiming it is rejected; when no claimant
-  is known, all are.
+  is known, all are. A repository whose model this run removes for certain
+  (``departed``: a complete scan did not see it) holds nothing, so a renamed
+  repository keeps its model. Repository names compare without letter case, as
+  GitHub's do.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from generator.config import Platform
@@ -51,12 +54,19 @@ class Owners:
     names: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, previous: Index) -> Owners:
-        entries = previous.models.values()
+    def of(cls, previous: Index, departed: Collection[str] = ()) -> Owners:
+        """The holders in ``previous``, except the repositories in ``departed``."""
+        gone = {same_repo(repo) for repo in departed}
+        entries = [e for e in previous.models.values() if same_repo(e.repo) not in gone]
         return cls(
             ids={entry.id: entry.repo for entry in entries},
             names={entry.model.spec.name: entry.repo for entry in entries},
         )
+
+
+def same_repo(full_name: str) -> str:
+    """A repository's name as GitHub compares it: without letter case."""
+    return full_name.lower()
 
 
 def decide(
@@ -89,7 +99,8 @@ def _unique(
     for value, claimants in sorted(claims.items()):
         incumbent = holders.get(value)
         if incumbent is not None:
-            winner = next((c for c in claimants if c.provenance.repo == incumbent), None)
+            holder = same_repo(incumbent)
+            winner = next((c for c in claimants if same_repo(c.provenance.repo) == holder), None)
         else:
             winner = claimants[0] if len(claimants) == 1 else None
         for candidate in claimants:

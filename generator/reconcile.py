@@ -5,10 +5,11 @@ The safety rules of a run live here, as decisions on data:
 - a model whose repository failed to fetch, or now fails validation or policy,
   is *kept*: rendered again from its index.json entry (its last accepted spec
   and repo@sha) with the state ``kept-on-error`` and its repository's errors;
-- when the scan is incomplete nothing is deleted: a model whose repository
-  the scan did not see (or saw without an MLproject) stays exactly as it was;
-  the same holds when only one repository was read (a model-changed dispatch):
-  every other model, and that repository's own when it is gone, stays as it was;
+- when the scan is incomplete nothing unconfirmed is deleted: a model whose
+  repository the scan did not see (or saw without an MLproject) stays exactly
+  as it was; the same holds when only one repository was read (a model-changed
+  dispatch) for every other model, and for that repository's own when it is gone;
+  a repository accepted under a new id gives its old one up;
 - otherwise a model is removed when its repository is gone or has no MLproject
   any more (or now declares another id), and the removals of one run may not
   exceed ``safety.max_delete_share`` of the models without ``allow_mass_delete``.
@@ -29,7 +30,8 @@ from generator.config import Platform
 from generator.findings import Finding
 from generator.index import STATE_KEPT, Index, IndexEntry, ModelState
 from generator.model import Model
-from generator.pipeline import Evaluation
+from generator.pipeline import Evaluation, fetch_failed
+from generator.policy import same_repo
 
 FETCH_FAILED_RULE = "source/fetch-failed"
 
@@ -64,8 +66,10 @@ def reconcile(
 ) -> Outcome:
     scan = evaluation.scan
     accepted = {model.id: model for model in evaluation.models}
-    accepted_repos = {model.provenance.repo for model in evaluation.models}
-    failed = set(evaluation.failed_repos) | {failure.full_name for failure in scan.failures}
+    # Repository names compare without letter case, as GitHub's do.
+    accepted_repos = {same_repo(model.provenance.repo) for model in evaluation.models}
+    failed = {same_repo(r) for r in evaluation.failed_repos}
+    failed |= {same_repo(failure.full_name) for failure in scan.failures}
     errors = _errors_by_repo(evaluation)
 
     kept: list[Kept] = []
@@ -74,11 +78,14 @@ def reconcile(
     for model_id, entry in sorted(previous.models.items()):
         if model_id in accepted:
             continue
-        repo = entry.repo
+        repo = same_repo(entry.repo)
         keep: Kept | None = None
         if repo in failed and repo not in accepted_repos:
             keep = Kept(entry, errors.get(repo, ()))
-        elif scan.partial:  # incomplete, or only one repository was read
+        elif scan.partial and repo not in accepted_repos:
+            # Unconfirmed (an incomplete scan, or one repository read): stays as it was.
+            # A repository accepted under another id is confirmed: its old id goes, or
+            # it would be rendered twice.
             keep = Kept(entry, entry.errors, as_was=True)
         if keep is None:
             removed.append(entry)
@@ -128,19 +135,22 @@ def _model_id(model: Model) -> str:
 
 def _errors_by_repo(evaluation: Evaluation) -> dict[str, tuple[str, ...]]:
     """Each repository's errors as index.json records them: positions relative to the
-    repository (``MLproject:10:6: slo: ...``), never to where this run happened to be."""
+    repository (``MLproject:10:6: slo: ...``), never to where this run happened to be, and
+    read failures without their machine-dependent detail."""
     names = {s.full_name: s.mlproject_path for s in evaluation.scan.snapshots}
+    # The failure's own message, not the finding's: the console's detail may hold paths.
+    failures = {f.full_name: fetch_failed(f.message) for f in evaluation.scan.failures}
     collected: dict[str, list[str]] = {}
     for finding in evaluation.findings:
         if not finding.is_error:
             continue
         if finding.rule == FETCH_FAILED_RULE:
-            text = finding.message
+            text = failures.get(finding.repo, finding.message)
         else:
             name = names.get(finding.repo) or PurePosixPath(finding.path).name
             key = f"{finding.key}: " if finding.key else ""
             text = f"{name}:{finding.line}:{finding.column}: {key}{finding.message}"
-        collected.setdefault(finding.repo, []).append(text)
+        collected.setdefault(same_repo(finding.repo), []).append(text)
     return {repo: tuple(texts) for repo, texts in collected.items()}
 
 

@@ -161,10 +161,12 @@ def plan(
     for rendered in files.values():
         if rendered.owner is not None:
             owned[rendered.owner].append(rendered.path)
+    shared = [path for path, rendered in files.items() if rendered.owner is None]
     files[index.INDEX_PATH] = RenderedFile(
         index.INDEX_PATH,
         index.dumps(
-            d.index_entry(tuple(owned[d.id]), (states or {}).get(d.id)) for d in deployments
+            (d.index_entry(tuple(owned[d.id]), (states or {}).get(d.id)) for d in deployments),
+            shared,
         ),
     )
     return {path: files[path].content for path in sorted(files)}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterator
-from functools import cache
 from typing import Any
 
 import jsonschema
@@ -31,14 +30,18 @@ _StrictValidator = jsonschema.validators.extend(
 )
 
 
-@cache
-def _validator(schema_id: str, schema_json: str) -> Any:
-    return _StrictValidator(json.loads(schema_json))
+# By the schema object's identity (kept alive here): index.json checks one spec per model
+# with the same schema, and serialising it for the cache key each time would cost more.
+_by_identity: dict[int, tuple[dict[str, Any], Any]] = {}
 
 
 def validator_for(schema: dict[str, Any]) -> Any:
     """A (cached) Draft 2020-12 validator whose integers are Python ints."""
-    return _validator(schema["$id"], json.dumps(schema, sort_keys=True))
+    known = _by_identity.get(id(schema))
+    if known is None or known[0] is not schema:
+        known = (schema, _StrictValidator(schema))
+        _by_identity[id(schema)] = known
+    return known[1]
 
 
 def dotted(path: tuple[Any, ...]) -> str:

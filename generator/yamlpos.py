@@ -55,6 +55,26 @@ class YamlDocument:
         """Where the value at ``path`` starts (its nearest known ancestor otherwise)."""
         return self._nearest(self.values, path) or Position(1, 1)
 
+    def below(self, prefix: PathKey, rename: dict[Any, Any] | None = None) -> YamlDocument:
+        """The part of the document at ``prefix`` as a document of its own, its keys
+        renamed by ``rename`` one level below the prefix (positions stay those of the text)."""
+        rename = rename or {}
+        size = len(prefix)
+
+        def moved(table: dict[PathKey, Any]) -> dict[PathKey, Any]:
+            return {
+                (rename.get(path[size], path[size]), *path[size + 1 :]) if path[size:] else (): at
+                for path, at in table.items()
+                if path[:size] == prefix
+            }
+
+        data: Any = self.data
+        for key in prefix:
+            data = data[key]
+        if isinstance(data, dict):
+            data = {rename.get(key, key): value for key, value in data.items()}
+        return YamlDocument(data, moved(self.keys), moved(self.values), moved(self.plain_scalars))
+
     @staticmethod
     def _nearest(table: dict[PathKey, Position], path: PathKey) -> Position | None:
         for end in range(len(path), -1, -1):

@@ -100,18 +100,17 @@ def test_a_repository_without_an_mlproject_keeps_its_model(rendered):
     assert read_tree(rendered / "rendered") == before
 
 
-def test_a_new_id_is_added_and_the_former_one_stays_until_a_full_run(rendered):
+def test_a_new_id_replaces_the_former_one_so_one_repository_is_deployed_once(rendered):
     edit(rendered, "size-advice-model", "id: size-advice", "id: size-guide")
     result = render(rendered, "--repository", "acme/size-advice-model")
     assert result.returncode == ExitCode.OK, result.stderr
-    assert (
-        "warning: acme/size-advice-model now declares the id 'size-guide': its model "
-        "'size-advice' stays as deployed;" in result.stderr
-    )
-    assert {"size-advice", "size-guide"} <= set(models(rendered))
-    assert render(rendered).returncode == ExitCode.OK
-    assert "size-advice" not in models(rendered)
-    assert "size-guide" in models(rendered)
+    assert "warning" not in result.stderr
+    deployed = models(rendered)
+    assert "size-guide" in deployed
+    assert "size-advice" not in deployed
+    jobs = sorted(p.name for p in (rendered / "rendered" / "jenkins").iterdir())
+    assert jobs.count("size-guide.yaml") == 1
+    assert "size-advice.yaml" not in jobs
 
 
 def test_a_renamed_repository_is_refused_its_old_id_until_a_full_run(rendered):

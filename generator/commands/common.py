@@ -11,7 +11,7 @@ from pathlib import Path
 
 from generator import actions, config, gitops, index, pipeline, reconcile, render, report, ui
 from generator.config import Platform
-from generator.errors import ExitCode, ExternalError, UsageError
+from generator.errors import ConfigError, ExitCode, UsageError
 from generator.findings import Finding
 from generator.sources.base import OneRepository, Scan, Source
 from generator.sources.github import GitHubSource
@@ -79,20 +79,13 @@ def scan(source: Source) -> Scan:
 
 
 def previous_index(platform: Platform) -> index.Index:
-    path = platform.rendered_path / index.INDEX_PATH
-    if not path.exists():
+    root = platform.rendered_path
+    data = gitops.read_file(root, index.INDEX_PATH)
+    if data is None:
+        if gitops.is_foreign(root):
+            raise ConfigError(index.foreign_tree(root))
         return index.Index()
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ExternalError(f"cannot read {path}: {error}") from None
-    return index.loads(data, str(path))
-
-
-def index_of(tree: Mapping[str, bytes], where: str) -> index.Index:
-    """The index.json of a rendered tree ({path: bytes}); empty when it has none."""
-    data = tree.get(index.INDEX_PATH)
-    return index.Index() if data is None else index.loads(data, where)
+    return index.loads(data, str(root / index.INDEX_PATH))
 
 
 @dataclass(frozen=True)
@@ -122,10 +115,12 @@ class RenderRun:
         if self.outcome.incomplete:
             unconfirmed = sum(1 for kept in self.outcome.kept if kept.as_was)
             reason = self.outcome.incomplete_reason
+            removed = ", ".join(entry.id for entry in self.outcome.removed)
+            deleted = f"only {removed} (confirmed gone)" if removed else "nothing"
             notes.append(
                 f"the scan of the repositories did not complete ({reason}): "
                 f"{report.plural(unconfirmed, 'model')} it could not confirm stay exactly as they "
-                "were, and nothing is deleted"
+                f"were, and {deleted} is deleted"
             )
         single = self.evaluation.scan.single
         if single is not None:
@@ -158,8 +153,8 @@ def render_run(
     previous state (the tree at HEAD for diff and publish); default: the tree on disk."""
     scanned = scan(source or open_source(platform, source_kind))
     current = gitops.read_tree(platform.rendered_path)
-    where = str(platform.rendered_path / index.INDEX_PATH)
-    previous = index_of(current if base is None else base, where)
+    tree = current if base is None else base
+    previous = index.tree_index(tree, str(platform.rendered_path))
     evaluation = pipeline.evaluate(platform, scanned, previous)
     outcome = reconcile.reconcile(platform, evaluation, previous, allow_mass_delete)
     try:
@@ -167,6 +162,8 @@ def render_run(
         planned = render.plan(platform, outcome.models, renderer, outcome.states)
     except render.TemplateError as error:
         raise UsageError(f"template error: {error}") from None
+    if stray := index.unaccounted(tree, previous, planned):
+        raise ConfigError(index.unaccounted_message(platform.rendered_path, stray))
     return RenderRun(platform, evaluation, outcome, planned, current)
 
 

@@ -56,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _teams(snapshot: RepoSnapshot) -> str:
+    if snapshot.push_teams_unknown:
+        return "unknown"
     if snapshot.push_teams is None:
         return "n/a"
     return ", ".join(snapshot.push_teams) or "none"
@@ -98,7 +100,7 @@ def _print_tables(scanned: Scan, github_report: ScanReport | None) -> None:
 def _print_summary(scanned: Scan, github_report: ScanReport | None) -> None:
     err = ui.stderr()
     for failure in scanned.failures:
-        err.print(f"{failure.full_name}: {failure.message}", markup=False)
+        err.print(f"{failure.full_name}: {failure.shown}", markup=False)
     with_file = sum(1 for s in scanned.snapshots if s.mlproject is not None)
     selected = len(scanned.snapshots) + len(scanned.failures)
     found = f"{_count(selected, 'model repository', 'model repositories')} "
@@ -164,7 +166,9 @@ def _as_json(scanned: Scan, github_report: ScanReport | None) -> dict[str, Any]:
                 "has_mlproject": s.mlproject is not None,
                 "mlproject_path": s.mlproject_path if s.mlproject is not None else None,
                 "topics": list(s.topics),
-                "push_teams": None if s.push_teams is None else list(s.push_teams),
+                "push_teams": (
+                    None if s.push_teams is None or s.push_teams_unknown else list(s.push_teams)
+                ),
             }
             for s in scanned.snapshots
         ],

@@ -24,6 +24,9 @@ class RepoSnapshot:
     fork: bool = False
     selected_by: str = ""  # why the source picked it, e.g. "suffix -model" or "topic ml-model"
     push_teams: tuple[str, ...] | None = None  # GitHub team slugs with push access, if known
+    # The source reads push access but could not this time (the scan stopped first): its
+    # model can be neither accepted nor rejected for its team, and stays as it was.
+    push_teams_unknown: bool = False
     location: str = ""  # where a person finds the MLproject; defaults to owner/name/MLproject
 
     @property
@@ -41,10 +44,19 @@ class RepoSnapshot:
 
 @dataclass(frozen=True)
 class FetchFailure:
-    """A repository that was found but could not be read; its model must stay as it was."""
+    """A repository that was found but could not be read; its model must stay as it was.
+
+    ``message`` is recorded in index.json, so it is the same for the same inputs on any
+    machine: no absolute path, no timing, no address. ``detail`` is the fuller text for the
+    console (the underlying error), when there is one."""
 
     full_name: str
     message: str
+    detail: str = ""
+
+    @property
+    def shown(self) -> str:
+        return self.detail or self.message
 
 
 @dataclass(frozen=True)

@@ -394,7 +394,7 @@ class GitHubSource:
                 try:
                     texts[node.full_name] = self._fetch_file(node, blob)
                 except _FileError as error:
-                    failures.append(FetchFailure(node.full_name, str(error)))
+                    failures.append(FetchFailure(node.full_name, error.message, error.detail))
             else:
                 failures.append(
                     FetchFailure(node.full_name, f"{blob.path} was not read: the scan stopped")
@@ -408,9 +408,13 @@ class GitHubSource:
         try:
             content = repo.get_contents(blob.path, ref=node.head_sha or "")
         except FAILURES as error:
-            raise _FileError(
+            what = (
                 f"{blob.path} ({blob.size} bytes, too large for GraphQL) could not be read "
-                f"through the contents API: {describe(error, self.connection.credential_hint)}"
+                "through the contents API"
+            )
+            hint = self.connection.credential_hint
+            raise _FileError(
+                f"{what}: {describe(error, hint, stable=True)}", f"{what}: {describe(error, hint)}"
             ) from None
         if isinstance(content, list) or content.type != "file":
             raise _FileError(f"{blob.path} is not a file at {node.head_sha}")
@@ -458,8 +462,8 @@ class GitHubSource:
         owners: Mapping[str, set[str]],
         reason: str,
     ) -> RepoSnapshot:
-        # Ownership unknown (the scan stopped before it was read) is "no team proven", never
-        # None, which would let the policy skip the push-access rule.
+        # Ownership unknown (the scan stopped before it was read) is marked as such, and its
+        # teams are "none proven", never None, which would let the policy skip the rule.
         push_teams = () if reason else tuple(sorted(owners.get(node.full_name.lower(), ())))
         return RepoSnapshot(
             full_name=node.full_name,
@@ -473,11 +477,17 @@ class GitHubSource:
             fork=node.fork,
             selected_by=verdict.selected_by,
             push_teams=push_teams,
+            push_teams_unknown=bool(reason),
         )
 
 
 class _FileError(Exception):
-    pass
+    """``message`` for index.json (the same for the same answer), ``detail`` for the console."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = "" if detail == message else detail
 
 
 class _NotFound(Exception):

@@ -3,16 +3,22 @@
 Each sub-folder is read at its HEAD when it is a git checkout or a bare
 repository (``name.git``), and as plain files otherwise. A plain folder has no
 commit, so its "commit" is a hash of its contents: the same files always give
-the same rendered output.
+the same rendered output. Links in a plain folder are hashed as links and never
+followed, so nothing outside the folder is read. Two folders that are one
+repository (``x`` and ``x.git``, or names differing only in letter case) are a
+failure of that repository, as is anything that cannot be read: its model is
+kept as it was.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from pathlib import Path
 
 import git
+from git.refs import SymbolicReference
 
 from generator.config import GitHubSettings, Platform
 from generator.errors import ConfigError
@@ -41,14 +47,21 @@ class LocalSource:
         if not self.folder.is_dir():
             raise ConfigError(f"source.path {self.folder}: no such folder")
         folders = sorted(p for p in self.folder.iterdir() if p.is_dir() and _is_repo_folder(p))
+        clashes = _clashes(folders, self.github.organization)
         snapshots: list[RepoSnapshot] = []
         failures: list[FetchFailure] = []
+        reported: set[str] = set()
         for done, folder in enumerate(folders, start=1):
-            full_name = f"{self.github.organization}/{folder.name.removesuffix('.git')}"
-            try:
-                snapshots.append(self._read(folder, full_name))
-            except _ReadError as error:
-                failures.append(FetchFailure(full_name, str(error)))
+            full_name = _full_name(folder, self.github.organization)
+            if full_name in clashes:
+                if full_name not in reported:
+                    failures.append(FetchFailure(full_name, clashes[full_name]))
+                    reported.add(full_name)
+            else:
+                try:
+                    snapshots.append(self._read(folder, full_name))
+                except _ReadError as error:
+                    failures.append(FetchFailure(full_name, error.message, error.detail))
             if progress:
                 progress(done, len(folders))
         return Scan(tuple(snapshots), tuple(failures))
@@ -101,7 +114,42 @@ class LocalSource:
 
 
 class _ReadError(Exception):
-    pass
+    """``message`` is the same on every machine (index.json keeps it); ``detail`` is the
+    underlying error for the console, which may name paths of this machine."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+def _full_name(folder: Path, organization: str) -> str:
+    return f"{organization}/{folder.name.removesuffix('.git')}"
+
+
+def _clashes(folders: list[Path], organization: str) -> dict[str, str]:
+    """Folders that are one repository — ``x`` and ``x.git``, or names that differ only in
+    letter case, which GitHub does not tell apart — by full name, with what to say."""
+    groups: dict[str, list[Path]] = {}
+    for folder in folders:
+        groups.setdefault(_full_name(folder, organization).lower(), []).append(folder)
+    clashes: dict[str, str] = {}
+    for key, group in groups.items():
+        if len(group) < 2:
+            continue
+        names = sorted(folder.name for folder in group)
+        full_names = {_full_name(folder, organization) for folder in group}
+        if len(full_names) == 1:
+            repository, case = full_names.pop(), ""
+        else:
+            repository, case = key, " (GitHub ignores letter case)"
+        message = (
+            f"the folders {', '.join(names[:-1])} and {names[-1]} are both the repository "
+            f"{repository}{case}; keep one"
+        )
+        for folder in group:
+            clashes[_full_name(folder, organization)] = message
+    return clashes
 
 
 def _is_repo_folder(folder: Path) -> bool:
@@ -124,28 +172,84 @@ def _read_git(folder: Path) -> tuple[str, str, str, str | None]:
     try:
         repo = git.Repo(folder)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError) as error:
-        raise _ReadError(f"not a git repository: {error}") from None
+        raise _ReadError(
+            "not a git repository (its .git does not lead to one)",
+            f"not a git repository: {error}",
+        ) from None
     with repo:
         try:
-            commit = repo.head.commit
+            # The commit HEAD names, read from the refs alone: an unborn branch has none.
+            head_sha = SymbolicReference.dereference_recursive(repo, "HEAD")
         except ValueError:
             raise _ReadError("the repository has no commits") from None
-        branch = "HEAD" if repo.head.is_detached else repo.head.reference.name
-        for blob in commit.tree.blobs:
-            if is_mlproject_filename(blob.name):
-                return commit.hexsha, branch, blob.name, _decode(blob.data_stream.read(), blob.name)
+        try:
+            commit = repo.commit(head_sha)
+            branch = "HEAD" if repo.head.is_detached else repo.head.reference.name
+            for blob in commit.tree.blobs:
+                if is_mlproject_filename(blob.name):
+                    data = blob.data_stream.read()
+                    return commit.hexsha, branch, blob.name, _decode(data, blob.name)
+        except (ValueError, git.GitError, OSError) as error:
+            raise _ReadError(
+                f"HEAD ({head_sha}) cannot be read: the repository's objects are missing or "
+                "damaged",
+                f"HEAD ({head_sha}) cannot be read: {error}",
+            ) from None
         return commit.hexsha, branch, "MLproject", None
 
 
 def _read_plain(folder: Path) -> tuple[str, str, str, str | None]:
+    """A folder without git: its "commit" is a hash of its files. Links are hashed as links
+    (their target's name) and never followed, special files (pipes, devices) are skipped;
+    a file that cannot be read is a failure of the repository."""
     digest = hashlib.sha1(usedforsecurity=False)
     text: str | None = None
     name = "MLproject"
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        relative = path.relative_to(folder).as_posix()
-        data = path.read_bytes()
+    for parts, path, mode in _entries(folder):
+        relative = "/".join(parts)
+        if stat.S_ISLNK(mode):
+            if len(parts) == 1 and is_mlproject_filename(path.name):
+                raise _ReadError(
+                    f"{path.name} is a symbolic link; Modelship reads only regular files"
+                )
+            digest.update(f"{relative}\0->\0{os.readlink(path)}\0".encode())
+            continue
+        data = _read_file(path, relative)
         digest.update(f"{relative}\0{len(data)}\0".encode())
         digest.update(data)
-        if path.parent == folder and is_mlproject_filename(path.name):
+        if len(parts) == 1 and is_mlproject_filename(path.name):
             name, text = path.name, _decode(data, path.name)
     return digest.hexdigest(), "main", name, text
+
+
+def _entries(folder: Path) -> list[tuple[tuple[str, ...], Path, int]]:
+    """Every regular file and link under ``folder``, without following links, ordered by
+    path parts (the order the content hash has always used)."""
+    found: list[tuple[tuple[str, ...], Path, int]] = []
+
+    def walk(current: Path, parts: tuple[str, ...]) -> None:
+        try:
+            with os.scandir(current) as listing:
+                entries = list(listing)
+        except OSError as error:
+            raise _ReadError(f"cannot read {'/'.join(parts) or '.'}: {error.strerror}") from None
+        for entry in entries:
+            inner = (*parts, entry.name)
+            try:
+                mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError as error:
+                raise _ReadError(f"cannot read {'/'.join(inner)}: {error.strerror}") from None
+            if stat.S_ISDIR(mode):
+                walk(Path(entry.path), inner)
+            elif stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+                found.append((inner, Path(entry.path), mode))
+
+    walk(folder, ())
+    return sorted(found, key=lambda item: item[0])
+
+
+def _read_file(path: Path, relative: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise _ReadError(f"cannot read {relative}: {error.strerror}") from None
