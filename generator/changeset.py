@@ -72,8 +72,8 @@ class ChangeSet:
 
 
 def classify(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> ChangeSet:
-    old_index = _index_of(old)
-    new_index = _index_of(new)
+    old_index = index.tree_index(old, "the rendered tree")
+    new_index = index.tree_index(new, "the rendered tree")
     owned: set[str] = set()
     models: list[ModelChange] = []
     for model_id in sorted(old_index.models.keys() | new_index.models.keys()):
@@ -85,11 +85,6 @@ def classify(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> ChangeSet:
         models.append(_model_change(model_id, before, after, files))
     shared = tuple(_changes(sorted((old.keys() | new.keys()) - owned), old, new))
     return ChangeSet(tuple(models), shared)
-
-
-def _index_of(tree: Mapping[str, bytes]) -> index.Index:
-    data = tree.get(index.INDEX_PATH)
-    return index.loads(data) if data is not None else index.Index()
 
 
 def _changes(paths: list[str], old: Mapping[str, bytes], new: Mapping[str, bytes]):

@@ -225,10 +225,6 @@ def _abort_rebase(repo: git.Repo) -> None:
         repo.git.execute(["git", "rebase", "--abort"])
 
 
-def has_commits(rendered: RenderedRepo) -> bool:
-    return _head_commit(rendered.repo) is not None
-
-
 def ahead_of_upstream(rendered: RenderedRepo) -> bool:
     """Whether HEAD has commits its remote branch lacks (or the remote branch is missing)."""
     repo = rendered.repo

@@ -52,7 +52,6 @@ class Outcome:
     kept: tuple[Kept, ...]
     removed: tuple[IndexEntry, ...]
     findings: tuple[Finding, ...]  # problems of the decisions themselves
-    previous_count: int
     incomplete_reason: str | None  # set when the scan did not complete
     refusal: str | None  # set when the mass-delete guard refuses this run
 
@@ -111,7 +110,6 @@ def reconcile(
         kept=tuple(kept),
         removed=tuple(removed),
         findings=tuple(findings),
-        previous_count=len(previous.models),
         incomplete_reason=None if scan.complete else (scan.incomplete_reason or "unknown reason"),
         refusal=refusal,
     )
