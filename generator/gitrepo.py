@@ -92,24 +92,38 @@ def head_tree(rendered: RenderedRepo, revision: str | None = None) -> dict[str, 
         raise ExternalError(f"cannot read {rendered.prefix} at HEAD: {error}") from None
 
 
-def commit_tree(rendered: RenderedRepo, message: str, identity: Mapping[str, str]) -> str | None:
-    """A commit of HEAD with the tree's folder replaced by the working tree's, without
-    moving HEAD; None when that is HEAD's tree already."""
+def commit_tree(
+    rendered: RenderedRepo,
+    message: str,
+    identity: Mapping[str, str],
+    tree: Mapping[str, bytes] | None = None,
+) -> str | None:
+    """A commit of HEAD with the tree's folder replaced — by ``tree`` when given, else by the
+    working tree's folder — without moving HEAD; None when that is HEAD's tree already."""
     repo = rendered.repo
     head = _head_commit(repo)
     # An index of our own, so the checkout's index (and what is staged in it) stays as is.
     with tempfile.TemporaryDirectory(prefix="modelship-", dir=repo.git_dir) as scratch:
         env = {**identity, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        if tree is not None:
+            # The planned files, staged from a work tree of their own: the checkout is untouched.
+            work = Path(scratch) / "work"
+            for path, content in tree.items():
+                target = work / rendered.prefix / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+            (work / rendered.prefix).mkdir(parents=True, exist_ok=True)
+            env["GIT_WORK_TREE"] = str(work)
         if head is None:
             _git(repo, "read-tree", "--empty", env=env)
         else:
             _git(repo, "read-tree", head.hexsha, env=env)
         _git(repo, "add", "--all", "--force", "--", rendered.prefix, env=env)
-        tree = _git(repo, "write-tree", env=env)
-        if head is not None and head.tree.hexsha == tree:
+        written = _git(repo, "write-tree", env=env)
+        if head is not None and head.tree.hexsha == written:
             return None
         parents = ["-p", head.hexsha] if head is not None else []
-        return _git(repo, "commit-tree", tree, *parents, "-m", message, env=env)
+        return _git(repo, "commit-tree", written, *parents, "-m", message, env=env)
 
 
 def commit(rendered: RenderedRepo, message: str, identity: Mapping[str, str]) -> str | None:

@@ -65,6 +65,7 @@ def test_a_pull_request_is_opened_then_updated_with_the_rendered_diff(published)
     main = git(folder, "rev-parse", "HEAD")
     edit(folder, "size-advice-model", "slo: 80000", "slo: 90000")
     expected = markdown_diff(folder)
+    checkout_before = read_tree(folder / "rendered")
 
     result = publish(folder, "--pr", **TOKEN_ENV)
     assert result.returncode == ExitCode.OK, result.stderr
@@ -75,7 +76,11 @@ def test_a_pull_request_is_opened_then_updated_with_the_rendered_diff(published)
     assert git(remote, "rev-parse", "main") == main
     first = git(remote, "rev-parse", BRANCH)
     assert git(remote, "rev-parse", f"{BRANCH}~1") == main
-    assert tree_at(remote, BRANCH) == read_tree(folder / "rendered")
+    assert read_tree(folder / "rendered") == checkout_before, "the checkout is not written"
+    assert git(folder, "status", "--porcelain", "--", "rendered") == ""
+    assert modelship("render", cwd=folder).returncode == ExitCode.OK
+    assert tree_at(remote, BRANCH) == read_tree(folder / "rendered"), "the branch holds the render"
+    git(folder, "checkout", "--", "rendered")
     [created] = sent(server, "pulls_create")
     assert created["head"] == BRANCH
     assert created["base"] == "main"

@@ -215,11 +215,13 @@ def _render_and_commit(
         step = _Step(run, changes, None)
         step.said.append(f"nothing written to {rendered.prefix}: the mass delete was refused")
         return step
-    gitops.write_tree(platform.rendered_path, run.planned, run.current)
     message = review.commit_message(platform.name, changes)
     if args.pr:
-        sha = gitrepo.commit_tree(rendered, message, identity)
+        # The pull request's branch gets the render; the checked-out branch and its working
+        # tree stay as they are.
+        sha = gitrepo.commit_tree(rendered, message, identity, run.planned)
     else:
+        gitops.write_tree(platform.rendered_path, run.planned, run.current)
         sha = gitrepo.commit(rendered, message, identity)
     step = _Step(run, changes, sha)
     if sha is None:
