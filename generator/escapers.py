@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from functools import lru_cache
 from typing import Any
 
 
@@ -63,17 +64,24 @@ def _yaml_double_quoted(value: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+@lru_cache(maxsize=65536)
+def _yaml_string(value: str) -> str:
+    if _YAML_PLAIN.match(value) and value.lower() not in _YAML_RESERVED:
+        return value
+    return _yaml_double_quoted(value)
+
+
 def yaml_scalar(value: Any) -> str:
     """One YAML scalar on one line: plain when unambiguous, else double-quoted."""
+    if type(value) is str:  # the common case, and the same strings recur in every file
+        return _yaml_string(value)
     if isinstance(value, Raw):
         return value
     scalar = _scalar(value, "YAML")
     if scalar is not None:
         return scalar
     if isinstance(value, str):
-        if _YAML_PLAIN.match(value) and value.lower() not in _YAML_RESERVED:
-            return value
-        return _yaml_double_quoted(value)
+        return _yaml_string(value)
     raise TypeError(f"cannot write a {type(value).__name__} as a YAML scalar; use |to_json")
 
 
@@ -141,31 +149,3 @@ def jjb_scalar(value: Any) -> str:
     if isinstance(value, str) and not isinstance(value, Raw):
         return yaml_scalar(_jjb_literal(value))
     return yaml_scalar(value)
-
-
-# Text a YAML literal block keeps byte for byte: printable ASCII, tabs and newlines.
-_BLOCK_SAFE = re.compile(r"[\t\n\x20-\x7e]*\Z")
-
-
-def jjb_block(text: str, indent: int) -> Raw:
-    """A multi-line string as a readable YAML literal block scalar (``|``) whose lines are
-    indented by ``indent`` spaces, for a Jenkins Job Builder file.
-
-    Falls back to one double-quoted scalar for text a literal block cannot hold exactly:
-    characters outside printable ASCII (YAML 1.1 reads U+0085, U+2028 and U+2029 as line
-    breaks), a first line starting with a space (it would set the indentation), or a line of
-    only blanks (indentation eats it).
-    """
-    if (
-        not text
-        or not _BLOCK_SAFE.match(text)
-        or text[0] in " \t\n"
-        or any(line and not line.strip() for line in text.split("\n"))
-    ):
-        return Raw(jjb_scalar(text))
-    body = text.rstrip("\n")
-    trailing = len(text) - len(body)
-    chomping = {0: "-", 1: ""}.get(trailing, "+")  # strip, clip or keep the final newlines
-    pad = " " * indent
-    lines = [pad + line if line else "" for line in _jjb_literal(body).split("\n")]
-    return Raw(f"|{chomping}\n" + "\n".join(lines) + "\n" * max(trailing - 1, 0))

@@ -59,20 +59,48 @@ def backup_path(root: Path) -> Path:
     return root.with_name(f".{root.name}{BACKUP_SUFFIX}")
 
 
-def read_tree(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` by POSIX path relative to it; {} when there is no tree.
+class DiskTree(Mapping[str, bytes]):
+    """The files of a rendered tree on disk, each read when it is asked for (and not kept):
+    comparing a plan with a tree of 100,000 files holds one of them in memory at a time."""
+
+    def __init__(self, root: Path, paths: list[str]) -> None:
+        self._root = root
+        self._paths = sorted(paths)
+        self._known = frozenset(paths)
+
+    def __getitem__(self, relative: str) -> bytes:
+        if relative not in self._known:
+            raise KeyError(relative)
+        path = self._root / relative
+        try:
+            return _read_regular(path)
+        except OSError as error:
+            raise ExternalError(f"cannot read {path}: {error}") from None
+
+    def __contains__(self, relative: object) -> bool:
+        return relative in self._known
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
+def read_tree(root: Path) -> DiskTree:
+    """Every file under ``root`` by POSIX path relative to it; empty when there is no tree.
 
     When a fallback swap was interrupted between its two renames, the old tree
     (still in its backup folder) is what is read."""
-    root = _readable_root(root)
-    if root is None:
-        return {}
-    files: dict[str, bytes] = {}
+    folder = _readable_root(root)
+    if folder is None:
+        return DiskTree(root, [])
+    paths: list[str] = []
     try:
-        _read_folder(str(root), "", files)
+        _list_folder(str(folder), "", paths)
     except OSError as error:
-        raise ExternalError(f"cannot read {root}: {error}") from None
-    return dict(sorted(files.items()))
+        raise ExternalError(f"cannot read {folder}: {error}") from None
+    return DiskTree(folder, paths)
 
 
 def read_file(root: Path, relative: str) -> bytes | None:
@@ -82,14 +110,26 @@ def read_file(root: Path, relative: str) -> bytes | None:
         return None
     path = tree / relative
     try:
-        mode = path.lstat().st_mode
-        if not stat.S_ISREG(mode):
-            raise _not_regular(path, mode)
-        return path.read_bytes()
+        return _read_regular(path)
     except FileNotFoundError:
         return None
     except OSError as error:
         raise ExternalError(f"cannot read {path}: {error}") from None
+
+
+def _read_regular(path: Path) -> bytes:
+    """A regular file's bytes; a link or special file is an error, never read through."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise _not_regular(path, stat.S_IFLNK) from None
+        raise
+    with os.fdopen(descriptor, "rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(path, mode)
+        return handle.read()
 
 
 def is_foreign(root: Path) -> bool:
@@ -125,18 +165,17 @@ def _check_root(root: Path) -> None:
         raise ConfigError(f"{root}: is not a folder; rendered.path must name a folder")
 
 
-def _read_folder(folder: str, prefix: str, files: dict[str, bytes]) -> None:
-    """Read a folder's files into ``files`` without following any link (lstat only)."""
+def _list_folder(folder: str, prefix: str, paths: list[str]) -> None:
+    """The paths of a folder's files, without following any link (lstat only)."""
     with os.scandir(folder) as entries:
         listed = list(entries)
     for entry in listed:
         relative = prefix + entry.name
         mode = entry.stat(follow_symlinks=False).st_mode
         if stat.S_ISDIR(mode):
-            _read_folder(entry.path, relative + "/", files)
+            _list_folder(entry.path, relative + "/", paths)
         elif stat.S_ISREG(mode):
-            with open(entry.path, "rb") as handle:
-                files[relative] = handle.read()
+            paths.append(relative)
         else:
             raise _not_regular(Path(entry.path), mode)
 

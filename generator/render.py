@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
 
 from generator import escapers, index, resources
 from generator.config import Platform
@@ -34,7 +35,7 @@ ESCAPERS: dict[str, Callable[[Any], str]] = {
 FILTERS: dict[str, dict[str, Callable[..., escapers.Raw]]] = {
     "yaml": {"to_json": escapers.to_json},
     "json": {"to_json": escapers.to_json},
-    "jjb": {"jjb_block": escapers.jjb_block},
+    "jjb": {},
     "conf": {},
 }
 
@@ -67,6 +68,8 @@ class Renderer:
 
     def __init__(self, templates: Mapping[str, str]) -> None:
         self._templates = dict(templates)
+        self._names: dict[str, frozenset[str] | None] = {}
+        self._memo: dict[tuple[Any, ...], tuple[list[Any], bytes]] = {}
         loader = jinja2.FunctionLoader(self._load)
         self._environments = {
             fmt: self._environment(loader, escaper, FILTERS[fmt])
@@ -113,12 +116,23 @@ class Renderer:
         return text
 
     def render(self, template: str, **context: Any) -> bytes:
+        """The template rendered with ``context``. A template is a pure function of the
+        context values it reads, so the same values give the bytes rendered before: a model's
+        files are rendered once, not once per environment, when they do not read ``env``."""
         fmt = template.removesuffix(".j2").rsplit(".", 1)[-1]
         environment = self._environments.get(fmt)
         if environment is None:
             raise TemplateError(f"{template}: no escaper for the format {fmt!r}")
         try:
-            text = environment.get_template(template).render(**context)
+            names = self._read_names(environment, template)
+            key = None
+            if names is not None:
+                used = [context[name] for name in names if name in context]
+                key = (template, *((name, id(context[name])) for name in names if name in context))
+                known = self._memo.get(key)
+                if known is not None:
+                    return known[1]
+            data = environment.get_template(template).render(**context).encode("utf-8")
         except jinja2.TemplateNotFound as error:
             where = "" if error.name == template else f" (included by {template})"
             raise TemplateError(f"{error.name}: template not found{where}") from None
@@ -130,7 +144,35 @@ class Renderer:
             # Raised by a template's own expression or by an escaper refusing a value.
             message = f"{type(error).__name__}: {error}"
             raise TemplateError(f"{_where(error, template)}: {message}") from None
-        return text.encode("utf-8")
+        if key is not None:
+            # The values are kept with the bytes, so their ids stay theirs while the key lives.
+            self._memo[key] = (used, data)
+        return data
+
+    def forget(self) -> None:
+        """Drop what ``render`` memoised (plan() calls it when it is done)."""
+        self._memo.clear()
+
+    def _read_names(self, environment: jinja2.Environment, template: str) -> frozenset[str] | None:
+        """The context names ``template`` and every template it includes read; None when an
+        include is chosen at run time (then nothing is memoised)."""
+        if template not in self._names:
+            names: set[str] = set()
+            pending, seen = [template], set()
+            while pending:
+                name = pending.pop()
+                if name in seen or name not in self._templates:
+                    continue
+                seen.add(name)
+                tree = environment.parse(self._templates[name], name, name)
+                names |= jinja2.meta.find_undeclared_variables(tree)
+                included = list(jinja2.meta.find_referenced_templates(tree))
+                if None in included:
+                    self._names[template] = None
+                    return None
+                pending.extend(str(child) for child in included)
+            self._names[template] = frozenset(sorted(names))
+        return self._names[template]
 
 
 def _where(error: BaseException, template: str) -> str:
@@ -169,4 +211,5 @@ def plan(
             shared,
         ),
     )
+    renderer.forget()
     return {path: files[path].content for path in sorted(files)}

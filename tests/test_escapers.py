@@ -102,25 +102,6 @@ def test_jenkins_job_builder_scalars_keep_their_type():
     assert yaml.safe_load(f"k: {escapers.jjb_scalar(False)}") == {"k": False}
 
 
-BLOCK_TEXT = st.text(alphabet=st.sampled_from(list("ab {}\t\n#:-'\"|>$\\é\x85\u2028"))) | st.text()
-
-
-@given(BLOCK_TEXT)
-def test_every_text_round_trips_through_a_jjb_block(value):
-    document = f"job:\n  dsl: {escapers.jjb_block(value, 4)}\n  after: 1\n"
-    loaded = yaml.safe_load(document)["job"]
-    assert jjb_format(loaded["dsl"]) == value
-    assert loaded["after"] == 1  # the block ended where it should
-
-
-def test_a_script_becomes_a_readable_literal_block():
-    script = "node {\n    sh 'echo ${X}'\n}\n"
-    assert escapers.jjb_block(script, 4) == "|\n    node {{\n        sh 'echo ${{X}}'\n    }}"
-    assert escapers.jjb_block("a\n\n", 2).startswith("|+\n")
-    assert escapers.jjb_block("a", 2).startswith("|-\n")
-    assert escapers.jjb_block(" leading", 2) == '" leading"'
-
-
 @pytest.mark.parametrize(
     "value", ["fraud-score", "/fraud-score/predict", "@fraud-score-timeout", "10.96.0.10", "1m"]
 )

@@ -113,7 +113,10 @@ def test_jenkins_jobs_turns_every_rendered_job_into_xml(built):
         "size-advice-model",
     ]
     assert sorted(p for p in tree if p.startswith("jenkins/")) == sorted(
-        f"jenkins/{model_id}.yaml" for model_id in json.loads(tree["index.json"])["models"]
+        [
+            "jenkins/pipeline.groovy",
+            *(f"jenkins/{model_id}.yaml" for model_id in json.loads(tree["index.json"])["models"]),
+        ]
     )
     assert all(job.tag == "flow-definition" for job in jobs.values())
 

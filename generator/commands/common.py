@@ -94,7 +94,7 @@ class RenderRun:
     evaluation: pipeline.Evaluation
     outcome: reconcile.Outcome
     planned: dict[str, bytes]
-    current: dict[str, bytes]  # the tree on disk
+    current: Mapping[str, bytes]  # the tree on disk, read file by file when compared
 
     @property
     def findings(self) -> tuple[Finding, ...]:

@@ -1,11 +1,12 @@
 """Jenkins Job Builder definitions: one pipeline job per model that builds and pushes its image.
 
-jenkins/<id>.yaml    the model's build job (built once, deployed to every environment)
+jenkins/<id>.yaml          the model's build job (built once, deployed to every environment)
+jenkins/pipeline.groovy    the pipeline script every job includes (``!include-raw-verbatim``)
 
 The pipeline script (templates/jenkins/pipeline.groovy) is static text, the same for every
-model. Every value the build needs reaches it as a job parameter: Jenkins Job Builder writes
-the value into the job's XML, and the script reads it as data (``params.NAME``, ``"$NAME"``),
-so no MLproject text is ever Groovy or shell code.
+model, copied once beside the jobs. Every value the build needs reaches it as a job
+parameter: Jenkins Job Builder writes the value into the job's XML, and the script reads it
+as data (``params.NAME``, ``"$NAME"``), so no MLproject text is ever Groovy or shell code.
 """
 
 from __future__ import annotations
@@ -113,9 +114,8 @@ def build_job(platform: Platform, deployment: ModelDeployment) -> BuildJob:
 def render(
     platform: Platform, deployments: Sequence[ModelDeployment], renderer: Renderer
 ) -> Iterator[RenderedFile]:
-    pipeline = renderer.source(PIPELINE_SCRIPT)
+    # One copy of the static script, beside the jobs, which include it by name.
+    yield RenderedFile(PIPELINE_SCRIPT, renderer.source(PIPELINE_SCRIPT).encode("utf-8"))
     for deployment in deployments:
-        content = renderer.render(
-            JOB_TEMPLATE, job=build_job(platform, deployment), pipeline=pipeline
-        )
+        content = renderer.render(JOB_TEMPLATE, job=build_job(platform, deployment))
         yield RenderedFile(job_path(deployment), content, owner=deployment.id)
