@@ -92,21 +92,16 @@ def test_an_invalid_mlproject_fails_with_its_position(tmp_path, project_repo, pr
     assert "1 error, 0 warnings in 1 file" in result.stdout
 
 
-def test_the_hook_manifest_is_valid(precommit_env):
+@pytest.mark.parametrize(
+    ("command", "path"),
+    [
+        ("validate-manifest", ".pre-commit-hooks.yaml"),
+        ("validate-config", "examples/model-repo/.pre-commit-config.yaml"),
+    ],
+)
+def test_the_hook_manifest_and_the_example_config_are_valid(precommit_env, command, path):
     result = subprocess.run(
-        [tool("pre-commit"), "validate-manifest", ".pre-commit-hooks.yaml"],
-        cwd=ROOT,
-        env=precommit_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == ExitCode.OK, result.stdout + result.stderr
-
-
-def test_the_example_model_repo_config_is_valid(precommit_env):
-    result = subprocess.run(
-        [tool("pre-commit"), "validate-config", "examples/model-repo/.pre-commit-config.yaml"],
+        [tool("pre-commit"), command, path],
         cwd=ROOT,
         env=precommit_env,
         capture_output=True,
