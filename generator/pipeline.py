@@ -51,7 +51,7 @@ def evaluate(platform: Platform, scan: Scan, previous: Index) -> Evaluation:
             column=1,
             key="",
             message=fetch_failed(failure.shown),
-            rule="source/fetch-failed",
+            rule=FETCH_FAILED_RULE,
             severity=Severity.ERROR,
             repo=failure.full_name,
         )
@@ -84,6 +84,9 @@ def departed(scan: Scan, previous: Index) -> frozenset[str]:
         for entry in previous.models.values()
         if policy.same_repo(entry.repo) not in present
     )
+
+
+FETCH_FAILED_RULE = "source/fetch-failed"
 
 
 def fetch_failed(message: str) -> str:

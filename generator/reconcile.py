@@ -30,10 +30,8 @@ from generator.config import Platform
 from generator.findings import Finding
 from generator.index import STATE_KEPT, Index, IndexEntry, ModelState
 from generator.model import Model
-from generator.pipeline import Evaluation, fetch_failed
+from generator.pipeline import FETCH_FAILED_RULE, Evaluation, fetch_failed
 from generator.policy import same_repo
-
-FETCH_FAILED_RULE = "source/fetch-failed"
 
 
 @dataclass(frozen=True)

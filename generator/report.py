@@ -12,6 +12,7 @@ from generator import actions, markdown
 from generator.changeset import KINDS, ChangeSet
 from generator.findings import Finding, Severity
 from generator.treediff import TreeChanges
+from generator.wording import plural
 
 SUMMARY_ROWS = 100  # table rows a step summary shows; the log has the rest
 
@@ -19,12 +20,6 @@ SUMMARY_ROWS = 100  # table rows a step summary shows; the log has the rest
 def counts(findings: Sequence[Finding]) -> tuple[int, int]:
     errors = sum(1 for f in findings if f.severity is Severity.ERROR)
     return errors, len(findings) - errors
-
-
-def plural(count: int, word: str) -> str:
-    if count == 1:
-        return f"{count} {word}"
-    return f"{count} {word[:-1]}ies" if word.endswith("y") else f"{count} {word}s"
 
 
 def findings_text(findings: Sequence[Finding]) -> str:

@@ -28,6 +28,7 @@ from generator.changeset import (
     FileChange,
     ModelChange,
 )
+from generator.wording import plural
 
 LIMIT = 65_535
 
@@ -297,8 +298,8 @@ def _model_section(model: ModelChange) -> _Section:
         blocks.extend(_diff_block(change) for change in model.files)
     details = [f"{model.kind}"]
     if model.errors:
-        details.append(_count(len(model.errors), "error"))
-    details.append(_count(len(model.files), "file"))
+        details.append(plural(len(model.errors), "error"))
+    details.append(plural(len(model.files), "file"))
     head = f"<details>\n<summary><code>{model.id}</code> {', '.join(details)}</summary>\n\n"
     if model.kind == KEPT:
         head += (
@@ -314,13 +315,9 @@ def _shared_section(changes: Sequence[FileChange]) -> _Section | None:
     shown = [c for c in changes if c.path != index.INDEX_PATH]
     if not shown:
         return None
-    head = f"<details>\n<summary>shared files, {_count(len(shown), 'file')}</summary>\n\n"
+    head = f"<details>\n<summary>shared files, {plural(len(shown), 'file')}</summary>\n\n"
     return _Section(head, tuple(_diff_block(change) for change in shown))
 
 
 def _diff_block(change: FileChange) -> _Block:
     return _Block("diff", tuple(file_diff(change).splitlines(keepends=True)))
-
-
-def _count(number: int, word: str) -> str:
-    return f"{number} {word}{'' if number == 1 else 's'}"

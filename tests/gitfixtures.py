@@ -51,6 +51,15 @@ def platform_repo(folder: Path, remote: Path, repos: dict[str, str] | None = Non
     return folder
 
 
+def published_platform(tmp_path: Path) -> tuple[Path, Path]:
+    """The example platform repository and its bare origin, after a first ``publish --push``."""
+    remote = bare_remote(tmp_path / "origin.git")
+    folder = platform_repo(tmp_path / "platform", remote)
+    result = publish(folder, "--push")
+    assert result.returncode == 0, result.stderr
+    return folder, remote
+
+
 def clone(remote: Path, folder: Path) -> Path:
     git(remote.parent, "clone", "--quiet", str(remote), str(folder))
     return folder

@@ -5,7 +5,7 @@ import pytest
 
 from generator import config, gitrepo
 from generator.errors import ExitCode
-from tests.gitfixtures import bare_remote, edit, git, platform_repo, publish, tree_at
+from tests.gitfixtures import edit, git, publish, published_platform, tree_at
 from tests.helpers import modelship, read_tree
 
 IDENTITY = {
@@ -18,10 +18,7 @@ IDENTITY = {
 
 @pytest.fixture
 def platform(tmp_path):
-    remote = bare_remote(tmp_path / "remote.git")
-    folder = platform_repo(tmp_path / "platform", remote)
-    assert publish(folder, "--push").returncode == ExitCode.OK
-    return folder, remote
+    return published_platform(tmp_path)
 
 
 def test_the_pr_commit_goes_to_its_own_branch_and_the_checkout_does_not_move(platform):

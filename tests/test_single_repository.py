@@ -9,7 +9,7 @@ import pytest
 
 from generator import index
 from generator.errors import ExitCode
-from tests.gitfixtures import bare_remote, clean_env, edit, git, platform_repo, publish, tree_at
+from tests.gitfixtures import clean_env, edit, git, publish, published_platform, tree_at
 from tests.github_helpers import ENV, github_platform, populate_models
 from tests.helpers import mlproject, modelship, platform_dir, read_tree
 
@@ -158,10 +158,7 @@ def test_the_repository_must_be_a_full_name(rendered, value):
 
 @pytest.fixture
 def platform(tmp_path):
-    remote = bare_remote(tmp_path / "origin.git")
-    folder = platform_repo(tmp_path / "platform", remote)
-    assert publish(folder, "--push").returncode == ExitCode.OK
-    return folder, remote
+    return published_platform(tmp_path)
 
 
 def test_publish_commits_and_pushes_only_the_named_model(platform):

@@ -9,7 +9,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator import actions, config, gitops, index, pipeline, reconcile, render, report, ui
+from generator import (
+    actions,
+    config,
+    gitops,
+    index,
+    pipeline,
+    reconcile,
+    render,
+    report,
+    ui,
+    wording,
+)
 from generator.config import Platform
 from generator.errors import ConfigError, ExitCode, UsageError
 from generator.findings import Finding
@@ -119,7 +130,7 @@ class RenderRun:
             deleted = f"only {removed} (confirmed gone)" if removed else "nothing"
             notes.append(
                 f"the scan of the repositories did not complete ({reason}): "
-                f"{report.plural(unconfirmed, 'model')} it could not confirm stay exactly as they "
+                f"{wording.plural(unconfirmed, 'model')} it could not confirm stay exactly as they "
                 f"were, and {deleted} is deleted"
             )
         single = self.evaluation.scan.single
@@ -131,7 +142,7 @@ class RenderRun:
             )
             notes.append(
                 f"only {single.repository} was read (a single-repository run): "
-                f"{report.plural(others, 'other model')} stay as index.json has them, and "
+                f"{wording.plural(others, 'other model')} stay as index.json has them, and "
                 "nothing is removed"
             )
         if self.outcome.refusal:

@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from generator import report, ui
+from generator import report, ui, wording
 from generator.commands import common
 from generator.errors import ExitCode
 from generator.sources.base import RepoSnapshot, Scan
@@ -132,7 +132,7 @@ def _requests_line(github_report: ScanReport) -> str:
     if budget is not None:
         ceiling = f" (at most {budget} = ⌈{github_report.total_count}/100⌉+2)"
     line = (
-        f"GitHub API: {report.plural(github_report.requests, 'request')}: "
+        f"GitHub API: {wording.plural(github_report.requests, 'request')}: "
         f"scan {github_report.scan_requests}{ceiling}, "
         f"MLproject fallbacks {github_report.file_requests}, "
         f"team ownership {github_report.ownership_requests}"

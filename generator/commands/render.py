@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from generator import actions, gitops, gitrepo, report, treediff, ui
+from generator import actions, gitops, gitrepo, report, treediff, ui, wording
 from generator.commands import common
 from generator.config import Platform
 from generator.errors import ExitCode
@@ -81,7 +81,7 @@ def execute(args: argparse.Namespace, platform: Platform, source: Source) -> int
         headline = f"nothing written to {where}"
     else:
         gitops.write_tree(platform.rendered_path, result.planned, result.current)
-        models = report.plural(len(result.outcome.models), "model")
+        models = wording.plural(len(result.outcome.models), "model")
         headline = f"rendered {models} into {where}: {changes.summary()}"
     ui.stderr().print(headline, markup=False)
     findings = result.findings
