@@ -102,11 +102,7 @@ def test_platform_templates_override_built_ins_file_by_file(tmp_path):
 
 def test_an_undefined_name_in_a_template_is_an_error_not_an_empty_string(tmp_path):
     folder = platform_dir(tmp_path)
-    override = folder / "my-templates" / "kubernetes"
-    override.mkdir(parents=True)
-    (override / "service.yaml.j2").write_text("name: {{ m.no_such_field }}\n")
-    with (folder / "platform.yaml").open("a") as handle:
-        handle.write("templates: my-templates\n")
+    override(folder, "kubernetes/service.yaml.j2", "name: {{ m.no_such_field }}\n")
     with pytest.raises(render.TemplateError, match="no_such_field"):
         plan_for(folder)
     result = subprocess.run(
@@ -119,11 +115,7 @@ def test_an_undefined_name_in_a_template_is_an_error_not_an_empty_string(tmp_pat
 
 def test_broken_template_syntax_names_file_and_line(tmp_path):
     folder = platform_dir(tmp_path)
-    override = folder / "my-templates" / "kubernetes"
-    override.mkdir(parents=True)
-    (override / "service.yaml.j2").write_text("a: 1\n{% if %}\n")
-    with (folder / "platform.yaml").open("a") as handle:
-        handle.write("templates: my-templates\n")
+    override(folder, "kubernetes/service.yaml.j2", "a: 1\n{% if %}\n")
     with pytest.raises(render.TemplateError, match=r"service.yaml.j2:2: "):
         plan_for(folder)
 
