@@ -18,7 +18,7 @@ import math
 import resource
 import time
 
-from generator.config import GitHubLimits, GitHubSettings
+from generator.config.settings import GitHubLimits, GitHubSettings
 from generator.sources.github import GitHubSource
 from tests.fakes.github_org import populate
 from tests.fakes.github_server import DEFAULT_TOKEN, FakeGitHub

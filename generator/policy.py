@@ -1,6 +1,7 @@
 """Rules over the whole set of models: who may use which id and team.   (pure)
 
-- a model's team must be one the platform lists;
+- a model's team must be one the platform lists, and its main-language one the platform
+  has a base image for (``jenkins.base_images``);
 - with the github source, one of that team's GitHub teams must have push
   access to the repository (otherwise any repo could deploy as any team);
 - an ``id`` (and a ``name``) belongs to one repository: the one already in
@@ -17,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from generator.config import Platform
+from generator.config.settings import Platform
 from generator.findings import Finding
 from generator.index import Index
 from generator.mlproject import ModelSpec
@@ -78,7 +79,7 @@ def decide(
     findings: list[Finding] = []
     eligible: list[Candidate] = []
     for candidate in candidates:
-        problems = _team_findings(platform, candidate)
+        problems = _team_findings(platform, candidate) + _language_findings(platform, candidate)
         findings.extend(problems)
         if not problems:
             eligible.append(candidate)
@@ -111,7 +112,7 @@ def _unique(
                 findings.append(_finding(candidate, key, message, f"policy/duplicate-{key}"))
             else:
                 others = ", ".join(
-                    sorted(c.provenance.repo for c in claimants if c is not candidate)
+                    sorted(c.provenance.repo or c.location for c in claimants if c is not candidate)
                 )
                 message = f"{key} {value!r} is also claimed by {others}; {key}s must be unique"
                 findings.append(_finding(candidate, key, message, f"policy/duplicate-{key}"))
@@ -132,6 +133,17 @@ def _team_findings(platform: Platform, candidate: Candidate) -> list[Finding]:
         )
         return [_finding(candidate, "team", message, "policy/team-not-owner")]
     return []
+
+
+def _language_findings(platform: Platform, candidate: Candidate) -> list[Finding]:
+    language = candidate.spec.main_language
+    if language in platform.jenkins.base_images:
+        return []
+    message = (
+        f"the platform has no runtime image for main-language {language!r} "
+        "(jenkins.base_images in platform.yaml)"
+    )
+    return [_finding(candidate, "main-language", message, "policy/no-base-image")]
 
 
 def _finding(candidate: Candidate, key: str, message: str, rule: str) -> Finding:

@@ -26,11 +26,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from generator.config import Platform
+from generator.config.settings import Platform
+from generator.evaluate import FETCH_FAILED_RULE, Evaluation, fetch_failed
 from generator.findings import Finding
 from generator.index import STATE_KEPT, Index, IndexEntry, ModelState
 from generator.model import Model
-from generator.pipeline import FETCH_FAILED_RULE, Evaluation, fetch_failed
 from generator.policy import same_repo
 
 

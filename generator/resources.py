@@ -1,4 +1,5 @@
-"""Where the built-in templates and schemas live.
+"""Where the built-in templates and schemas live, and reading them (with a platform's own
+templates) from disk.
 
 In a wheel they are packaged under ``generator/_data``; in a source checkout
 (and an editable install) they are the top-level ``templates/`` and
@@ -11,6 +12,8 @@ import json
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from generator.rendering.templating import TemplateError
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -28,3 +31,21 @@ def schema(name: str) -> dict[str, Any]:
     path = builtin_dir("schemas") / f"{name}.schema.json"
     loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return loaded
+
+
+def load_templates(override_dir: Path | None) -> dict[str, str]:
+    """Every template by name (``kubernetes/service.yaml.j2``): the built-ins, each replaced by
+    the platform's file of the same name."""
+    folders = [builtin_dir("templates")]
+    if override_dir is not None:
+        if not override_dir.is_dir():
+            raise TemplateError(f"the templates folder {override_dir} does not exist")
+        folders.append(override_dir)
+    templates: dict[str, str] = {}
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            try:
+                templates[path.relative_to(folder).as_posix()] = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                raise TemplateError(f"{path}: cannot read: {error}") from None
+    return templates

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from generator.config import GitHubAuth, GitHubLimits, GitHubSettings
+from generator.config.settings import GitHubAuth, GitHubLimits, GitHubSettings
 from generator.sources.github import GitHubSource
 from tests.fakes.github_org import populate
 from tests.fakes.github_server import DEFAULT_TOKEN, FakeGitHub

@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
+from generator.rendering.templating import Renderer
+from generator.resources import load_templates
+
 ROOT = Path(__file__).resolve().parent.parent
 
 VALID: dict[str, Any] = {
@@ -82,3 +85,8 @@ def modelship(
 
 def read_tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def renderer(override: Path | None = None) -> Renderer:
+    """The template engine with the built-in templates (and a platform's own)."""
+    return Renderer(load_templates(override))

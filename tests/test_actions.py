@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from generator import actions
 from generator.errors import ExitCode, ExternalError, UsageError
 from generator.findings import Finding, Severity
+from generator.present import github_actions
 from tests.github_runner import (
     HEAD_SHA,
     pull_request_payload,
@@ -279,24 +279,24 @@ def test_the_dry_run_diff_cannot_issue_workflow_commands(platform_workspace):
 
 
 def test_escaping_follows_actions_toolkit():
-    assert actions.escape_data("100% done\r\nnext: a,b") == "100%25 done%0D%0Anext: a,b"
-    assert actions.escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
-    assert actions.workflow_command("warning", "m", {}) == "::warning::m"
+    assert github_actions.escape_data("100% done\r\nnext: a,b") == "100%25 done%0D%0Anext: a,b"
+    assert github_actions.escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
+    assert github_actions.workflow_command("warning", "m", {}) == "::warning::m"
     assert (
-        actions.workflow_command("error", "line1\nline2", {"file": "x,y", "line": 3})
+        github_actions.workflow_command("error", "line1\nline2", {"file": "x,y", "line": 3})
         == "::error file=x%2Cy,line=3::line1%0Aline2"
     )
 
 
 def test_a_multiline_message_stays_one_workflow_command():
     finding = Finding("MLproject", 2, 3, "description", "one\ntwo", "mlproject/x")
-    assert actions.annotation(finding, "MLproject") == (
+    assert github_actions.annotation(finding, "MLproject") == (
         "::error file=MLproject,line=2,col=3,title=Modelship (mlproject/x)"
         "::MLproject:2:3: description: one\\u000atwo"
     )
     warning = Finding("MLproject", 1, 1, "", "w", "r", Severity.WARNING)
     assert (
-        actions.annotation(warning, None)
+        github_actions.annotation(warning, None)
         == "::warning title=Modelship (r)::MLproject:1:1: warning: w"
     )
 
@@ -304,7 +304,7 @@ def test_a_multiline_message_stays_one_workflow_command():
 def test_outputs_use_the_delimiter_syntax_for_multiline_values(tmp_path):
     hostile = "a\nb=1\nghadelimiter_x\nc<<EOF"
     entries = "".join(
-        actions.output_entry(name, value)
+        github_actions.output_entry(name, value)
         for name, value in (
             ("commit", HEAD_SHA),
             ("changed-models", ["churn", "fraud-score"]),
@@ -328,20 +328,22 @@ def test_outputs_use_the_delimiter_syntax_for_multiline_values(tmp_path):
         "body": hostile,
         "empty": "[]",
     }
-    assert actions.output_entry("body", hostile) == actions.output_entry("body", hostile)
+    assert github_actions.output_entry("body", hostile) == github_actions.output_entry(
+        "body", hostile
+    )
 
 
 def test_output_names_are_checked():
     with pytest.raises(ValueError, match="not a step output name"):
-        actions.output_entry("bad name", 1)
+        github_actions.output_entry("bad name", 1)
 
 
 def test_the_summary_stays_within_githubs_limit(tmp_path):
     summary = tmp_path / "summary"
-    github = actions.Actions(tmp_path, summary, None, "push", None)
+    github = github_actions.Actions(tmp_path, summary, None, "push", None)
     github.append_summary("| row |\n" * 200_000)
     written = summary.read_bytes()
-    assert len(written) <= actions.SUMMARY_LIMIT
+    assert len(written) <= github_actions.SUMMARY_LIMIT
     assert written.endswith(b"GitHub keeps at most 1 MiB per step. The step log has everything.*\n")
     assert written.startswith(b"| row |\n")
 
@@ -361,7 +363,9 @@ def test_a_model_changed_dispatch_names_the_model_repository(tmp_path):
     payload = repository_dispatch_payload(
         "acme/modelship", "model-changed", {"repository": "acme/churn-model", "sha": HEAD_SHA}
     )
-    event = actions.Actions.from_environ(step_env(tmp_path, "repository_dispatch", payload)).event()
+    event = github_actions.Actions.from_environ(
+        step_env(tmp_path, "repository_dispatch", payload)
+    ).event()
     assert event.changed_model_repository() == "acme/churn-model"
     assert event.repository == "acme/modelship"
     assert event.describe() == "model-changed dispatch to acme/modelship from acme/churn-model"
@@ -370,7 +374,9 @@ def test_a_model_changed_dispatch_names_the_model_repository(tmp_path):
 @pytest.mark.parametrize("sent", [None, 42, "churn-model", "acme/churn model", "../x/y"])
 def test_a_model_changed_dispatch_without_a_repository_full_name_is_refused(tmp_path, sent):
     payload = repository_dispatch_payload("acme/modelship", "model-changed", {"repository": sent})
-    event = actions.Actions.from_environ(step_env(tmp_path, "repository_dispatch", payload)).event()
+    event = github_actions.Actions.from_environ(
+        step_env(tmp_path, "repository_dispatch", payload)
+    ).event()
     with pytest.raises(UsageError, match=r"client_payload\.repository: a model-changed dispatch"):
         event.changed_model_repository()
 
@@ -393,7 +399,7 @@ def test_a_model_changed_dispatch_without_a_repository_full_name_is_refused(tmp_
     ],
 )
 def test_other_events_are_no_model_changed_dispatch(tmp_path, event_name, payload, described):
-    event = actions.Actions.from_environ(step_env(tmp_path, event_name, payload)).event()
+    event = github_actions.Actions.from_environ(step_env(tmp_path, event_name, payload)).event()
     assert event.name == event_name
     assert event.changed_model_repository() is None
     assert event.describe() == described
@@ -403,21 +409,21 @@ def test_event_payload_errors_name_the_file(tmp_path):
     env = step_env(tmp_path, "push", {})
     (tmp_path / "event.json").write_text("[1, 2]")
     with pytest.raises(ExternalError, match=r"event\.json: the GitHub event payload is not a JSON"):
-        actions.Actions.from_environ(env).event()
+        github_actions.Actions.from_environ(env).event()
     os.remove(tmp_path / "event.json")
     with pytest.raises(ExternalError, match="cannot read the GitHub event payload"):
-        actions.Actions.from_environ(env).event()
+        github_actions.Actions.from_environ(env).event()
 
 
 def test_actions_mode_is_off_unless_github_actions_is_true(tmp_path):
     env = step_env(tmp_path, "push", {})
-    assert actions.Actions.from_environ(env) is not None
-    assert actions.Actions.from_environ({**env, "GITHUB_ACTIONS": "false"}) is None
-    assert actions.Actions.from_environ({}) is None
+    assert github_actions.Actions.from_environ(env) is not None
+    assert github_actions.Actions.from_environ({**env, "GITHUB_ACTIONS": "false"}) is None
+    assert github_actions.Actions.from_environ({}) is None
 
 
 def test_inert_text_is_wrapped_in_stop_commands(tmp_path):
-    github = actions.Actions(tmp_path, None, None, "pull_request", None)
+    github = github_actions.Actions(tmp_path, None, None, "pull_request", None)
     hostile = "+  description: x\n ::error::not from modelship\n"
     wrapped = github.inert(hostile)
     token = wrapped.splitlines()[0].removeprefix("::stop-commands::")

@@ -3,13 +3,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator import config
+from generator.config import loader, settings
 from generator.errors import ConfigError
 from tests.helpers import ROOT
 
 
 def test_example_platform_loads_with_resolved_paths():
-    platform = config.load(ROOT / "platform.yaml")
+    platform = loader.load(ROOT / "platform.yaml")
     assert platform.github.organization == "acme"
     assert platform.source_type == "local"
     assert platform.source_path == ROOT / "examples" / "repos"
@@ -24,7 +24,7 @@ def test_defaults_fill_what_the_file_leaves_out(tmp_path):
     text = (ROOT / "platform.yaml").read_text()
     start = text.index("defaults:")
     end = text.index("safety:")
-    platform = config.parse(text[:start] + text[end:], tmp_path / "platform.yaml")
+    platform = loader.parse(text[:start] + text[end:], tmp_path / "platform.yaml")
     assert platform.defaults.instances == 2
     assert platform.defaults.slo == 100000
     assert platform.defaults.requests == {"cpu": "250m", "memory": "512Mi"}
@@ -32,13 +32,13 @@ def test_defaults_fill_what_the_file_leaves_out(tmp_path):
 
 def test_missing_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="no such file"):
-        config.load(tmp_path / "platform.yaml")
+        loader.load(tmp_path / "platform.yaml")
 
 
 def test_every_problem_is_listed_with_its_position():
     text = "name: Acme\nteams: {a: {namespace: ns}, b: {namespace: ns}}\nsourc: {}\n"
     with pytest.raises(ConfigError) as caught:
-        config.parse(text, Path("platform.yaml"))
+        loader.parse(text, Path("platform.yaml"))
     message = caught.value.message
     assert "platform.yaml:1:7: name: must be a DNS-1123 label" in message
     assert "platform.yaml:3:1: sourc: unknown key; did you mean 'source'?" in message
@@ -51,24 +51,24 @@ def test_every_problem_is_listed_with_its_position():
 
 def test_yaml_errors_are_positioned():
     with pytest.raises(ConfigError, match=r"platform.yaml:2:1: invalid YAML"):
-        config.parse("a: [\n", Path("platform.yaml"))
+        loader.parse("a: [\n", Path("platform.yaml"))
 
 
 def test_local_source_needs_a_path():
     text = (ROOT / "platform.yaml").read_text().replace("  path: examples/repos\n", "")
     with pytest.raises(ConfigError, match="source: missing required key 'path'"):
-        config.parse(text, Path("platform.yaml"))
+        loader.parse(text, Path("platform.yaml"))
 
 
 def test_jenkins_settings_are_read_and_default_when_absent(tmp_path):
     text = (ROOT / "platform.yaml").read_text()
-    platform = config.parse(text, tmp_path / "platform.yaml")
+    platform = loader.parse(text, tmp_path / "platform.yaml")
     assert platform.jenkins.registry_credentials == "acme-model-registry"
     assert platform.jenkins.git_credentials == "acme-github-models"
     assert platform.jenkins.base_images["python"].startswith("registry.acme.example/")
     start, end = text.index("jenkins:"), text.index("consul:")
-    defaults = config.parse(text[:start] + text[end:], tmp_path / "platform.yaml").jenkins
-    assert defaults == config.JenkinsSettings()
+    defaults = loader.parse(text[:start] + text[end:], tmp_path / "platform.yaml").jenkins
+    assert defaults == settings.JenkinsSettings()
     assert defaults.git_credentials is None
     assert defaults.base_images == {"python": "python:3.11-slim"}
 
@@ -79,7 +79,7 @@ def test_bad_jenkins_settings_are_named_with_their_position():
     text = text.replace("registry_credentials: acme-model-registry", "registry_credentials: a b")
     text = text.replace("    python: registry", "    java: registry")
     with pytest.raises(ConfigError) as caught:
-        config.parse(text, Path("platform.yaml"))
+        loader.parse(text, Path("platform.yaml"))
     message = caught.value.message
     line = text[: text.index("builds_to_keep")].count("\n") + 1
     assert (
@@ -96,7 +96,7 @@ def _with_github(**keys: object) -> str:
 
 
 def test_github_source_settings_have_defaults():
-    github = config.load(ROOT / "platform.yaml").github
+    github = loader.load(ROOT / "platform.yaml").github
     assert (github.include_topics, github.exclude_topics, github.name_pattern) == ((), (), None)
     assert github.skip_forks is True
     assert (github.auth.method, github.auth.token_env) == ("token", "GITHUB_TOKEN")
@@ -119,7 +119,7 @@ def test_github_source_settings_are_read(tmp_path):
         },
         limits={"rate_limit_wait": 30, "retries": 2, "retry_time": 9.5, "timeout": 5},
     )
-    github = config.parse(text, tmp_path / "platform.yaml").github
+    github = loader.parse(text, tmp_path / "platform.yaml").github
     assert github.include_topics == ("production",)
     assert github.exclude_topics == ("experimental",)
     assert github.name_pattern == "^churn"
@@ -132,7 +132,7 @@ def test_github_source_settings_are_read(tmp_path):
 def test_app_auth_needs_its_three_settings():
     text = _with_github(auth={"method": "app", "app_id": 12})
     with pytest.raises(ConfigError) as caught:
-        config.parse(text, Path("platform.yaml"))
+        loader.parse(text, Path("platform.yaml"))
     assert "github.auth: missing required key 'private_key_file'" in caught.value.message
     assert "github.auth: missing required key 'installation_id'" in caught.value.message
 
@@ -150,6 +150,6 @@ def test_app_auth_needs_its_three_settings():
 )
 def test_bad_github_source_settings_are_positioned(keys, message):
     with pytest.raises(ConfigError) as caught:
-        config.parse(_with_github(**keys), Path("platform.yaml"))
+        loader.parse(_with_github(**keys), Path("platform.yaml"))
     assert message in caught.value.message
     assert "platform.yaml:" in caught.value.message

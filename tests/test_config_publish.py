@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import config
+from generator.config import loader, settings
 from generator.errors import ConfigError
 from tests.helpers import ROOT
 
@@ -19,17 +19,17 @@ def with_rendered(block):
 
 def test_in_repo_tree_and_default_publish_settings(tmp_path):
     text = TEXT[: TEXT.index("publish:")]
-    platform = config.parse(text, tmp_path / "platform.yaml")
+    platform = loader.parse(text, tmp_path / "platform.yaml")
     assert platform.rendered_repository is None
     assert platform.rendered_path == tmp_path / "rendered"
-    assert platform.publish.author == config.GitIdentity("Modelship", "modelship@localhost")
+    assert platform.publish.author == settings.GitIdentity("Modelship", "modelship@localhost")
     assert platform.publish.committer is None
     assert (platform.publish.remote, platform.publish.push_attempts) == ("origin", 3)
-    assert platform.publish.pull_request == config.PullRequestSettings(None, "modelship/render")
+    assert platform.publish.pull_request == settings.PullRequestSettings(None, "modelship/render")
 
 
 def test_the_example_names_its_author():
-    platform = config.load(ROOT / "platform.yaml")
+    platform = loader.load(ROOT / "platform.yaml")
     assert platform.publish.author.email == "modelship@acme.example"
 
 
@@ -38,10 +38,12 @@ def test_a_separate_repository_is_cloned_into_its_workdir(tmp_path):
         "rendered:\n  path: clusters\n  repository:\n"
         "    url: git@github.com:acme/ml-deployments.git\n"
     )
-    platform = config.parse(with_rendered(block), tmp_path / "platform.yaml")
+    platform = loader.parse(with_rendered(block), tmp_path / "platform.yaml")
     repository = platform.rendered_repository
-    assert repository == config.RenderedRepository(
-        "git@github.com:acme/ml-deployments.git", "main", tmp_path / ".modelship/rendered-repo"
+    assert repository == settings.RenderedRepository(
+        url="git@github.com:acme/ml-deployments.git",
+        branch="main",
+        workdir=tmp_path / ".modelship/rendered-repo",
     )
     assert platform.rendered_path == tmp_path / ".modelship/rendered-repo/clusters"
 
@@ -50,7 +52,7 @@ def test_a_separate_repository_is_cloned_into_its_workdir(tmp_path):
 def test_the_tree_must_be_a_folder_inside_the_separate_repository(inner):
     block = f"rendered:\n  path: {inner}\n  repository:\n    url: /srv/git/r.git\n"
     with pytest.raises(ConfigError, match=r"rendered.path: with 'repository', must be a folder"):
-        config.parse(with_rendered(block), Path("platform.yaml"))
+        loader.parse(with_rendered(block), Path("platform.yaml"))
 
 
 @pytest.mark.parametrize(
@@ -64,7 +66,7 @@ def test_the_tree_must_be_a_folder_inside_the_separate_repository(inner):
 def test_bad_repository_settings_are_named(block, message):
     text = with_rendered(f"rendered:\n  path: rendered\n  repository:\n{block}")
     with pytest.raises(ConfigError, match=message):
-        config.parse(text, Path("platform.yaml"))
+        loader.parse(text, Path("platform.yaml"))
 
 
 @pytest.mark.parametrize(
@@ -79,4 +81,4 @@ def test_bad_repository_settings_are_named(block, message):
 def test_bad_publish_settings_are_named(block, message):
     text = TEXT[: TEXT.index("publish:")] + "publish:\n" + block
     with pytest.raises(ConfigError, match=message):
-        config.parse(text, Path("platform.yaml"))
+        loader.parse(text, Path("platform.yaml"))

@@ -8,10 +8,13 @@ import json
 import pytest
 import yaml
 
-from generator import config, pipeline, render
+from generator import evaluate
+from generator.config import loader
 from generator.index import Index
+from generator.rendering.plan import plan as plan_tree
+from generator.rendering.targets import consul
 from generator.sources.local import LocalSource
-from generator.targets import consul
+from tests import helpers
 from tests.helpers import mlproject, platform_dir, write_repo
 
 FIELDS = {
@@ -36,9 +39,9 @@ HOSTILE_OUTPUT = (
 
 
 def plan(folder):
-    platform = config.load(folder / "platform.yaml")
-    evaluation = pipeline.evaluate(platform, LocalSource.from_platform(platform).scan(), Index())
-    return platform, render.plan(platform, evaluation.models, render.Renderer.for_platform())
+    platform = loader.load(folder / "platform.yaml")
+    evaluation = evaluate.evaluate(platform, LocalSource.from_platform(platform).scan(), Index())
+    return platform, plan_tree(platform, evaluation.models, helpers.renderer())
 
 
 def consul_import(content: bytes) -> dict[str, bytes]:

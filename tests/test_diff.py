@@ -5,7 +5,7 @@ import json
 import pytest
 
 from generator.errors import ExitCode
-from generator.review import LIMIT
+from generator.present.pr_markdown import LIMIT
 from tests.gitfixtures import bare_remote, clean_env, edit, platform_repo, publish
 from tests.helpers import mlproject, modelship
 

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jenkins_jobs.formatter import CustomFormatter
 
-from generator import escapers
+from generator.rendering import escapers
 
 HOSTILE = [
     "quote \" and ' and \\",

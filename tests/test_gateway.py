@@ -27,11 +27,15 @@ from pathlib import Path
 
 import pytest
 
-from generator import config, escapers, pipeline, render
+from generator import evaluate
+from generator.config import loader, settings
 from generator.errors import ConfigError
 from generator.index import Index
+from generator.rendering import escapers
+from generator.rendering.plan import plan as plan_tree
+from generator.rendering.targets.gateway import default_answer
 from generator.sources.local import LocalSource
-from generator.targets.gateway import default_answer
+from tests import helpers
 from tests.helpers import ROOT, mlproject, modelship, platform_dir
 
 ENV = "staging"
@@ -257,7 +261,7 @@ def gateway(tmp_path_factory, stand_ins) -> Iterator[Gateway]:
             "resolver: [10.96.0.10]", f'resolver: ["127.0.0.1:{free_port(socket.SOCK_DGRAM)}"]'
         )
     )
-    settings = config.load(platform_file)
+    settings = loader.load(platform_file)
     assert (settings.gateway.listen_internal, settings.gateway.listen_public) == (
         f"127.0.0.1:{internal}",
         f"127.0.0.1:{public}",
@@ -448,7 +452,7 @@ def test_the_access_log_is_json_with_model_and_latency(gateway):
 
 
 @pytest.mark.parametrize(
-    "env", [env.name for env in config.load(ROOT / "platform.yaml").environments]
+    "env", [env.name for env in loader.load(ROOT / "platform.yaml").environments]
 )
 def test_nginx_accepts_the_rendered_config_of_every_environment(tmp_path, env):
     conf = ROOT / "rendered" / env / "gateway" / "nginx.conf"
@@ -473,9 +477,9 @@ def rendered_routes(tmp_path: Path, **models: dict) -> dict[str, str]:
         tmp_path,
         {f"{i}-model": mlproject(name=f"{i}-model", id=i, **o) for i, o in models.items()},
     )
-    platform = config.load(folder / "platform.yaml")
-    evaluation = pipeline.evaluate(platform, LocalSource.from_platform(platform).scan(), Index())
-    tree = render.plan(platform, evaluation.models, render.Renderer.for_platform())
+    platform = loader.load(folder / "platform.yaml")
+    evaluation = evaluate.evaluate(platform, LocalSource.from_platform(platform).scan(), Index())
+    tree = plan_tree(platform, evaluation.models, helpers.renderer())
     return {i: tree[f"{ENV}/gateway/routes/{i}.conf"].decode() for i in models}
 
 
@@ -581,15 +585,15 @@ def gateway_settings_text(listen: str = "", resolver: str = "") -> str:
     return re.sub(r"^      resolver:.*\n", resolver, text, flags=re.MULTILINE)
 
 
-def gateway_settings(tmp_path: Path, listen: str = "", resolver: str = "") -> config.Platform:
-    return config.parse(gateway_settings_text(listen, resolver), tmp_path / "platform.yaml")
+def gateway_settings(tmp_path: Path, listen: str = "", resolver: str = "") -> settings.Platform:
+    return loader.parse(gateway_settings_text(listen, resolver), tmp_path / "platform.yaml")
 
 
 def test_gateway_settings_have_defaults(tmp_path):
     text = gateway_settings_text()
     assert "listen" not in text
     assert "resolver" not in text
-    platform = config.parse(text, tmp_path / "platform.yaml")
+    platform = loader.parse(text, tmp_path / "platform.yaml")
     assert (platform.gateway.listen_internal, platform.gateway.listen_public) == ("8080", "8081")
     assert {env.resolver for env in platform.environments} == {("10.96.0.10",)}
 

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import yaml
 
-from generator import actions
+from generator.present import github_actions
 from tests.helpers import ROOT, tool
 
 SKIPPED_FOLDERS = {".git", ".venv", "node_modules", "rendered"}
@@ -241,5 +241,5 @@ def test_example_model_workflow_dispatches_model_changed_after_validation_on_pus
     assert job["needs"] == "validate"
     assert job["if"] == "github.event_name == 'push'"
     script = job["steps"][0]["run"]
-    assert f'event_type: "{actions.MODEL_CHANGED}"' in script
+    assert f'event_type: "{github_actions.MODEL_CHANGED}"' in script
     assert "secrets.MODELSHIP_DISPATCH_TOKEN" in job["steps"][0]["env"]["DISPATCH_TOKEN"]

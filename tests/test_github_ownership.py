@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from generator import pipeline, reconcile
+from generator import evaluate, reconcile
 from generator.errors import ExitCode
 from generator.index import STATE_DEPLOYED
 from tests.github_helpers import github_platform, source
@@ -62,7 +62,7 @@ def test_a_snapshot_of_unknown_ownership_is_neither_accepted_nor_rejected(github
     assert not scan.complete
     assert all(s.push_teams_unknown for s in scan.snapshots)
     previous = previous_of(snapshot("alpha", mlproject(name="alpha-model", id="alpha")))
-    evaluation = pipeline.evaluate(PLATFORM, scan, previous)
+    evaluation = evaluate.evaluate(PLATFORM, scan, previous)
     assert evaluation.findings == ()
     assert evaluation.models == ()
     outcome = reconcile.reconcile(PLATFORM, evaluation, previous)
@@ -76,5 +76,5 @@ def test_a_broken_mlproject_is_still_reported_when_ownership_is_unknown(github_s
     github_server.org.add_team("rnd", {"alpha-model": "push"})
     github_server.inject("status", route="team_repos", status=500, times=99)
     scan = source(github_server, teams=("rnd",), limits=NO_RETRIES).scan()
-    evaluation = pipeline.evaluate(PLATFORM, scan, previous_of())
+    evaluation = evaluate.evaluate(PLATFORM, scan, previous_of())
     assert [f.key for f in evaluation.findings] == ["slo"]

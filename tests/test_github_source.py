@@ -10,9 +10,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from generator.config import GitHubAuth, GitHubSettings
+from generator.config.settings import GitHubAuth, GitHubSettings
 from generator.errors import ConfigError
-from generator.github_client import connect
+from generator.github.client import connect
 from generator.sources.github import GitHubSource
 from tests.fakes.clock import FakeClock
 from tests.fakes.github_server import FakeApp

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from generator import gitops
+from generator import rendered_tree
 from tests.helpers import ROOT, read_tree
 
 KILLER = ROOT / "tests" / "write_killer.py"
@@ -46,10 +46,10 @@ def outside(folder):
 def test_write_creates_replaces_and_removes_exactly_what_the_plan_says(platform_folder):
     root = platform_folder / "rendered"
     around = outside(platform_folder)
-    gitops.write_tree(root, OLD, gitops.read_tree(root))
+    rendered_tree.write_tree(root, OLD, rendered_tree.read_tree(root))
     assert read_tree(root) == OLD
     (root / "staging/kubernetes/team-0/stray.yaml").write_text("added by hand\n")
-    changes = gitops.write_tree(root, NEW, gitops.read_tree(root))
+    changes = rendered_tree.write_tree(root, NEW, rendered_tree.read_tree(root))
     assert read_tree(root) == NEW
     assert "staging/kubernetes/team-0/stray.yaml" in changes.removed
     assert not (root / "staging/kubernetes/team-0/model-0").exists(), "empty folder left"
@@ -64,42 +64,42 @@ def test_write_creates_replaces_and_removes_exactly_what_the_plan_says(platform_
 
 def test_a_rewrite_with_nothing_changed_writes_nothing(platform_folder):
     root = platform_folder / "rendered"
-    gitops.write_tree(root, OLD, {})
+    rendered_tree.write_tree(root, OLD, {})
     before = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in [root, *root.rglob("*")]}
-    changes = gitops.write_tree(root, dict(OLD), gitops.read_tree(root))
+    changes = rendered_tree.write_tree(root, dict(OLD), rendered_tree.read_tree(root))
     assert changes.empty
     assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in [root, *root.rglob("*")]} == before
 
 
 def test_unchanged_files_are_not_rewritten_when_others_change(platform_folder):
     root = platform_folder / "rendered"
-    gitops.write_tree(root, OLD, {})
+    rendered_tree.write_tree(root, OLD, {})
     unchanged = root / "staging/kubernetes/team-0/model-3/service.yaml"
     stamp = (unchanged.stat().st_ino, unchanged.stat().st_mtime_ns)
     new = {**OLD, "staging/kubernetes/team-0/model-3/deployment.yaml": b"changed\n"}
-    gitops.write_tree(root, new, gitops.read_tree(root))
+    rendered_tree.write_tree(root, new, rendered_tree.read_tree(root))
     assert read_tree(root) == new
     assert (unchanged.stat().st_ino, unchanged.stat().st_mtime_ns) == stamp
 
 
 def test_leftovers_of_an_interrupted_write_are_cleaned_by_the_next(platform_folder):
     root = platform_folder / "rendered"
-    gitops.write_tree(root, OLD, {})
-    stage = gitops.stage_path(root)
+    rendered_tree.write_tree(root, OLD, {})
+    stage = rendered_tree.stage_path(root)
     (stage / "half").mkdir(parents=True)
     (stage / "half" / "written.yaml").write_text("partial\n")
-    gitops.write_tree(root, NEW, gitops.read_tree(root))
+    rendered_tree.write_tree(root, NEW, rendered_tree.read_tree(root))
     assert not stage.exists()
     assert read_tree(root) == NEW
 
 
 def test_an_interrupted_fallback_swap_is_rolled_back_and_read_as_the_old_tree(platform_folder):
     root = platform_folder / "rendered"
-    gitops.write_tree(root, OLD, {})
-    os.rename(root, gitops.backup_path(root))  # killed between the fallback's two renames
-    gitops.stage_path(root).mkdir()
-    assert gitops.read_tree(root) == OLD
-    gitops.recover(root)
+    rendered_tree.write_tree(root, OLD, {})
+    os.rename(root, rendered_tree.backup_path(root))  # killed between the fallback's two renames
+    rendered_tree.stage_path(root).mkdir()
+    assert rendered_tree.read_tree(root) == OLD
+    rendered_tree.recover(root)
     assert read_tree(root) == OLD
     assert sorted(p.name for p in platform_folder.iterdir() if "modelship" in p.name) == []
 

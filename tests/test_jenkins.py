@@ -8,10 +8,14 @@ import xml.etree.ElementTree as ET
 import pytest
 import yaml
 
-from generator import config, gitops, pipeline, render
+from generator import evaluate, rendered_tree
+from generator.config import loader
 from generator.index import Index
+from generator.rendering import templating
+from generator.rendering.plan import plan as plan_tree
+from generator.rendering.targets import jenkins
 from generator.sources.local import LocalSource
-from generator.targets import jenkins
+from tests import helpers
 from tests.helpers import ROOT, mlproject, platform_dir, tool, write_repo
 
 MANAGED = "<!-- Managed by Jenkins Job Builder -->"
@@ -34,12 +38,10 @@ query_plugins_info = False
 
 
 def render_platform(folder):
-    platform = config.load(folder / "platform.yaml")
-    evaluation = pipeline.evaluate(platform, LocalSource.from_platform(platform).scan(), Index())
-    tree = render.plan(
-        platform, evaluation.models, render.Renderer.for_platform(platform.templates_path)
-    )
-    gitops.write_tree(platform.rendered_path, tree, {})
+    platform = loader.load(folder / "platform.yaml")
+    evaluation = evaluate.evaluate(platform, LocalSource.from_platform(platform).scan(), Index())
+    tree = plan_tree(platform, evaluation.models, helpers.renderer(platform.templates_path))
+    rendered_tree.write_tree(platform.rendered_path, tree, {})
     return platform, tree
 
 
@@ -260,5 +262,7 @@ def test_a_platforms_own_pipeline_script_is_used_as_it_is_never_rendered(tmp_pat
 
 
 def test_a_missing_pipeline_script_is_a_template_error(tmp_path):
-    with pytest.raises(render.TemplateError, match=r"jenkins/nothing\.groovy: template not found"):
-        render.Renderer.for_platform(tmp_path).source("jenkins/nothing.groovy")
+    with pytest.raises(
+        templating.TemplateError, match=r"jenkins/nothing\.groovy: template not found"
+    ):
+        helpers.renderer(tmp_path).source("jenkins/nothing.groovy")

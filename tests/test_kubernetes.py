@@ -6,9 +6,12 @@ import subprocess
 import pytest
 import yaml
 
-from generator import config, gitops, pipeline, render
+from generator import evaluate, rendered_tree
+from generator.config import loader
 from generator.index import Index
+from generator.rendering.plan import plan as plan_tree
 from generator.sources.local import LocalSource
+from tests import helpers
 from tests.helpers import mlproject, platform_dir, tool
 
 KUBERNETES_VERSION = "1.37.0"
@@ -16,10 +19,10 @@ HOSTILE_DESCRIPTION = "it's \"quoted\" {{ x }} ${HOME} $(id) `id` ; # : - ''' \\
 
 
 def rendered(folder):
-    platform = config.load(folder / "platform.yaml")
-    evaluation = pipeline.evaluate(platform, LocalSource.from_platform(platform).scan(), Index())
-    tree = render.plan(platform, evaluation.models, render.Renderer.for_platform())
-    gitops.write_tree(platform.rendered_path, tree, {})
+    platform = loader.load(folder / "platform.yaml")
+    evaluation = evaluate.evaluate(platform, LocalSource.from_platform(platform).scan(), Index())
+    tree = plan_tree(platform, evaluation.models, helpers.renderer())
+    rendered_tree.write_tree(platform.rendered_path, tree, {})
     return platform, tree
 
 

@@ -1,12 +1,12 @@
 import git
 import pytest
 
-from generator import config
+from generator.config import settings
 from generator.errors import ConfigError
 from generator.sources.local import LocalSource
 from tests.helpers import mlproject, write_repo
 
-GITHUB = config.GitHubSettings(organization="acme")
+GITHUB = settings.GitHubSettings(organization="acme")
 
 
 def scan(folder):

@@ -9,12 +9,12 @@ import shutil
 
 import git
 
-from generator import config
+from generator.config import settings
 from generator.errors import ExitCode
 from generator.sources.local import LocalSource
 from tests.helpers import ROOT, mlproject, modelship, platform_dir, read_tree, write_repo
 
-GITHUB = config.GitHubSettings(organization="acme")
+GITHUB = settings.GitHubSettings(organization="acme")
 
 
 def scan(folder):

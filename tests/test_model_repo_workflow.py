@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import yaml
 
-from generator import actions
+from generator.present import github_actions
 from tests.github_runner import (
     HEAD_SHA,
     push_payload,
@@ -109,7 +109,7 @@ def test_a_push_sends_model_changed_with_the_repository_to_the_platform(tmp_path
     payload = repository_dispatch_payload(
         "acme/modelship", sent["event_type"], sent["client_payload"]
     )
-    event = actions.Event("repository_dispatch", payload, "event.json")
+    event = github_actions.Event("repository_dispatch", payload, "event.json")
     assert event.changed_model_repository() == "acme/churn-model"
 
 

@@ -3,7 +3,7 @@ MLproject or change their id — decided on data, from the previous index and th
 
 import shutil
 
-from generator import pipeline, reconcile
+from generator import evaluate, reconcile
 from generator.errors import ExitCode
 from generator.index import STATE_DEPLOYED, STATE_KEPT
 from generator.sources.base import RepoSnapshot, Scan
@@ -21,15 +21,15 @@ def renamed(original, full_name, text=None):
     )
 
 
-def evaluate(previous, scan):
-    evaluation = pipeline.evaluate(PLATFORM, scan, previous)
+def run_evaluation(previous, scan):
+    evaluation = evaluate.evaluate(PLATFORM, scan, previous)
     return evaluation, reconcile.reconcile(PLATFORM, evaluation, previous)
 
 
 def test_a_renamed_repository_keeps_its_model_when_the_scan_is_complete():
     previous = previous_of(*FOUR)
     moved = renamed(FOUR[0], "acme/alpha-renamed-model")
-    evaluation, outcome = evaluate(previous, Scan((moved, *FOUR[1:])))
+    evaluation, outcome = run_evaluation(previous, Scan((moved, *FOUR[1:])))
     assert not evaluation.has_errors, evaluation.findings
     assert outcome.removed == ()
     [alpha] = [m for m in outcome.models if m.id == "alpha"]
@@ -40,12 +40,12 @@ def test_a_renamed_repository_keeps_its_model_when_the_scan_is_complete():
 def test_a_change_of_letter_case_is_the_same_repository():
     previous = previous_of(*FOUR)
     recased = renamed(FOUR[0], "acme/Alpha-Model")
-    evaluation, outcome = evaluate(previous, Scan((recased, *FOUR[1:])))
+    evaluation, outcome = run_evaluation(previous, Scan((recased, *FOUR[1:])))
     assert not evaluation.has_errors, evaluation.findings
     assert outcome.removed == ()
     assert [m.provenance.repo for m in outcome.models if m.id == "alpha"] == ["acme/Alpha-Model"]
     broken = renamed(FOUR[0], "acme/Alpha-Model", model("alpha", slo="fast"))
-    _, outcome = evaluate(previous, Scan((broken, *FOUR[1:])))
+    _, outcome = run_evaluation(previous, Scan((broken, *FOUR[1:])))
     assert outcome.removed == ()
     [kept] = outcome.kept
     assert (kept.entry.id, outcome.states["alpha"].state) == ("alpha", STATE_KEPT)
@@ -55,7 +55,7 @@ def test_while_the_scan_is_incomplete_an_unseen_incumbent_keeps_its_id():
     previous = previous_of(*FOUR)
     moved = renamed(FOUR[0], "acme/alpha-renamed-model")
     partial = Scan((moved,), complete=False, incomplete_reason="rate limit")
-    evaluation, outcome = evaluate(previous, partial)
+    evaluation, outcome = run_evaluation(previous, partial)
     assert "acme/alpha-renamed-model" in evaluation.failed_repos
     assert any("already belongs to acme/alpha-model" in f.message for f in evaluation.findings)
     [alpha] = [m for m in outcome.models if m.id == "alpha"]
@@ -67,7 +67,7 @@ def test_an_mlproject_moved_to_another_repository_moves_the_model():
     previous = previous_of(*FOUR)
     emptied = snapshot("alpha", None)
     successor = renamed(FOUR[0], "acme/alpha-next-model")
-    evaluation, outcome = evaluate(previous, Scan((emptied, successor, *FOUR[1:])))
+    evaluation, outcome = run_evaluation(previous, Scan((emptied, successor, *FOUR[1:])))
     assert not evaluation.has_errors, evaluation.findings
     assert [m.provenance.repo for m in outcome.models if m.id == "alpha"] == [
         "acme/alpha-next-model"
@@ -79,7 +79,7 @@ def test_two_claimants_of_a_departed_repositorys_id_are_both_rejected():
     previous = previous_of(*FOUR)
     left = renamed(FOUR[0], "acme/left-model")
     right = renamed(FOUR[0], "acme/right-model")
-    evaluation, outcome = evaluate(previous, Scan((left, right, *FOUR[1:])))
+    evaluation, outcome = run_evaluation(previous, Scan((left, right, *FOUR[1:])))
     assert {"acme/left-model", "acme/right-model"} <= set(evaluation.failed_repos)
     assert [e.id for e in outcome.removed] == ["alpha"]
 
@@ -88,7 +88,7 @@ def test_an_id_change_during_an_incomplete_scan_renders_the_repository_once():
     previous = previous_of(*FOUR)
     changed = snapshot("alpha", mlproject(name="alpha-model", id="alpha-two"), sha="b")
     partial = Scan((changed,), complete=False, incomplete_reason="rate limit")
-    _, outcome = evaluate(previous, partial)
+    _, outcome = run_evaluation(previous, partial)
     repos = [m.provenance.repo for m in outcome.models]
     assert repos.count("acme/alpha-model") == 1, repos
     assert [m.id for m in outcome.models if m.provenance.repo == "acme/alpha-model"] == [

@@ -9,8 +9,10 @@ import shutil
 import pytest
 import yaml
 
-from generator import actions, index, prcomment
+from generator import index
 from generator.errors import ExitCode
+from generator.github import pull_requests
+from generator.present import github_actions
 from tests.fakes.github_server import DEFAULT_TOKEN
 from tests.gitfixtures import bare_remote, clean_env, edit, git, platform_repo, tree_at
 from tests.github_runner import (
@@ -48,7 +50,7 @@ def test_render_runs_on_every_event_that_can_change_the_rendered_tree():
     assert events["push"]["branches"] == ["main"]
     assert {"platform.yaml", "templates/**"} <= set(events["push"]["paths"])
     assert "rendered/**" not in events["push"]["paths"]
-    assert events["repository_dispatch"] == {"types": [actions.MODEL_CHANGED]}
+    assert events["repository_dispatch"] == {"types": [github_actions.MODEL_CHANGED]}
     assert [entry["cron"] for entry in events["schedule"]] == ["17 * * * *"]
     assert set(events["workflow_dispatch"]["inputs"]) == {
         "publish",
@@ -148,7 +150,7 @@ def remote_models(remote):
 def test_a_model_changed_dispatch_publishes_only_that_model(workspace, tmp_path):
     payload = repository_dispatch_payload(
         PLATFORM,
-        actions.MODEL_CHANGED,
+        github_actions.MODEL_CHANGED,
         {"repository": "acme/size-advice-model", "sha": HEAD_SHA},
     )
     step, remote = workspace("repository_dispatch", payload)
@@ -202,7 +204,9 @@ def test_a_model_changed_dispatch_publishes_only_that_model(workspace, tmp_path)
 
 def test_a_dispatch_from_a_repository_that_is_gone_deletes_nothing(workspace, tmp_path):
     payload = repository_dispatch_payload(
-        PLATFORM, actions.MODEL_CHANGED, {"repository": "acme/size-advice-model", "sha": HEAD_SHA}
+        PLATFORM,
+        github_actions.MODEL_CHANGED,
+        {"repository": "acme/size-advice-model", "sha": HEAD_SHA},
     )
     step, remote = workspace("repository_dispatch", payload)
     before = git(remote, "rev-parse", "main")
@@ -267,7 +271,9 @@ def test_the_pull_request_mode_reads_everything_even_for_a_dispatch(
     workspace, tmp_path, github_server
 ):
     payload = repository_dispatch_payload(
-        PLATFORM, actions.MODEL_CHANGED, {"repository": "acme/size-advice-model", "sha": HEAD_SHA}
+        PLATFORM,
+        github_actions.MODEL_CHANGED,
+        {"repository": "acme/size-advice-model", "sha": HEAD_SHA},
     )
     step, remote = workspace("repository_dispatch", payload, github=github_server)
     main = git(remote, "rev-parse", "main")
@@ -376,7 +382,7 @@ def test_a_pull_request_gets_one_comment_with_the_rendered_diff(workspace, tmp_p
     result = run_preview(step, tmp_path, from_this_repository=True)
     assert result.returncode == ExitCode.OK, result.stdout + result.stderr
     [comment] = github_server.org.comments["modelship"]
-    assert comment.body == f"{prcomment.MARKER}\n{expected}"
+    assert comment.body == f"{pull_requests.MARKER}\n{expected}"
     assert comment.issue_number == 1
     url = f"https://github.com/acme/modelship/pull/1#issuecomment-{comment.id}"
     assert f"commented on pull request #1: {url}" in result.stderr
@@ -400,7 +406,7 @@ def test_a_pull_request_gets_one_comment_with_the_rendered_diff(workspace, tmp_p
     again = run_preview(step, tmp_path, from_this_repository=True)
     assert again.returncode == ExitCode.OK, again.stdout + again.stderr
     [comment] = github_server.org.comments["modelship"]
-    assert comment.body == f"{prcomment.MARKER}\n{expected}"
+    assert comment.body == f"{pull_requests.MARKER}\n{expected}"
     assert [r.route for r in github_server.requests] == [
         "comments_list",
         "comments_create",

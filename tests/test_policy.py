@@ -1,9 +1,10 @@
-from generator import config, index, mlproject, policy
+from generator import index, mlproject, policy
+from generator.config import loader
 from generator.model import Provenance
 from tests.helpers import ROOT
 from tests.helpers import mlproject as text_of
 
-PLATFORM = config.load(ROOT / "platform.yaml")
+PLATFORM = loader.load(ROOT / "platform.yaml")
 
 
 def candidate(repo, push_teams=None, **overrides):

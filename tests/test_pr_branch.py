@@ -3,8 +3,10 @@ generator/pullrequest.py's, tested with it)."""
 
 import pytest
 
-from generator import config, gitrepo
+from generator import rendered_repo
+from generator.config import loader
 from generator.errors import ExitCode
+from generator.github import hosting
 from tests.gitfixtures import edit, git, publish, published_platform, tree_at
 from tests.helpers import modelship, read_tree
 
@@ -24,11 +26,11 @@ def platform(tmp_path):
 def test_the_pr_commit_goes_to_its_own_branch_and_the_checkout_does_not_move(platform):
     folder, remote = platform
     main = git(folder, "rev-parse", "HEAD")
-    rendered = gitrepo.open_rendered(config.load(folder / "platform.yaml"))
+    rendered = rendered_repo.open_rendered(loader.load(folder / "platform.yaml"))
     edit(folder, "size-advice-model", "slo: 80000", "slo: 90000")
     assert modelship("render", cwd=folder).returncode == ExitCode.OK
-    first = gitrepo.commit_tree(rendered, "render 1\n", IDENTITY)
-    assert gitrepo.push(rendered, first, "modelship/render", force=True).pushed
+    first = rendered_repo.commit_tree(rendered, "render 1\n", IDENTITY)
+    assert rendered_repo.push(rendered, first, "modelship/render", force=True).pushed
     assert git(folder, "rev-parse", "HEAD") == main
     assert git(folder, "diff", "--cached", "--name-only") == ""
     assert git(remote, "rev-parse", "modelship/render") == first
@@ -37,8 +39,8 @@ def test_the_pr_commit_goes_to_its_own_branch_and_the_checkout_does_not_move(pla
     # The next run replaces the branch (it belongs to Modelship), on top of the same base.
     edit(folder, "size-advice-model", "slo: 90000", "slo: 95000")
     assert modelship("render", cwd=folder).returncode == ExitCode.OK
-    second = gitrepo.commit_tree(rendered, "render 2\n", IDENTITY)
-    assert gitrepo.push(rendered, second, "modelship/render", force=True).pushed
+    second = rendered_repo.commit_tree(rendered, "render 2\n", IDENTITY)
+    assert rendered_repo.push(rendered, second, "modelship/render", force=True).pushed
     assert git(remote, "rev-parse", "modelship/render") == second
     assert git(remote, "rev-parse", "modelship/render~1") == main
     assert git(remote, "rev-parse", "main") == main
@@ -65,4 +67,4 @@ def test_a_pull_request_needs_to_know_its_github_repository(platform):
     ],
 )
 def test_the_github_repository_of_a_remote_url(url, repository):
-    assert gitrepo.github_repository(url) == repository
+    assert hosting.github_repository(url) == repository

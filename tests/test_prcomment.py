@@ -3,8 +3,8 @@
 import pytest
 
 from generator.errors import ExternalError
-from generator.github_client import connect
-from generator.prcomment import MARKER, Comment, post_or_update
+from generator.github.client import connect
+from generator.github.pull_requests import MARKER, Comment, post_or_update
 from tests.fakes.github_org import Comment as StoredComment
 from tests.github_helpers import ENV, settings
 

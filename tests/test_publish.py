@@ -5,9 +5,10 @@ import sys
 
 import pytest
 
-from generator import config, index
+from generator import index
 from generator.cli import build_parser
 from generator.commands import publish as publish_command
+from generator.config import loader
 from generator.errors import ExitCode
 from generator.sources.base import Scan
 from generator.sources.local import LocalSource
@@ -332,7 +333,7 @@ def test_an_incomplete_scan_publishes_what_it_saw_deletes_nothing_and_exits_3(al
     assert publish(alice).returncode == ExitCode.OK
     before = models_at(alice)
     edit(alice, "size-advice-model", "slo: 80000", "slo: 90000")
-    platform = config.load(alice / "platform.yaml")
+    platform = loader.load(alice / "platform.yaml")
     seen = [s for s in LocalSource.from_platform(platform).scan().snapshots if "size" in s.name]
     partial = Scan(tuple(seen), complete=False, incomplete_reason="timeout on page 3")
     args = build_parser().parse_args(["publish"])

@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from generator.errors import ExitCode
-from generator.review import LIMIT
+from generator.present.pr_markdown import LIMIT
 from tests.fakes.github_server import DEFAULT_TOKEN
 from tests.gitfixtures import (
     bare_remote,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from generator.errors import ExternalError
-from generator.github_client import connect
-from generator.pullrequest import PullRequest, open_or_update
+from generator.github.client import connect
+from generator.github.pull_requests import PullRequest, open_or_update
 from tests.github_helpers import ENV, settings
 
 

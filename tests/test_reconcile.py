@@ -2,12 +2,15 @@
 
 from dataclasses import replace
 
-from generator import config, index, pipeline, reconcile, render
+from generator import evaluate, index, reconcile
+from generator.config import loader
 from generator.index import STATE_DEPLOYED, STATE_KEPT
+from generator.rendering.plan import plan as plan_tree
 from generator.sources.base import FetchFailure, RepoSnapshot, Scan, SingleRead
+from tests import helpers
 from tests.helpers import ROOT, mlproject
 
-PLATFORM = config.load(ROOT / "platform.yaml")
+PLATFORM = loader.load(ROOT / "platform.yaml")
 
 
 def snapshot(name, text, sha="a", push_teams=None):
@@ -27,13 +30,13 @@ def model(name, **overrides):
 
 def previous_of(*snapshots):
     """The index a clean run over ``snapshots`` leaves behind."""
-    evaluation = pipeline.evaluate(PLATFORM, Scan(tuple(snapshots)), index.Index())
-    tree = render.plan(PLATFORM, evaluation.models, render.Renderer.for_platform())
+    evaluation = evaluate.evaluate(PLATFORM, Scan(tuple(snapshots)), index.Index())
+    tree = plan_tree(PLATFORM, evaluation.models, helpers.renderer())
     return index.loads(tree[index.INDEX_PATH])
 
 
 def decide(previous, scan, allow_mass_delete=False):
-    evaluation = pipeline.evaluate(PLATFORM, scan, previous)
+    evaluation = evaluate.evaluate(PLATFORM, scan, previous)
     return reconcile.reconcile(PLATFORM, evaluation, previous, allow_mass_delete)
 
 
@@ -132,7 +135,7 @@ def test_removing_more_than_the_allowed_share_is_refused_unless_allowed():
 def test_the_share_is_read_from_platform_yaml():
     strict = replace(PLATFORM, max_delete_share=0.1)
     previous = previous_of(*FOUR)
-    evaluation = pipeline.evaluate(strict, Scan(tuple(FOUR[:3])), previous)
+    evaluation = evaluate.evaluate(strict, Scan(tuple(FOUR[:3])), previous)
     assert reconcile.reconcile(strict, evaluation, previous).refusal is not None
 
 
@@ -141,7 +144,7 @@ def test_a_kept_model_whose_team_left_the_platform_is_removed_with_a_finding():
     teams = {name: team for name, team in PLATFORM.teams.items() if name != "rnd"}
     smaller = replace(PLATFORM, teams=teams)
     failed = Scan(tuple(FOUR[:3]), failures=(FetchFailure("acme/delta-model", "timeout"),))
-    evaluation = pipeline.evaluate(smaller, failed, previous)
+    evaluation = evaluate.evaluate(smaller, failed, previous)
     outcome = reconcile.reconcile(smaller, evaluation, previous, allow_mass_delete=True)
     assert [e.id for e in outcome.removed] == ["alpha", "beta", "delta", "gamma"]
     assert any(
@@ -155,7 +158,7 @@ def test_an_incumbent_kept_on_error_keeps_its_id_against_a_newcomer():
     newcomer = RepoSnapshot(
         "acme/other-model", "", "main", "d" * 40, mlproject(name="other-model", id="alpha")
     )
-    evaluation = pipeline.evaluate(PLATFORM, Scan((broken, newcomer, *FOUR[1:])), previous)
+    evaluation = evaluate.evaluate(PLATFORM, Scan((broken, newcomer, *FOUR[1:])), previous)
     outcome = reconcile.reconcile(PLATFORM, evaluation, previous)
     [alpha] = [m for m in outcome.models if m.id == "alpha"]
     assert alpha.provenance.repo == "acme/alpha-model"

@@ -8,24 +8,26 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from generator import config, index, mlproject, pipeline, render
+from generator import evaluate, index, mlproject
+from generator.config import loader
 from generator.errors import ExitCode
 from generator.index import Index
 from generator.model import Model, Provenance
+from generator.rendering import templating
+from generator.rendering.plan import plan as plan_tree
 from generator.sources.local import LocalSource
+from tests import helpers
 from tests.helpers import ROOT, platform_dir, read_tree
 
-EXAMPLE = config.load(ROOT / "platform.yaml")
-RENDERER = render.Renderer.for_platform()
+EXAMPLE = loader.load(ROOT / "platform.yaml")
+RENDERER = helpers.renderer()
 
 
 def plan_for(folder):
-    platform = config.load(folder / "platform.yaml")
+    platform = loader.load(folder / "platform.yaml")
     scan = LocalSource.from_platform(platform).scan()
-    evaluation = pipeline.evaluate(platform, scan, Index())
-    return render.plan(
-        platform, evaluation.models, render.Renderer.for_platform(platform.templates_path)
-    )
+    evaluation = evaluate.evaluate(platform, scan, Index())
+    return plan_tree(platform, evaluation.models, helpers.renderer(platform.templates_path))
 
 
 def test_same_inputs_give_byte_identical_plans(tmp_path):
@@ -103,7 +105,7 @@ def test_platform_templates_override_built_ins_file_by_file(tmp_path):
 def test_an_undefined_name_in_a_template_is_an_error_not_an_empty_string(tmp_path):
     folder = platform_dir(tmp_path)
     override(folder, "kubernetes/service.yaml.j2", "name: {{ m.no_such_field }}\n")
-    with pytest.raises(render.TemplateError, match="no_such_field"):
+    with pytest.raises(templating.TemplateError, match="no_such_field"):
         plan_for(folder)
     result = subprocess.run(
         [sys.executable, "-m", "generator", "render"], cwd=folder, capture_output=True, text=True
@@ -116,7 +118,7 @@ def test_an_undefined_name_in_a_template_is_an_error_not_an_empty_string(tmp_pat
 def test_broken_template_syntax_names_file_and_line(tmp_path):
     folder = platform_dir(tmp_path)
     override(folder, "kubernetes/service.yaml.j2", "a: 1\n{% if %}\n")
-    with pytest.raises(render.TemplateError, match=r"service.yaml.j2:2: "):
+    with pytest.raises(templating.TemplateError, match=r"service.yaml.j2:2: "):
         plan_for(folder)
 
 
@@ -129,9 +131,9 @@ def test_no_models_still_renders_namespaces(tmp_path):
 def test_index_holds_enough_to_render_every_model_again(tmp_path):
     folder = platform_dir(tmp_path)
     tree = plan_for(folder)
-    platform = config.load(folder / "platform.yaml")
+    platform = loader.load(folder / "platform.yaml")
     models = [entry.model for entry in index.loads(tree[index.INDEX_PATH]).models.values()]
-    assert render.plan(platform, models, render.Renderer.for_platform()) == tree
+    assert plan_tree(platform, models, helpers.renderer()) == tree
 
 
 def override(folder, name, text):
@@ -167,7 +169,7 @@ def test_errors_in_a_platforms_template_are_usage_errors_with_file_and_line(
 def test_structure_filters_exist_only_where_their_output_is_one_token(tmp_path):
     folder = platform_dir(tmp_path)
     override(folder, "gateway/route.conf.j2", "set $x {{ m.labels | to_json }};\n")
-    with pytest.raises(render.TemplateError, match="No filter named 'to_json'"):
+    with pytest.raises(templating.TemplateError, match="No filter named 'to_json'"):
         plan_for(folder)
 
 
@@ -175,7 +177,7 @@ def test_a_missing_templates_folder_is_an_error(tmp_path):
     folder = platform_dir(tmp_path)
     with (folder / "platform.yaml").open("a") as handle:
         handle.write("templates: no-such-folder\n")
-    with pytest.raises(render.TemplateError, match="no-such-folder does not exist"):
+    with pytest.raises(templating.TemplateError, match="no-such-folder does not exist"):
         plan_for(folder)
 
 
@@ -208,7 +210,7 @@ def test_every_valid_mlproject_renders_and_round_trips_through_the_index(data):
     if result.spec is None:
         return
     model = Model(result.spec, Provenance("acme/" + data["name"], "a" * 40, "u", "main"))
-    tree = render.plan(EXAMPLE, [model], RENDERER)
+    tree = plan_tree(EXAMPLE, [model], RENDERER)
     [entry] = index.loads(tree[index.INDEX_PATH]).models.values()
     assert entry.model == model
-    assert render.plan(EXAMPLE, [entry.model], RENDERER) == tree
+    assert plan_tree(EXAMPLE, [entry.model], RENDERER) == tree

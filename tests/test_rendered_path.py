@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from generator import config
+from generator.config import loader
 from generator.errors import ConfigError, ExitCode
 from tests.helpers import ROOT, modelship, platform_dir, read_tree
 
@@ -22,7 +22,7 @@ def with_rendered(block, text=TEXT):
 
 
 def parse(text, folder):
-    return config.parse(text, folder / "platform.yaml")
+    return loader.parse(text, folder / "platform.yaml")
 
 
 @pytest.mark.parametrize(

@@ -2,19 +2,23 @@
 
 import re
 
-from generator import changeset, config, index, pipeline, reconcile, render, review
+from generator import changeset, evaluate, index, reconcile
 from generator.changeset import ChangeSet, FileChange, ModelChange
+from generator.config import loader
+from generator.present import change_views, pr_markdown
+from generator.rendering.plan import plan as plan_tree
 from generator.sources.base import FetchFailure, RepoSnapshot, Scan
+from tests import helpers
 from tests.helpers import ROOT, mlproject
 
-PLATFORM = config.load(ROOT / "platform.yaml")
+PLATFORM = loader.load(ROOT / "platform.yaml")
 
 
 def tree(*snapshots, previous=None, failures=()):
     previous = previous or index.Index()
-    evaluation = pipeline.evaluate(PLATFORM, Scan(tuple(snapshots), failures), previous)
+    evaluation = evaluate.evaluate(PLATFORM, Scan(tuple(snapshots), failures), previous)
     outcome = reconcile.reconcile(PLATFORM, evaluation, previous, allow_mass_delete=True)
-    return render.plan(PLATFORM, outcome.models, render.Renderer.for_platform(), outcome.states)
+    return plan_tree(PLATFORM, outcome.models, helpers.renderer(), outcome.states)
 
 
 def snap(name, sha="a", **overrides):
@@ -67,16 +71,16 @@ def model(model_id, lines, kind="changed", errors=()):
 
 def test_small_diffs_are_shown_whole():
     changes = ChangeSet((model("churn", 5),), ())
-    comment = review.markdown(changes)
+    comment = pr_markdown.markdown(changes)
     assert not comment.truncated
     assert "+line 4\n```\n</details>" in comment.text
 
 
 def test_one_huge_model_is_cut_and_the_small_ones_stay_whole():
     changes = ChangeSet((model("big", 20000), model("small-a", 10), model("small-b", 10)), ())
-    comment = review.markdown(changes, full_diff_name="all.diff")
+    comment = pr_markdown.markdown(changes, full_diff_name="all.diff")
     assert comment.truncated
-    assert len(comment.text.encode()) <= review.LIMIT
+    assert len(comment.text.encode()) <= pr_markdown.LIMIT
     sections = comment.text.split("<details>")[1:]
     big, small_a, small_b = sections
     assert "_Cut to fit GitHub's size limit:" in big
@@ -88,19 +92,19 @@ def test_one_huge_model_is_cut_and_the_small_ones_stay_whole():
 
 def test_many_models_share_the_room_fairly():
     changes = ChangeSet(tuple(model(f"m{n:03}", 300 + n) for n in range(100)), ())
-    comment = review.markdown(changes)
-    assert len(comment.text.encode()) <= review.LIMIT
+    comment = pr_markdown.markdown(changes)
+    assert len(comment.text.encode()) <= pr_markdown.LIMIT
     shown = [int(s) for s in re.findall(r"size limit: (\d+) of", comment.text)]
     assert len(shown) == 100
     assert max(shown) - min(shown) <= 2
-    assert review.LIMIT - len(comment.text.encode()) < 2_000, "the room is used"
+    assert pr_markdown.LIMIT - len(comment.text.encode()) < 2_000, "the room is used"
 
 
 def test_thousands_of_models_cut_the_table_and_count_the_rest():
     changes = ChangeSet(tuple(model(f"model-{n:05}", 3, kind="added") for n in range(3000)), ())
-    comment = review.markdown(changes, full_diff_name="full.diff")
+    comment = pr_markdown.markdown(changes, full_diff_name="full.diff")
     text = comment.text
-    assert len(text.encode()) <= review.LIMIT
+    assert len(text.encode()) <= pr_markdown.LIMIT
     assert re.search(r"\| … \| [\d,]+ more models \| \| \|", text)
     assert text.splitlines()[0].endswith(
         "3000 added, 0 changed, 0 removed, 0 kept-on-error, 0 unchanged models"
@@ -110,7 +114,7 @@ def test_thousands_of_models_cut_the_table_and_count_the_rest():
 
 def test_a_limit_smaller_than_the_summaries_lists_what_fits():
     changes = ChangeSet(tuple(model(f"m{n}", 50) for n in range(50)), ())
-    comment = review.markdown(changes, limit=6_000)
+    comment = pr_markdown.markdown(changes, limit=6_000)
     assert len(comment.text.encode()) <= 6_000
     assert "more models; see the full diff." in comment.text
 
@@ -119,7 +123,7 @@ def test_backticks_in_a_file_cannot_close_the_fence():
     content = b"description: use ```rm -rf /``` carefully\n"
     files = (FileChange("staging/x/deployment.yaml", None, content),)
     changes = ChangeSet((ModelChange("x1", "added", "acme/x", "d" * 40, "rnd", files),), ())
-    text = review.markdown(changes).text
+    text = pr_markdown.markdown(changes).text
     assert "````diff\n" in text
     assert "\n````\n</details>" in text
 
@@ -127,7 +131,7 @@ def test_backticks_in_a_file_cannot_close_the_fence():
 def test_free_text_in_notes_and_errors_is_inert():
     hostile = "<img src=x onerror=alert(1)> **bold** [link](http://evil) @org/team"
     changes = ChangeSet((model("x1", 0, kind="kept-on-error", errors=(hostile,)),), ())
-    text = review.markdown(changes, notes=[hostile]).text
+    text = pr_markdown.markdown(changes, notes=[hostile]).text
     assert not re.search(r"(?<!\\)<img", text.replace(f"```text\n{hostile}\n```", ""))
     assert f"```text\n{hostile}\n```" in text, "errors are shown verbatim in a code block"
     assert "> \\<img src\\=x onerror\\=alert\\(1\\)\\> \\*\\*bold\\*\\*" in text
@@ -143,7 +147,7 @@ def test_commit_message_names_every_changed_model_with_its_full_source():
         ),
         (FileChange("index.json", b"{}", b"{ }"),),
     )
-    message = review.commit_message("acme-ml", changes)
+    message = change_views.commit_message("acme-ml", changes)
     assert message.splitlines() == [
         "modelship: render acme-ml (1 added, 0 changed, 1 removed, 1 kept-on-error, 1 unchanged)",
         "",
@@ -163,7 +167,7 @@ def test_a_removed_model_lists_its_files_instead_of_their_content():
         for env in ("production", "staging")
     )
     changes = ChangeSet((ModelChange("gone", "removed", "acme/gone", "e" * 40, "rnd", files),), ())
-    text = review.markdown(changes).text
+    text = pr_markdown.markdown(changes).text
     assert "<summary><code>gone</code> removed, 2 files</summary>" in text
     assert (
         "```text\ndeleted production/kubernetes/models-rnd/gone/deployment.yaml\n"

@@ -7,9 +7,10 @@ from dataclasses import replace
 
 import git
 
-from generator import config, index
+from generator import index
 from generator.cli import build_parser
 from generator.commands import render
+from generator.config import loader
 from generator.errors import ExitCode
 from generator.sources.base import Scan
 from generator.sources.local import LocalSource
@@ -18,13 +19,13 @@ from tests.helpers import mlproject, modelship, platform_dir, read_tree, write_r
 
 
 def render_with(folder, scan, *options):
-    platform = config.load(folder / "platform.yaml")
+    platform = loader.load(folder / "platform.yaml")
     args = build_parser().parse_args(["render", *options])
     return render.execute(args, platform, ChosenScan(scan))
 
 
 def local_scan(folder):
-    return LocalSource.from_platform(config.load(folder / "platform.yaml")).scan()
+    return LocalSource.from_platform(loader.load(folder / "platform.yaml")).scan()
 
 
 def models_of(folder):

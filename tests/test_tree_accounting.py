@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from generator import config, index
+from generator import index
 from generator.cli import build_parser
 from generator.commands import render
+from generator.config import loader
 from generator.errors import ConfigError, ExitCode
 from generator.sources.base import Scan
 from generator.sources.local import LocalSource
@@ -17,13 +18,13 @@ from tests.helpers import modelship, platform_dir, read_tree
 
 
 def render_with(folder, scan, *options):
-    platform = config.load(folder / "platform.yaml")
+    platform = loader.load(folder / "platform.yaml")
     args = build_parser().parse_args(["render", *options])
     return render.execute(args, platform, ChosenScan(scan))
 
 
 def incomplete_scan(folder, *names):
-    scan = LocalSource.from_platform(config.load(folder / "platform.yaml")).scan()
+    scan = LocalSource.from_platform(loader.load(folder / "platform.yaml")).scan()
     seen = tuple(s for s in scan.snapshots if s.name in names)
     return Scan(seen, complete=False, incomplete_reason="GitHub answered 502 on page 2")
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from generator import gitops
+from generator import rendered_tree
 from generator.errors import ConfigError, ExitCode
 from tests.helpers import modelship, platform_dir, read_tree
 
@@ -16,7 +16,7 @@ TREE = {"index.json": b'{"format": 1, "models": {}}\n', "staging/gateway/nginx.c
 @pytest.fixture
 def tree(tmp_path):
     root = tmp_path / "rendered"
-    gitops.write_tree(root, TREE, {})
+    rendered_tree.write_tree(root, TREE, {})
     return root
 
 
@@ -25,7 +25,7 @@ def test_a_link_in_the_tree_is_an_error_never_read_through(tree, tmp_path):
     secret.write_text("MY_TOKEN=hunter2\n")
     (tree / "env").symlink_to(secret)
     with pytest.raises(ConfigError) as caught:
-        gitops.read_tree(tree)
+        rendered_tree.read_tree(tree)
     assert caught.value.exit_code == ExitCode.USAGE
     assert f"{tree / 'env'}: a symbolic link in the rendered tree" in caught.value.message
     assert "hunter2" not in caught.value.message
@@ -37,14 +37,14 @@ def test_a_linked_folder_in_the_tree_is_an_error(tree, tmp_path):
     (outside / "key.pem").write_text("PRIVATE\n")
     (tree / "staging" / "certs").symlink_to(outside)
     with pytest.raises(ConfigError, match="staging/certs: a symbolic link in the rendered tree"):
-        gitops.read_tree(tree)
+        rendered_tree.read_tree(tree)
     assert (outside / "key.pem").read_text() == "PRIVATE\n"
 
 
 def test_a_special_file_in_the_tree_is_an_error(tree):
     os.mkfifo(tree / "pipe")  # reading it would block for ever
     with pytest.raises(ConfigError, match="pipe: not a regular file"):
-        gitops.read_tree(tree)
+        rendered_tree.read_tree(tree)
 
 
 def test_render_dry_run_does_not_print_what_a_link_points_to(tmp_path):
@@ -61,13 +61,13 @@ def test_render_dry_run_does_not_print_what_a_link_points_to(tmp_path):
 
 def test_a_linked_tree_root_is_refused_and_nothing_is_changed(tmp_path):
     real = tmp_path / "real-rendered"
-    gitops.write_tree(real, TREE, {})
+    rendered_tree.write_tree(real, TREE, {})
     root = tmp_path / "rendered"
     root.symlink_to(real)
     for attempt in (
-        lambda: gitops.read_tree(root),
-        lambda: gitops.write_tree(root, {**TREE, "a.yaml": b"a\n"}, TREE),
-        lambda: gitops.recover(root),
+        lambda: rendered_tree.read_tree(root),
+        lambda: rendered_tree.write_tree(root, {**TREE, "a.yaml": b"a\n"}, TREE),
+        lambda: rendered_tree.recover(root),
     ):
         with pytest.raises(ConfigError, match="rendered: is a symbolic link"):
             attempt()
@@ -96,11 +96,11 @@ def test_leftovers_that_are_links_are_unlinked_never_followed(tree, tmp_path):
     precious = tmp_path / "precious"
     precious.mkdir()
     (precious / "data").write_text("keep\n")
-    gitops.stage_path(tree).symlink_to(precious)
-    gitops.backup_path(tree).symlink_to(precious)
-    gitops.write_tree(tree, {**TREE, "a.yaml": b"a\n"}, gitops.read_tree(tree))
-    assert not os.path.lexists(gitops.stage_path(tree))
-    assert not os.path.lexists(gitops.backup_path(tree))
+    rendered_tree.stage_path(tree).symlink_to(precious)
+    rendered_tree.backup_path(tree).symlink_to(precious)
+    rendered_tree.write_tree(tree, {**TREE, "a.yaml": b"a\n"}, rendered_tree.read_tree(tree))
+    assert not os.path.lexists(rendered_tree.stage_path(tree))
+    assert not os.path.lexists(rendered_tree.backup_path(tree))
     assert (precious / "data").read_text() == "keep\n"
     assert read_tree(tree) == {**TREE, "a.yaml": b"a\n"}
 
@@ -110,13 +110,13 @@ def test_a_folder_modelship_did_not_write_is_never_replaced(tmp_path):
     docs.mkdir()
     (docs / "runbook.md").write_text("# runbook\n")
     with pytest.raises(ConfigError) as caught:
-        gitops.write_tree(docs, TREE, {})
+        rendered_tree.write_tree(docs, TREE, {})
     assert caught.value.exit_code == ExitCode.USAGE
     assert f"{docs} has files but no index.json" in caught.value.message
     assert read_tree(docs) == {"runbook.md": b"# runbook\n"}
     empty = tmp_path / "empty"
     empty.mkdir()
-    gitops.write_tree(empty, TREE, {})
+    rendered_tree.write_tree(empty, TREE, {})
     assert read_tree(empty) == TREE
 
 
@@ -124,8 +124,8 @@ def test_a_tree_root_that_is_a_file_is_refused(tmp_path):
     root = tmp_path / "rendered"
     root.write_text("not a folder\n")
     with pytest.raises(ConfigError, match="rendered: is not a folder"):
-        gitops.read_tree(root)
+        rendered_tree.read_tree(root)
     with pytest.raises(ConfigError, match="rendered: is not a folder"):
-        gitops.write_tree(root, TREE, {})
+        rendered_tree.write_tree(root, TREE, {})
     assert root.read_text() == "not a folder\n"
-    assert not os.path.lexists(gitops.stage_path(root))
+    assert not os.path.lexists(rendered_tree.stage_path(root))

@@ -1,4 +1,4 @@
-"""Kill ``gitops.write_tree`` with SIGKILL at chosen moments and record what is left.
+"""Kill ``rendered_tree.write_tree`` with SIGKILL at chosen moments and record what is left.
 
 Run by tests/test_gitops.py as a subprocess:
 
@@ -14,7 +14,7 @@ forked child writes the new plan and is killed:
 - MODE ``timer``: the parent SIGKILLs the child POINT microseconds after forking.
 
 One JSON line per point: what the tree was right after the kill (before any
-recovery) and after ``gitops.recover``, each "old", "new", "missing" or "mixed",
+recovery) and after ``rendered_tree.recover``, each "old", "new", "missing" or "mixed",
 and the sibling folders left behind after recovery.
 """
 
@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from generator import gitops
+from generator import rendered_tree
 
 
 def main() -> None:
@@ -49,7 +49,7 @@ def main() -> None:
         _, status = os.waitpid(pid, 0)
         killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
         raw = _state(root, old, new)
-        gitops.recover(root)
+        rendered_tree.recover(root)
         result = {
             "point": point,
             "killed": killed,
@@ -79,7 +79,7 @@ def _child(
                 os.kill(os.getpid(), signal.SIGKILL)
 
     sys.setprofile(count)
-    gitops.write_tree(root, new, old, exchange=exchange)
+    rendered_tree.write_tree(root, new, old, exchange=exchange)
     sys.setprofile(None)
     report.write_text(str(calls))
     os._exit(0)
@@ -90,10 +90,10 @@ def _load(path: Path) -> dict[str, bytes]:
 
 
 def _reset(root: Path, old: dict[str, bytes]) -> None:
-    for folder in (root, gitops.stage_path(root), gitops.backup_path(root)):
+    for folder in (root, rendered_tree.stage_path(root), rendered_tree.backup_path(root)):
         if folder.exists():
             shutil.rmtree(folder)
-    gitops.write_tree(root, old, {})
+    rendered_tree.write_tree(root, old, {})
 
 
 def _state(root: Path, old: dict[str, bytes], new: dict[str, bytes]) -> str:

@@ -9,12 +9,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import github
-
-from generator import actions, changeset, github_client, gitrepo, prcomment, report, review, ui
-from generator.commands import common
-from generator.config import Platform
-from generator.errors import ExternalError, UsageError
+from generator import changeset, rendered_repo
+from generator.commands import options
+from generator.config.settings import Platform
+from generator.errors import UsageError
+from generator.github import pull_requests
+from generator.github.client import Connection, connect
+from generator.github.hosting import hosting_repository
+from generator.present import change_views, console, github_actions, json_output, pr_markdown
+from generator.present.run_report import report_run
+from generator.run import render_run
 from generator.sources.base import Source
 
 HELP = "show what a render would change against the rendered repository's HEAD"
@@ -54,17 +58,15 @@ render would refuse a mass delete, 2 bad usage or configuration, 3 the scan
 was incomplete, or git or GitHub failed.
 """
 
-DEFAULT_FULL_DIFF = "modelship.diff"
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    common.add_format(parser, "text", "markdown", "json")
+    options.add_format(parser, "text", "markdown", "json")
     parser.add_argument(
         "--full-diff",
         metavar="FILE",
-        default=DEFAULT_FULL_DIFF,
+        default=options.DEFAULT_FULL_DIFF,
         help="where the full diff goes when the markdown had to be cut "
-        f"(default: {DEFAULT_FULL_DIFF})",
+        f"(default: {options.DEFAULT_FULL_DIFF})",
     )
     parser.add_argument(
         "--against",
@@ -82,8 +84,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=_number,
         help="with --comment: the pull request (default in GitHub Actions: the event's)",
     )
-    common.add_source(parser)
-    common.add_repository(parser)
+    options.add_source(parser)
+    options.add_repository(parser)
 
 
 def _number(value: str) -> int:
@@ -93,9 +95,9 @@ def _number(value: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    platform = common.load_platform(args)
-    only = common.single_repository(args)
-    return execute(args, platform, common.open_source(platform, args.source, only))
+    platform = options.load_platform(args)
+    only = options.single_repository(args)
+    return execute(args, platform, options.open_source(platform, args, only))
 
 
 def execute(
@@ -104,48 +106,49 @@ def execute(
     source: Source,
     environ: Mapping[str, str] = os.environ,
 ) -> int:
-    rendered = gitrepo.open_rendered(platform)
+    rendered = rendered_repo.open_rendered(platform)
     # Where the comment goes, and the credentials, are checked before any work is done.
     target = _comment_target(args, platform, rendered, environ) if args.comment else None
-    base = gitrepo.head_tree(rendered, args.against)
-    result = common.render_run(platform, source=source, base=base)
-    common.report_run(result)
+    base = rendered_repo.head_tree(rendered, args.against)
+    result = render_run(platform, options.scan(source), base=base)
+    report_run(result)
     changes = changeset.classify(base, result.planned)
     notes = result.notes()
     comment = None
     if args.format == "markdown" or target is not None:
-        comment = review.markdown(
+        comment = pr_markdown.markdown(
             changes,
             title=f"Modelship {platform.name}",
             notes=notes,
             full_diff_name=args.full_diff,
             # the comment also carries the marker, and must fit GitHub's limit with it
-            limit=review.LIMIT - (review.size(prcomment.PREFIX) if target else 0),
+            limit=pr_markdown.LIMIT - (pr_markdown.size(pull_requests.PREFIX) if target else 0),
         )
         if comment.truncated:
-            write_full_diff(Path(args.full_diff), changes)
+            options.write_full_diff(Path(args.full_diff), changes)
     if args.format == "json":
-        sys.stdout.write(report.to_json(review.as_json(changes, notes)))
+        sys.stdout.write(json_output.to_json(change_views.as_json(changes, notes)))
     elif comment is not None and args.format == "markdown":
         sys.stdout.write(comment.text)
     else:
-        sys.stdout.write(actions.inert(review.as_text(changes) + review.full_diff(changes)))
-    outputs = report.change_outputs(changes, result.findings)
+        text = change_views.as_text(changes) + change_views.full_diff(changes)
+        sys.stdout.write(github_actions.inert(text))
+    outputs = change_views.change_outputs(changes, result.findings)
     outputs["truncated"] = comment is not None and comment.truncated
     if target is not None and comment is not None:
-        posted = prcomment.post_or_update(
-            target.client, target.repository, target.number, comment.text
+        posted = pull_requests.post_or_update(
+            target.connection.client, target.repository, target.number, comment.text
         )
         verb = "commented on" if posted.created else "updated the comment on"
-        ui.stderr().print(f"{verb} pull request #{target.number}: {posted.url}", markup=False)
+        console.stderr().print(f"{verb} pull request #{target.number}: {posted.url}", markup=False)
         outputs["comment-url"] = posted.url
     if comment is not None:
         body = comment.text
     else:
-        body = report.changes_markdown(
+        body = change_views.changes_markdown(
             (), changes, result.findings, len(result.evaluation.scan.snapshots), notes
         )
-    actions.step_result("Modelship diff", body, outputs)
+    github_actions.step_result("Modelship diff", body, outputs)
     return result.exit_code
 
 
@@ -153,16 +156,16 @@ def execute(
 class _CommentTarget:
     repository: str  # owner/name on GitHub
     number: int  # the pull request
-    client: github.Github
+    connection: Connection
 
 
 def _comment_target(
     args: argparse.Namespace,
     platform: Platform,
-    rendered: gitrepo.RenderedRepo,
+    rendered: rendered_repo.RenderedRepo,
     environ: Mapping[str, str],
 ) -> _CommentTarget:
-    github = actions.current()
+    github = github_actions.current()
     event = github.event() if github is not None else None
     number = args.pull_request
     if number is None and event is not None:
@@ -172,28 +175,8 @@ def _comment_target(
             "--comment needs the pull request: run it for a pull_request event in GitHub "
             "Actions, or give --pull-request N"
         )
-    repository = (
-        (event.repository if event is not None else None)
-        or platform.publish.pull_request.repository
-        or gitrepo.github_repository(gitrepo.remote_url(rendered))
+    repository = hosting_repository(
+        platform, rendered, event.repository if event is not None else None
     )
-    if repository is None:
-        raise UsageError(
-            "cannot tell the GitHub repository to comment in; set "
-            "publish.pull_request.repository in platform.yaml"
-        )
-    connection = github_client.connect(
-        platform.github, writes=True, environ=environ, purpose="diff --comment"
-    )
-    return _CommentTarget(repository, number, connection.client)
-
-
-def write_full_diff(path: Path, changes: changeset.ChangeSet) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(review.full_diff(changes), encoding="utf-8")
-    except OSError as error:
-        raise ExternalError(f"cannot write the full diff to {path}: {error}") from None
-    ui.stderr().print(
-        f"the diff was cut to fit GitHub's limit; the full diff is in {path}", markup=False
-    )
+    connection = connect(platform.github, writes=True, environ=environ, purpose="diff --comment")
+    return _CommentTarget(repository, number, connection)

@@ -7,11 +7,12 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from generator import report, ui, wording
-from generator.commands import common
+from generator import wording
+from generator.commands import options
 from generator.errors import ExitCode
+from generator.present import console, json_output
 from generator.sources.base import RepoSnapshot, Scan
-from generator.sources.github import GitHubSource, ScanReport, Skipped
+from generator.sources.report import ScanReport, Skipped
 
 PIPE_WIDTH = 1000
 
@@ -31,22 +32,22 @@ holds only what was read.
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    common.add_format(parser, "table", "json")
-    common.add_source(parser)
+    options.add_format(parser, "table", "json")
+    options.add_source(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    platform = common.load_platform(args)
-    source = common.open_source(platform, args.source)
-    scanned = common.scan(source)
-    github_report = source.report if isinstance(source, GitHubSource) else None
+    platform = options.load_platform(args)
+    source = options.open_source(platform, args)
+    scanned = options.scan(source)
+    github_report = source.report
     if args.format == "json":
-        sys.stdout.write(report.to_json(_as_json(scanned, github_report)))
+        sys.stdout.write(json_output.to_json(_as_json(scanned, github_report)))
     else:
         _print_tables(scanned, github_report)
         _print_summary(scanned, github_report)
     if not scanned.complete:
-        ui.stderr().print(
+        console.stderr().print(
             f"modelship: error: the scan is incomplete: {scanned.incomplete_reason}; "
             "the list holds only what was read",
             markup=False,
@@ -68,9 +69,9 @@ def _reason(item: Skipped) -> str:
 
 
 def _print_tables(scanned: Scan, github_report: ScanReport | None) -> None:
-    console = ui.stdout(pipe_width=PIPE_WIDTH)
+    out = console.stdout(pipe_width=PIPE_WIDTH)
     if not scanned.snapshots and not scanned.failures:
-        console.print("no model repositories found", markup=False)
+        out.print("no model repositories found", markup=False)
     else:
         rows = [
             (
@@ -84,21 +85,21 @@ def _print_tables(scanned: Scan, github_report: ScanReport | None) -> None:
         ]
         rows += [(failure.full_name, "", "", "unreadable", "") for failure in scanned.failures]
         columns = ("REPOSITORY", "SELECTED BY", "HEAD", "MLPROJECT", "PUSH TEAMS")
-        console.print(ui.table(columns, rows))
+        out.print(console.table(columns, rows))
     if github_report and github_report.skipped:
-        skipped = ui.table(
+        skipped = console.table(
             ("SKIPPED", "SELECTED BY", "REASON"),
             (
                 (item.full_name, item.selected_by, _reason(item))
                 for item in sorted(github_report.skipped, key=lambda s: s.full_name)
             ),
         )
-        console.print()
-        console.print(skipped)
+        out.print()
+        out.print(skipped)
 
 
 def _print_summary(scanned: Scan, github_report: ScanReport | None) -> None:
-    err = ui.stderr()
+    err = console.stderr()
     for failure in scanned.failures:
         err.print(f"{failure.full_name}: {failure.shown}", markup=False)
     with_file = sum(1 for s in scanned.snapshots if s.mlproject is not None)

@@ -6,10 +6,12 @@ import argparse
 import sys
 from typing import Any
 
-from generator import gitrepo, report, ui
-from generator.commands import common
+from generator import rendered_repo
+from generator.commands import options
 from generator.errors import ExitCode
 from generator.index import IndexEntry
+from generator.present import console, json_output
+from generator.run import previous_index
 
 HELP = "list the rendered models (MODEL VERSION STATE INSTANCES INPUT TEAM)"
 DESCRIPTION = """\
@@ -20,17 +22,17 @@ instances, input type and owning team.
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    common.add_format(parser, "table", "json")
+    options.add_format(parser, "table", "json")
 
 
 def run(args: argparse.Namespace) -> int:
-    platform = common.load_platform(args)
-    gitrepo.prepare(platform)
-    entries = sorted(common.previous_index(platform).models.values(), key=lambda e: e.id)
+    platform = options.load_platform(args)
+    rendered_repo.prepare(platform)
+    entries = sorted(previous_index(platform).models.values(), key=lambda e: e.id)
     if args.format == "json":
-        sys.stdout.write(report.to_json({"models": [_as_json(e) for e in entries]}))
+        sys.stdout.write(json_output.to_json({"models": [_as_json(e) for e in entries]}))
         return ExitCode.OK
-    table = ui.table(
+    table = console.table(
         ("MODEL", "VERSION", "STATE", "INSTANCES", "INPUT", "TEAM"),
         (
             (
@@ -44,11 +46,11 @@ def run(args: argparse.Namespace) -> int:
             for entry in entries
         ),
     )
-    console = ui.stdout()
+    out = console.stdout()
     if entries:
-        console.print(table)
+        out.print(table)
     else:
-        console.print(f"no models in {ui.shown_path(platform.rendered_path)}", markup=False)
+        out.print(f"no models in {console.shown_path(platform.rendered_path)}", markup=False)
     return ExitCode.OK
 
 

@@ -8,23 +8,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import github
-
-from generator import (
-    actions,
-    changeset,
-    github_client,
-    gitops,
-    gitrepo,
-    pullrequest,
-    report,
-    review,
-    ui,
-)
-from generator.commands import common
-from generator.commands.diff import DEFAULT_FULL_DIFF, write_full_diff
-from generator.config import Platform
+from generator import changeset, rendered_repo, rendered_tree
+from generator.commands import options
+from generator.config.settings import Platform
 from generator.errors import ExternalError, UsageError
+from generator.github import pull_requests
+from generator.github.client import Connection, connect
+from generator.github.hosting import hosting_repository
+from generator.present import change_views, console, github_actions, pr_markdown
+from generator.present.run_report import report_run
+from generator.run import RenderRun, render_run
 from generator.sources.base import Source
 
 HELP = "render, commit the rendered tree, and push it or open a pull request"
@@ -71,15 +64,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     mode.add_argument(
         "--pr", action="store_true", help="push a branch and open or update a pull request"
     )
-    common.add_mass_delete(parser)
+    options.add_mass_delete(parser)
     parser.add_argument(
         "--full-diff",
         metavar="FILE",
-        default=DEFAULT_FULL_DIFF,
+        default=options.DEFAULT_FULL_DIFF,
         help="with --pr, where the full diff goes when the pull request body had to be cut",
     )
-    common.add_source(parser)
-    common.add_repository(parser)
+    options.add_source(parser)
+    options.add_repository(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,11 +82,11 @@ def run(args: argparse.Namespace) -> int:
             "every run, so it must carry the change of every model, which takes a full read"
         )
     # With --pr a model-changed dispatch reads every repository, for the same reason.
-    only = common.single_repository(args, from_event=not args.pr)
+    only = options.single_repository(args, from_event=not args.pr)
     return execute(
         args,
-        lambda: common.load_platform(args),
-        lambda platform: common.open_source(platform, args.source, only),
+        lambda: options.load_platform(args),
+        lambda platform: options.open_source(platform, args, only),
     )
 
 
@@ -111,15 +104,15 @@ def git_identity(platform: Platform, environ: Mapping[str, str]) -> dict[str, st
 
 @dataclass
 class _Step:
-    run: common.RenderRun
+    run: RenderRun
     changes: changeset.ChangeSet
     commit: str | None  # None: nothing to commit, or refused
     said: list[str] = field(default_factory=list)  # what happened, as told on stderr
     pushed: bool = False
-    pull_request: pullrequest.PullRequest | None = None
+    pull_request: pull_requests.PullRequest | None = None
 
     def say(self, line: str) -> None:
-        ui.stderr().print(line, markup=False)
+        console.stderr().print(line, markup=False)
         self.said.append(line)
 
 
@@ -132,7 +125,7 @@ def execute(
     """Publish. The platform and the source are opened again after a rebase: in a
     platform repository the rebase may have changed platform.yaml, templates or models."""
     platform = load_platform()
-    rendered = gitrepo.open_rendered(platform)
+    rendered = rendered_repo.open_rendered(platform)
     if (args.push or args.pr) and rendered.branch is None:
         raise UsageError(
             f"HEAD is detached in {rendered.repo.working_tree_dir}; check out the branch to "
@@ -150,10 +143,10 @@ def execute(
         if target is not None:
             _pull_request(args, platform, rendered, step, target)
             return _finish(step)
-        if not gitrepo.ahead_of_upstream(rendered):
+        if not rendered_repo.ahead_of_upstream(rendered):
             step.say(f"{rendered.upstream} is up to date")
             return _finish(step)
-        result = gitrepo.push(rendered, "HEAD", str(rendered.branch))
+        result = rendered_repo.push(rendered, "HEAD", str(rendered.branch))
         if result.pushed:
             step.pushed = True
             step.say(f"pushed to {rendered.upstream}")
@@ -167,11 +160,11 @@ def execute(
             f"(attempt {attempt + 1} of {attempts})"
         )
         if step.commit is not None:
-            gitrepo.rewind(rendered, step.commit)
-        gitrepo.fetch(rendered)
-        gitrepo.rebase(rendered, identity)
+            rendered_repo.rewind(rendered, step.commit)
+        rendered_repo.fetch(rendered)
+        rendered_repo.rebase(rendered, identity)
         platform = load_platform()
-        rendered = gitrepo.open_rendered(platform, sync=False)
+        rendered = rendered_repo.open_rendered(platform, sync=False)
     raise ExternalError(
         f"the push to {rendered.upstream} was rejected {attempts} times: others kept "
         "pushing first (publish.push_attempts); run publish again"
@@ -183,46 +176,46 @@ def _finish(step: _Step) -> int:
     exit code."""
     run = step.run
     pull = step.pull_request
-    outputs: dict[str, actions.OutputValue] = {
+    outputs: dict[str, github_actions.OutputValue] = {
         "models": len(run.outcome.models),
-        **report.change_outputs(step.changes, run.findings),
+        **change_views.change_outputs(step.changes, run.findings),
         "commit": step.commit or "",
         "pushed": step.pushed,
         "pull-request-number": str(pull.number) if pull else "",
         "pull-request-url": pull.url if pull else "",
     }
-    body = report.changes_markdown(
+    body = change_views.changes_markdown(
         step.said, step.changes, run.findings, len(run.evaluation.scan.snapshots), run.notes()
     )
-    actions.step_result("Modelship publish", body, outputs)
+    github_actions.step_result("Modelship publish", body, outputs)
     return run.exit_code
 
 
 def _render_and_commit(
     args: argparse.Namespace,
     platform: Platform,
-    rendered: gitrepo.RenderedRepo,
+    rendered: rendered_repo.RenderedRepo,
     source: Source,
     identity: Mapping[str, str],
 ) -> _Step:
-    base = gitrepo.head_tree(rendered)
-    run = common.render_run(
-        platform, source=source, base=base, allow_mass_delete=args.allow_mass_delete
+    base = rendered_repo.head_tree(rendered)
+    run = render_run(
+        platform, options.scan(source), base=base, allow_mass_delete=args.allow_mass_delete
     )
-    common.report_run(run)
+    report_run(run)
     changes = changeset.classify(base, run.planned)
     if run.outcome.refusal:
         step = _Step(run, changes, None)
         step.said.append(f"nothing written to {rendered.prefix}: the mass delete was refused")
         return step
-    message = review.commit_message(platform.name, changes)
+    message = change_views.commit_message(platform.name, changes)
     if args.pr:
         # The pull request's branch gets the render; the checked-out branch and its working
         # tree stay as they are.
-        sha = gitrepo.commit_tree(rendered, message, identity, run.planned)
+        sha = rendered_repo.commit_tree(rendered, message, identity, run.planned)
     else:
-        gitops.write_tree(platform.rendered_path, run.planned, run.current)
-        sha = gitrepo.commit(rendered, message, identity)
+        rendered_tree.write_tree(platform.rendered_path, run.planned, run.current)
+        sha = rendered_repo.commit(rendered, message, identity)
     step = _Step(run, changes, sha)
     if sha is None:
         step.say(f"nothing to publish: {rendered.prefix} at HEAD is up to date")
@@ -236,11 +229,11 @@ def _render_and_commit(
 class _PullRequestTarget:
     repository: str  # owner/name on GitHub
     branch: str  # the branch the pull request comes from
-    client: github.Github
+    connection: Connection
 
 
 def _pull_request_target(
-    platform: Platform, rendered: gitrepo.RenderedRepo, environ: Mapping[str, str]
+    platform: Platform, rendered: rendered_repo.RenderedRepo, environ: Mapping[str, str]
 ) -> _PullRequestTarget:
     settings = platform.publish.pull_request
     if settings.branch == rendered.branch:
@@ -248,51 +241,44 @@ def _pull_request_target(
             f"publish.pull_request.branch is {settings.branch!r}, the branch being published "
             "to; choose another"
         )
-    repository = settings.repository or gitrepo.github_repository(gitrepo.remote_url(rendered))
-    if repository is None:
-        raise UsageError(
-            "cannot tell the GitHub repository from the remote's URL; set "
-            "publish.pull_request.repository in platform.yaml"
-        )
-    connection = github_client.connect(
-        platform.github, writes=True, environ=environ, purpose="publish --pr"
-    )
-    return _PullRequestTarget(repository, settings.branch, connection.client)
+    repository = hosting_repository(platform, rendered)
+    connection = connect(platform.github, writes=True, environ=environ, purpose="publish --pr")
+    return _PullRequestTarget(repository, settings.branch, connection)
 
 
 def _pull_request(
     args: argparse.Namespace,
     platform: Platform,
-    rendered: gitrepo.RenderedRepo,
+    rendered: rendered_repo.RenderedRepo,
     step: _Step,
     target: _PullRequestTarget,
 ) -> None:
     if step.commit is None:
         # Nothing to publish: an open pull request from our branch is out of date.
-        stale = pullrequest.close_open(
-            target.client, target.repository, target.branch, str(rendered.branch)
+        stale = pull_requests.close_open(
+            target.connection.client, target.repository, target.branch, str(rendered.branch)
         )
         if stale is not None:
             step.say(f"closed pull request #{stale.number}, out of date: {stale.url}")
         return
-    comment = review.markdown(
+    comment = pr_markdown.markdown(
         step.changes,
         title=f"Modelship {platform.name}",
         notes=step.run.notes(),
         full_diff_name=args.full_diff,
     )
     if comment.truncated:
-        write_full_diff(Path(args.full_diff), step.changes)
-    pushed = gitrepo.push(rendered, step.commit, target.branch, force=True)
+        options.write_full_diff(Path(args.full_diff), step.changes)
+    pushed = rendered_repo.push(rendered, step.commit, target.branch, force=True)
     if not pushed.pushed:
         raise ExternalError(f"cannot push the branch {target.branch}: {pushed.message}")
     step.pushed = True
-    request = pullrequest.open_or_update(
-        target.client,
+    request = pull_requests.open_or_update(
+        target.connection.client,
         target.repository,
         target.branch,
         str(rendered.branch),
-        review.commit_message(platform.name, step.changes).splitlines()[0],
+        change_views.commit_message(platform.name, step.changes).splitlines()[0],
         comment.text,
     )
     step.pull_request = request

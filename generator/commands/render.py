@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from generator import actions, gitops, gitrepo, report, treediff, ui, wording
-from generator.commands import common
-from generator.config import Platform
+from generator import rendered_repo, rendered_tree, treediff, wording
+from generator.commands import options
+from generator.config.settings import Platform
 from generator.errors import ExitCode
+from generator.present import change_views, console, github_actions
+from generator.present.run_report import report_run
+from generator.run import render_run
 from generator.sources.base import Source
 
 HELP = "render every model into the rendered tree"
@@ -47,27 +50,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
     mode.add_argument(
         "--check", action="store_true", help="exit 1 if the rendered tree is out of date"
     )
-    common.add_source(parser)
-    common.add_repository(parser)
-    common.add_mass_delete(parser)
+    options.add_source(parser)
+    options.add_repository(parser)
+    options.add_mass_delete(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    platform = common.load_platform(args)
-    only = common.single_repository(args)
-    return execute(args, platform, common.open_source(platform, args.source, only))
+    platform = options.load_platform(args)
+    only = options.single_repository(args)
+    return execute(args, platform, options.open_source(platform, args, only))
 
 
 def execute(args: argparse.Namespace, platform: Platform, source: Source) -> int:
-    gitrepo.prepare(platform)
-    result = common.render_run(platform, source=source, allow_mass_delete=args.allow_mass_delete)
-    common.report_run(result)
+    rendered_repo.prepare(platform)
+    result = render_run(platform, options.scan(source), allow_mass_delete=args.allow_mass_delete)
+    report_run(result)
     changes = treediff.compare(result.current, result.planned)
-    where = ui.shown_path(platform.rendered_path)
+    where = console.shown_path(platform.rendered_path)
     exit_code = result.exit_code
     if args.dry_run:
         diff = "".join(treediff.unified(result.current, result.planned, changes))
-        sys.stdout.write(actions.inert(diff))
+        sys.stdout.write(github_actions.inert(diff))
         headline = f"dry run: {changes.summary()} in {where}; nothing written"
     elif args.check:
         for path in changes.paths:
@@ -80,14 +83,16 @@ def execute(args: argparse.Namespace, platform: Platform, source: Source) -> int
     elif result.outcome.refusal:
         headline = f"nothing written to {where}"
     else:
-        gitops.write_tree(platform.rendered_path, result.planned, result.current)
+        rendered_tree.write_tree(platform.rendered_path, result.planned, result.current)
         models = wording.plural(len(result.outcome.models), "model")
         headline = f"rendered {models} into {where}: {changes.summary()}"
-    ui.stderr().print(headline, markup=False)
+    console.stderr().print(headline, markup=False)
     findings = result.findings
-    actions.step_result(
+    github_actions.step_result(
         "Modelship render",
-        report.render_markdown(headline, changes, findings, len(result.evaluation.scan.snapshots)),
-        report.render_outputs(len(result.outcome.models), changes, findings),
+        change_views.render_markdown(
+            headline, changes, findings, len(result.evaluation.scan.snapshots)
+        ),
+        change_views.render_outputs(len(result.outcome.models), changes, findings),
     )
     return exit_code

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
-from generator import actions, mlproject, pipeline, policy, report, ui
-from generator.commands import common
-from generator.config import Platform
-from generator.errors import ConfigError, ExitCode
+from generator.commands import options
+from generator.config.settings import Platform
+from generator.errors import ExitCode
+from generator.evaluate import evaluate
 from generator.findings import Finding, Severity
-from generator.model import Provenance
+from generator.index import Index
+from generator.present import console, finding_views, github_actions, json_output
+from generator.run import previous_index
+from generator.sources.base import Source
+from generator.sources.paths import PathsSource
 
 HELP = "check MLproject files (exit 1 on errors)"
 DESCRIPTION = """\
@@ -40,21 +42,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "paths", nargs="*", metavar="PATH", help="an MLproject file or a folder holding one"
     )
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    common.add_format(parser, "text", "json")
+    options.add_format(parser, "text", "json")
 
 
 def run(args: argparse.Namespace) -> int:
     platform = _optional_platform(args)
     if args.paths or platform is None:
-        findings, checked = _check_paths(args.paths or ["."], platform)
-        scanned = None
+        organization = platform.github.organization if platform is not None else None
+        source: Source = PathsSource(args.paths or ["."], organization)
     else:
-        scanned = common.scan(common.open_source(platform))
-        evaluation = pipeline.evaluate(platform, scanned, common.previous_index(platform))
-        findings, checked = list(evaluation.findings), len(scanned.snapshots)
+        source = options.open_source(platform, args)
+    scanned = options.scan(source)
+    previous = previous_index(platform) if platform is not None else Index()
+    evaluation = evaluate(platform, scanned, previous)
+    findings = list(evaluation.findings)
+    checked = len(scanned.snapshots) + (len(scanned.failures) if scanned.chosen else 0)
     _print(findings, checked, args.format)
-    if scanned is not None and not scanned.complete:
-        ui.stderr().print(
+    if not scanned.complete:
+        console.stderr().print(
             f"modelship: the scan did not complete ({scanned.incomplete_reason}); "
             "only the repositories read were checked",
             markup=False,
@@ -68,77 +73,28 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _optional_platform(args: argparse.Namespace) -> Platform | None:
-    path = common.platform_path(args)
-    explicit = bool(args.platform) or common.PLATFORM_ENV in os.environ
-    if not explicit and not path.exists():
+    path = options.platform_path(args)
+    if not options.platform_is_explicit(args) and not path.exists():
         return None
-    return common.load_platform(args)
-
-
-def _locate(argument: str) -> tuple[Path, str]:
-    """The MLproject file for a PATH argument, and the repository name it implies."""
-    path = Path(argument)
-    if path.is_dir():
-        names = sorted(p for p in path.iterdir() if mlproject.is_mlproject_filename(p.name))
-        if not names:
-            raise ConfigError(f"{argument}: no MLproject file in this folder")
-        return names[0], path.resolve().name
-    if not path.exists():
-        raise ConfigError(f"{argument}: no such file or folder")
-    repo = path.resolve().parent.name if mlproject.is_mlproject_filename(path.name) else ""
-    return path, repo
-
-
-def _check_paths(arguments: list[str], platform: Platform | None) -> tuple[list[Finding], int]:
-    findings: list[Finding] = []
-    candidates: list[policy.Candidate] = []
-    for argument in arguments:
-        path, repo = _locate(argument)
-        shown = path.as_posix()
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as error:
-            findings.append(
-                Finding(shown, 1, 1, "", f"not UTF-8 text (byte {error.start})", "mlproject/utf8")
-            )
-            continue
-        except OSError as error:
-            raise ConfigError(f"{shown}: cannot read: {error.strerror}") from None
-        if platform is not None and repo:
-            repo = f"{platform.github.organization}/{repo}"
-        result = mlproject.parse(text, shown, repo)
-        findings.extend(result.findings)
-        if result.spec is not None and platform is not None:
-            candidates.append(
-                policy.Candidate(
-                    spec=result.spec,
-                    provenance=Provenance(repo or shown, "", "", ""),
-                    location=shown,
-                    positions=result.positions,
-                )
-            )
-    if platform is not None and candidates:
-        owners = policy.Owners.of(common.previous_index(platform))
-        findings.extend(policy.decide(platform, candidates, owners).findings)
-    return sorted(findings), len(arguments)
+    return options.load_platform(args)
 
 
 def _print(findings: list[Finding], checked: int, fmt: str) -> None:
-    errors, warnings = report.counts(findings)
-    actions.step_result(
+    errors, warnings = finding_views.counts(findings)
+    github_actions.step_result(
         "Modelship validate",
-        report.findings_markdown(findings, checked),
+        finding_views.findings_markdown(findings, checked),
         {"errors": errors, "warnings": warnings},
     )
     if fmt == "json":
-        report.annotate(findings, sys.stderr)
+        finding_views.annotate(findings, sys.stderr)
         document = {
             "checked": checked,
             "errors": errors,
             "warnings": warnings,
-            "findings": [report.finding_dict(f) for f in findings],
+            "findings": [finding_views.finding_dict(f) for f in findings],
         }
-        sys.stdout.write(report.to_json(document))
+        sys.stdout.write(json_output.to_json(document))
         return
-    report.write_findings(findings, sys.stdout)
-    sys.stdout.write(report.findings_summary(findings, checked) + "\n")
+    finding_views.write_findings(findings, sys.stdout)
+    sys.stdout.write(finding_views.findings_summary(findings, checked) + "\n")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from generator.model import Provenance
+from generator.sources.report import ScanReport
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class FetchFailure:
     full_name: str
     message: str
     detail: str = ""
+    location: str = ""  # where a person finds the repository, when not its full name
 
     @property
     def shown(self) -> str:
@@ -82,11 +84,14 @@ class Scan:
     complete: bool = True
     incomplete_reason: str = ""
     single: SingleRead | None = None
+    # Only repositories the caller chose were read (validate PATH...): as with a single
+    # read, nothing may be concluded about the others.
+    chosen: bool = False
 
     @property
     def partial(self) -> bool:
         """Whether repositories were not looked at: an absent one may still exist."""
-        return not self.complete or self.single is not None
+        return not self.complete or self.single is not None or self.chosen
 
 
 ProgressCallback = Callable[[int, int | None], None]
@@ -94,6 +99,12 @@ ProgressCallback = Callable[[int, int | None], None]
 
 
 class Source(Protocol):
+    """Where model repositories come from. ``report`` tells what the last scan saw and spent
+    of an API (None for a source that calls none)."""
+
+    @property
+    def report(self) -> ScanReport | None: ...
+
     def scan(self, progress: ProgressCallback | None = None) -> Scan:
         """Every repository of the source."""
         ...
@@ -109,6 +120,10 @@ class OneRepository:
 
     source: Source
     full_name: str
+
+    @property
+    def report(self) -> ScanReport | None:
+        return self.source.report
 
     def scan(self, progress: ProgressCallback | None = None) -> Scan:
         return self.source.read(self.full_name, progress)

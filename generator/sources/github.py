@@ -19,24 +19,21 @@ a count that does not match ``totalCount``) and keep what was read when a page f
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
-from github.GithubException import (
-    GithubException,
-    RateLimitExceededExceedsMaxWait,
-    UnknownObjectException,
-)
+from github.GithubException import UnknownObjectException
 from github.PaginatedList import PaginatedList
 from github.Repository import Repository
 
-from generator.config import GitHubSettings, Platform
-from generator.github_client import Connection, connect
-from generator.github_errors import FAILURES, describe
-from generator.github_transport import Clock, Wait, reset_wait
-from generator.sources import github_query, selection
+from generator.config.settings import GitHubSettings, Platform
+from generator.github import graphql, transport
+from generator.github.client import Connection, connect
+from generator.github.errors import FAILURES, describe
+from generator.github.transport import Clock
+from generator.sources import selection
 from generator.sources.base import (
     FetchFailure,
     ProgressCallback,
@@ -44,61 +41,10 @@ from generator.sources.base import (
     Scan,
     SingleRead,
 )
+from generator.sources.report import RateLimit, ScanReport, Skipped
 
-GRAPHQL_RATE_LIMIT_TYPES = {"RATE_LIMITED", "RATE_LIMIT"}
-DEFAULT_GRAPHQL_RATE_LIMIT_WAIT = 60.0
 PUSH_PERMISSIONS = ("push", "maintain", "admin")
-PAGE_SIZE = github_query.PAGE_SIZE
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    resource: str
-    remaining: int
-    limit: int
-    reset: int  # epoch seconds
-
-
-@dataclass(frozen=True)
-class Skipped:
-    full_name: str
-    selected_by: str
-    reason: str
-    detail: str = ""
-
-
-@dataclass
-class ScanReport:
-    """What a scan saw and spent, for `modelship discover`."""
-
-    organization: str
-    total_count: int | None = None  # GitHub's count of the organization's repositories
-    seen: int = 0
-    pages: int = 0
-    skipped: list[Skipped] = field(default_factory=list)
-    scan_requests: int = 0
-    file_requests: int = 0
-    ownership_requests: int = 0
-    rate_limits: dict[str, RateLimit] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    retries: int = 0
-    rate_limit_waited: float = 0.0
-    backoff_slept: float = 0.0
-
-    @property
-    def request_budget(self) -> int | None:
-        """The scan's ceiling: ⌈N/100⌉ + 2."""
-        if self.total_count is None:
-            return None
-        return math.ceil(self.total_count / github_query.PAGE_SIZE) + 2
-
-    @property
-    def requests(self) -> int:
-        return self.scan_requests + self.file_requests + self.ownership_requests
-
-    @property
-    def skip_counts(self) -> dict[str, int]:
-        return dict(sorted(Counter(s.reason for s in self.skipped).items()))
+PAGE_SIZE = graphql.PAGE_SIZE
 
 
 class _Incomplete(Exception):
@@ -157,7 +103,7 @@ class GitHubSource:
 
         nodes, reason = self._read_pages(report, progress)
         report.scan_requests = requests_since_last_call()
-        selected: list[tuple[github_query.RepoNode, selection.Verdict]] = []
+        selected: list[tuple[graphql.RepoNode, selection.Verdict]] = []
         for node in nodes:
             verdict = selection.judge(self.rules, node.name, node.topics, node.archived, node.fork)
             if verdict.selected:
@@ -224,15 +170,15 @@ class GitHubSource:
         snapshot = self._snapshot(node, verdict, texts.get(node.full_name), owners, "")
         return Scan((snapshot,), single=SingleRead(full_name))
 
-    def _repository(self, full_name: str, report: ScanReport) -> github_query.RepoNode:
-        variables = github_query.repository_variables(full_name)
+    def _repository(self, full_name: str, report: ScanReport) -> graphql.RepoNode:
+        variables = graphql.repository_variables(full_name)
         try:
-            data = self._graphql(github_query.REPOSITORY_QUERY, variables, report)
+            data = self._graphql(graphql.REPOSITORY_QUERY, variables, report)
         except UnknownObjectException as error:
             if _is_graphql_not_found(error.data):
                 raise _NotFound from None
             raise
-        return github_query.parse_repository(data)
+        return graphql.parse_repository(data)
 
     def _repository_push_teams(self, full_name: str) -> tuple[dict[str, set[str]], str]:
         """Like ``_push_teams`` for one repository: the platform's GitHub teams among those
@@ -254,10 +200,10 @@ class GitHubSource:
 
     def _read_pages(
         self, report: ScanReport, progress: ProgressCallback | None
-    ) -> tuple[list[github_query.RepoNode], str]:
+    ) -> tuple[list[graphql.RepoNode], str]:
         """Every repository of the organization, and "" — or what was read before the
         failure, and why the scan is incomplete."""
-        nodes: list[github_query.RepoNode] = []
+        nodes: list[graphql.RepoNode] = []
         seen: set[str] = set()
         cursors: set[str] = set()
         cursor: str | None = None
@@ -306,49 +252,21 @@ class GitHubSource:
         total = "?" if report.total_count is None else str(report.total_count)
         return f"{reason} (read {report.seen} of {total} repositories)"
 
-    def _page(self, cursor: str | None, report: ScanReport) -> github_query.Page:
-        variables = github_query.variables(self.organization, cursor)
-        data = self._graphql(github_query.QUERY, variables, report)
-        return github_query.parse_page(data, self.organization)
+    def _page(self, cursor: str | None, report: ScanReport) -> graphql.Page:
+        variables = graphql.variables(self.organization, cursor)
+        data = self._graphql(graphql.QUERY, variables, report)
+        return graphql.parse_page(data, self.organization)
 
     def _graphql(self, query: str, variables: dict[str, Any], report: ScanReport) -> Any:
-        """One GraphQL answer; a GraphQL rate limit (HTTP 200 with a RATE_LIMITED error) is
-        waited out like a REST one, within the same budget and retry count."""
-        requester = self.connection.client.requester
-        usage = self.connection.usage
-        for attempt in range(self.settings.limits.retries + 1):
-            try:
-                headers, data = requester.graphql_query(query, variables)
-            except GithubException as error:
-                seconds = self._graphql_rate_limit_wait(error)
-                if seconds is None or attempt == self.settings.limits.retries:
-                    raise
-                wait = Wait(seconds, "rate limit")
-                if not usage.fits(wait):
-                    raise RateLimitExceededExceedsMaxWait(
-                        error.status, error.data, error.headers, wait=seconds
-                    ) from None
-                usage.retries += 1
-                usage.sleep(wait)
-                continue
-            self._observe(report, headers)
-            return data
-        raise AssertionError("unreachable: the last attempt returns or raises")
-
-    def _graphql_rate_limit_wait(self, error: GithubException) -> float | None:
-        data = error.data
-        errors = data.get("errors") if isinstance(data, dict) else None
-        if not isinstance(errors, list):
-            return None
-        types = {e.get("type") for e in errors if isinstance(e, dict)}
-        if not types & GRAPHQL_RATE_LIMIT_TYPES:
-            return None
-        headers = {k.lower(): v for k, v in (error.headers or {}).items()}
-        if headers.get("x-ratelimit-remaining") == "0":
-            seconds = reset_wait(headers.get("x-ratelimit-reset"), self.connection.usage.clock)
-            if seconds is not None:
-                return seconds
-        return DEFAULT_GRAPHQL_RATE_LIMIT_WAIT
+        headers, data = transport.graphql(
+            self.connection.client.requester,
+            self.connection.usage,
+            self.settings.limits.retries,
+            query,
+            variables,
+        )
+        self._observe(report, headers)
+        return data
 
     def _observe(self, report: ScanReport, headers: Mapping[str, Any]) -> None:
         try:
@@ -375,7 +293,7 @@ class GitHubSource:
     def _read_files(
         self,
         report: ScanReport,
-        selected: list[tuple[github_query.RepoNode, selection.Verdict]],
+        selected: list[tuple[graphql.RepoNode, selection.Verdict]],
         stop: bool,
     ) -> tuple[dict[str, str], list[FetchFailure]]:
         texts: dict[str, str] = {}
@@ -403,7 +321,7 @@ class GitHubSource:
             self._observe_rest(report)
         return texts, failures
 
-    def _fetch_file(self, node: github_query.RepoNode, blob: github_query.Blob) -> str:
+    def _fetch_file(self, node: graphql.RepoNode, blob: graphql.Blob) -> str:
         repo = self.connection.client.get_repo(node.full_name)
         try:
             content = repo.get_contents(blob.path, ref=node.head_sha or "")
@@ -456,7 +374,7 @@ class GitHubSource:
 
     def _snapshot(
         self,
-        node: github_query.RepoNode,
+        node: graphql.RepoNode,
         verdict: selection.Verdict,
         text: str | None,
         owners: Mapping[str, set[str]],

@@ -20,7 +20,7 @@ from pathlib import Path
 import git
 from git.refs import SymbolicReference
 
-from generator.config import GitHubSettings, Platform
+from generator.config.settings import GitHubSettings, Platform
 from generator.errors import ConfigError
 from generator.mlproject import is_mlproject_filename
 from generator.sources.base import (
@@ -30,9 +30,12 @@ from generator.sources.base import (
     Scan,
     SingleRead,
 )
+from generator.sources.report import ScanReport
 
 
 class LocalSource:
+    report: ScanReport | None = None  # a folder is read without an API
+
     def __init__(self, folder: Path, github: GitHubSettings) -> None:
         self.folder = folder
         self.github = github

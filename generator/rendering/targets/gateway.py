@@ -19,14 +19,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from generator.config import Environment, Platform
-from generator.deployment import ModelDeployment
-from generator.targets.base import RenderedFile
-
-if TYPE_CHECKING:
-    from generator.render import Renderer
+from generator.config.settings import Environment, Platform
+from generator.rendering.deployment import ModelDeployment
+from generator.rendering.targets.base import RenderedFile
+from generator.rendering.templating import Renderer
 
 # The model's Service listens on port 80, HTTP's default, so the upstream is the bare
 # Service name: nginx matches an upstream block against a name without a port only.

@@ -1,4 +1,4 @@
-"""A ChangeSet for people and tools: text, a pull-request comment, JSON, a commit message.   (pure)
+"""A ChangeSet as a pull-request comment (or body): GitHub-flavoured Markdown that fits.   (pure)
 
 The markdown is what a reviewer reads on GitHub: one summary line, a table of
 the models that changed with their source ``repo@sha`` and team, then per model
@@ -12,22 +12,13 @@ left, with a note naming the file that holds the full diff.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from generator import index, treediff
-from generator import markdown as md
-from generator.changeset import (
-    ADDED,
-    CHANGED,
-    KEPT,
-    KINDS,
-    REMOVED,
-    ChangeSet,
-    FileChange,
-    ModelChange,
-)
+from generator import index
+from generator.changeset import KEPT, REMOVED, ChangeSet, FileChange, ModelChange
+from generator.present import markdown as md
+from generator.present.change_views import file_diff, summary
 from generator.wording import plural
 
 LIMIT = 65_535
@@ -35,84 +26,6 @@ LIMIT = 65_535
 
 def size(text: str) -> int:
     return len(text.encode("utf-8"))
-
-
-def summary(changes: ChangeSet) -> str:
-    return f"{changes.summary()} models"
-
-
-def file_diff(change: FileChange) -> str:
-    return treediff.file_diff(change.path, change.old, change.new)
-
-
-def full_diff(changes: ChangeSet) -> str:
-    """The unified diff of every changed file, index.json included, like ``git diff``."""
-    return "".join(file_diff(change) for change in changes.files)
-
-
-# ---------------------------------------------------------------- text and JSON
-
-
-def as_text(changes: ChangeSet) -> str:
-    lines = [summary(changes)]
-    shown = changes.changed_models
-    width = max((len(m.id) for m in shown), default=0)
-    for model in shown:
-        lines.append(f"  {model.kind:<13}  {model.id:<{width}}  {model.source}  {model.team}")
-        lines.extend(f"      {error}" for error in model.errors)
-    if changes.shared:
-        lines.append("  shared files:")
-        lines.extend(f"    {change.path}" for change in changes.shared)
-    return "\n".join(lines) + "\n"
-
-
-def as_json(changes: ChangeSet, notes: Sequence[str] = ()) -> dict[str, Any]:
-    def files(changed: Iterable[FileChange]) -> list[dict[str, str]]:
-        return [{"path": f.path, "change": _file_kind(f), "diff": file_diff(f)} for f in changed]
-
-    return {
-        "summary": {kind: changes.count(kind) for kind in KINDS},
-        "models": [
-            {
-                "id": m.id,
-                "change": m.kind,
-                "repo": m.repo,
-                "commit": m.commit,
-                "team": m.team,
-                "errors": list(m.errors),
-                "files": files(m.files),
-            }
-            for m in changes.changed_models
-        ],
-        "shared_files": files(changes.shared),
-        "notes": list(notes),
-    }
-
-
-def commit_message(platform_name: str, changes: ChangeSet) -> str:
-    """The publish commit's message: one line per model, with its full source repo@sha."""
-    lines = [f"modelship: render {platform_name} ({changes.summary()})", ""]
-    verbs = {ADDED: "add", CHANGED: "update", REMOVED: "remove", KEPT: "keep"}
-    for model in changes.changed_models:
-        line = f"{verbs[model.kind]} {model.id} from {model.repo}@{model.commit}"
-        if model.kind == KEPT:
-            line += " (its repository failed; the last good version stays)"
-        lines.append(line)
-    if changes.shared:
-        lines.extend(["", "shared files:"])
-        lines.extend(f"  {change.path}" for change in changes.shared)
-    return "\n".join(lines) + "\n"
-
-
-def _file_kind(change: FileChange) -> str:
-    if change.old is None:
-        return "added"
-    if change.new is None:
-        return "removed"
-    return "modified"
-
-
-# ---------------------------------------------------------------- markdown
 
 
 @dataclass(frozen=True)

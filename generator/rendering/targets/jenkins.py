@@ -14,15 +14,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from generator.config import Platform
-from generator.deployment import ModelDeployment
-from generator.errors import ConfigError
-from generator.targets.base import RenderedFile
-
-if TYPE_CHECKING:
-    from generator.render import Renderer
+from generator.config.settings import Platform
+from generator.rendering.deployment import ModelDeployment
+from generator.rendering.targets.base import RenderedFile
+from generator.rendering.templating import Renderer
 
 JOB_TEMPLATE = "jenkins/job.jjb.j2"
 PIPELINE_SCRIPT = "jenkins/pipeline.groovy"
@@ -62,12 +58,8 @@ def registry_host(registry: str) -> str:
 
 def build_job(platform: Platform, deployment: ModelDeployment) -> BuildJob:
     settings = platform.jenkins
-    base_image = settings.base_images.get(deployment.main_language)
-    if base_image is None:
-        raise ConfigError(
-            f"platform.yaml: jenkins.base_images has no image for main-language "
-            f"{deployment.main_language!r} (model {deployment.id})"
-        )
+    # policy.decide accepts only models whose main-language has a base image
+    base_image = settings.base_images[deployment.main_language]
     parameters = [
         Parameter("MODEL_ID", deployment.id, "The model's id."),
         Parameter("MODEL_REPO_URL", deployment.clone_url, "The model repository."),

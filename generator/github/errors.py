@@ -18,7 +18,7 @@ from github.GithubException import (
 )
 from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError
 
-from generator.sources.github_query import ResponseShapeError
+from generator.github.graphql import ResponseShapeError
 
 MAX_QUOTED = 200
 

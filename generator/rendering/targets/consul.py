@@ -13,14 +13,11 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
 
-from generator.config import Platform
-from generator.deployment import ModelDeployment
-from generator.targets.base import RenderedFile
-
-if TYPE_CHECKING:
-    from generator.render import Renderer
+from generator.config.settings import Platform
+from generator.rendering.deployment import ModelDeployment
+from generator.rendering.targets.base import RenderedFile
+from generator.rendering.templating import Renderer
 
 TEMPLATE = "consul/kv.json.j2"
 FLAGS = 0

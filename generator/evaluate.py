@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generator import mlproject, policy
-from generator.config import Platform
+from generator.config.settings import Platform
 from generator.findings import Finding, Severity
 from generator.index import Index
 from generator.model import Model
@@ -24,7 +24,10 @@ class Evaluation:
         return any(f.is_error for f in self.findings)
 
 
-def evaluate(platform: Platform, scan: Scan, previous: Index) -> Evaluation:
+def evaluate(platform: Platform | None, scan: Scan, previous: Index) -> Evaluation:
+    """Every snapshot's MLproject parsed and validated, then the platform's rules over the
+    whole set (``policy``); without a platform (``validate PATH`` outside a platform
+    repository) the MLproject rules alone."""
     findings: list[Finding] = []
     candidates: list[policy.Candidate] = []
     for snapshot in scan.snapshots:
@@ -46,7 +49,7 @@ def evaluate(platform: Platform, scan: Scan, previous: Index) -> Evaluation:
             )
     findings.extend(
         Finding(
-            path=failure.full_name,
+            path=failure.location or failure.full_name,
             line=1,
             column=1,
             key="",
@@ -57,8 +60,12 @@ def evaluate(platform: Platform, scan: Scan, previous: Index) -> Evaluation:
         )
         for failure in scan.failures
     )
-    owners = policy.Owners.of(previous, departed(scan, previous))
-    decision = policy.decide(platform, candidates, owners)
+    if platform is None:
+        accepted = tuple(Model(c.spec, c.provenance) for c in candidates)
+        decision = policy.Decision(tuple(sorted(accepted, key=lambda m: m.id)), ())
+    else:
+        owners = policy.Owners.of(previous, departed(scan, previous))
+        decision = policy.decide(platform, candidates, owners)
     findings.extend(decision.findings)
     findings.extend(_single_read_findings(scan, previous, decision.accepted))
     failed = {f.repo for f in findings if f.is_error}

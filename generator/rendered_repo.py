@@ -19,7 +19,7 @@ from pathlib import Path
 
 import git
 
-from generator.config import Platform
+from generator.config.settings import Platform
 from generator.errors import ExternalError, UsageError
 
 NETWORK_TIMEOUT = 300  # seconds for one fetch or push
@@ -254,14 +254,6 @@ def ahead_of_upstream(rendered: RenderedRepo) -> bool:
 
 def remote_url(rendered: RenderedRepo) -> str:
     return _remote(rendered).url
-
-
-def github_repository(url: str) -> str | None:
-    """``owner/name`` of a GitHub remote URL (https, ssh or scp-like), else None."""
-    match = re.match(
-        r"^(?:[a-z+]+://(?:[^@/]+@)?[^/]+/|[^@/:]+@[^:/]+:)([\w.-]+)/([\w.-]+?)(?:\.git)?/?$", url
-    )
-    return f"{match.group(1)}/{match.group(2)}" if match else None
 
 
 # ---------------------------------------------------------------- locating and cloning

@@ -21,9 +21,9 @@ import github
 from github import Auth, Consts
 
 from generator import __version__
-from generator.config import GitHubSettings
+from generator.config.settings import GitHubSettings
 from generator.errors import ConfigError
-from generator.github_transport import ApiUsage, BoundedRetry, Clock, SystemClock
+from generator.github.transport import ApiUsage, BoundedRetry, Clock, SystemClock
 
 PER_PAGE = 100
 

@@ -8,7 +8,9 @@ and every connection error. ``BoundedRetry`` builds on PyGithub's ``GithubRetry`
 - rate limits, primary and secondary, on 403 *and* 429: ``Retry-After``, else
   ``X-RateLimit-Remaining: 0`` + ``X-RateLimit-Reset``, else the secondary-limit message;
   waited out while the run's total wait fits ``rate_limit_wait``, otherwise the request
-  fails at once with ``RateLimitExceededExceedsMaxWait``.
+  fails at once with ``RateLimitExceededExceedsMaxWait``;
+- GraphQL's own rate limit (HTTP 200 carrying a ``RATE_LIMITED`` error, which urllib3 never
+  sees as a failure): ``graphql`` waits it out within the same budget and retry count.
 
 Why not ``GithubRetry`` as it is: it retries rate limits on 403 only (GitHub also answers
 429), honours ``Retry-After`` with no upper bound, detects a primary limit by its message
@@ -26,13 +28,15 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from github.GithubException import RateLimitExceededExceedsMaxWait
+from github.GithubException import GithubException, RateLimitExceededExceedsMaxWait
 from github.GithubRetry import DEFAULT_SECONDARY_RATE_WAIT, GithubRetry
 from github.Requester import Requester
 from urllib3 import Retry
 from urllib3.exceptions import MaxRetryError, ResponseError
 
 RATE_LIMIT_STATUSES = (403, 429)
+GRAPHQL_RATE_LIMIT_TYPES = {"RATE_LIMITED", "RATE_LIMIT"}
+DEFAULT_GRAPHQL_RATE_LIMIT_WAIT = 60.0
 RESET_MARGIN = 1.0  # X-RateLimit-Reset is whole seconds; wait past the end of that second
 
 
@@ -188,3 +192,41 @@ class BoundedRetry(GithubRetry):
         if response.status == 429 or Requester.isRateLimitError(message):
             return self.secondary_rate_wait
         raise Requester.createException(response.status, dict(headers), data)
+
+
+def graphql(
+    requester: Requester, usage: ApiUsage, retries: int, query: str, variables: dict[str, Any]
+) -> tuple[dict[str, Any], Any]:
+    """One GraphQL answer (headers, data); a GraphQL rate limit is waited out like a REST one,
+    within the same budget and retry count."""
+    for attempt in range(retries + 1):
+        try:
+            return requester.graphql_query(query, variables)
+        except GithubException as error:
+            seconds = _graphql_rate_limit_wait(error, usage.clock)
+            if seconds is None or attempt == retries:
+                raise
+            wait = Wait(seconds, "rate limit")
+            if not usage.fits(wait):
+                raise RateLimitExceededExceedsMaxWait(
+                    error.status, error.data, error.headers, wait=seconds
+                ) from None
+            usage.retries += 1
+            usage.sleep(wait)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _graphql_rate_limit_wait(error: GithubException, clock: Clock) -> float | None:
+    data = error.data
+    errors = data.get("errors") if isinstance(data, dict) else None
+    if not isinstance(errors, list):
+        return None
+    types = {e.get("type") for e in errors if isinstance(e, dict)}
+    if not types & GRAPHQL_RATE_LIMIT_TYPES:
+        return None
+    headers = {k.lower(): v for k, v in (error.headers or {}).items()}
+    if headers.get("x-ratelimit-remaining") == "0":
+        seconds = reset_wait(headers.get("x-ratelimit-reset"), clock)
+        if seconds is not None:
+            return seconds
+    return DEFAULT_GRAPHQL_RATE_LIMIT_WAIT

@@ -1,27 +1,20 @@
-"""The render engine: Jinja2 templates with per-format escaping, and plan().   (pure)
+"""The template engine: Jinja2 with the escaper of each output format.   (pure)
 
-``plan(platform, models, renderer)`` is a pure function of its inputs: no
-network, no clock, no randomness, everything sorted, so the same inputs give
-byte-identical output. The targets in ``generator/targets/`` choose the
-templates and the paths they go to.
+Every ``{{ value }}`` of a template goes through the escaper of the template's format
+(``escapers.py``), the way HTML templates autoescape. Templates are given as text
+(``resources.load_templates`` reads them), so rendering touches no disk.
 """
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jinja2
 import jinja2.meta
 
-from generator import escapers, index, resources
-from generator.config import Platform
-from generator.deployment import ModelDeployment
-from generator.model import Model
-from generator.targets import ALL_TARGETS
-from generator.targets.base import RenderedFile
+from generator.rendering import escapers
 
 # Template file suffix (before .j2) → the escaper every {{ value }} goes through, and the
 # filters whose output is one valid token of that format (a filter's Raw output is not escaped).
@@ -44,24 +37,6 @@ class TemplateError(Exception):
     """A template is missing or broken (usually a platform's own override)."""
 
 
-def load_templates(override_dir: Path | None) -> dict[str, str]:
-    """Every template by name (``kubernetes/service.yaml.j2``): the built-ins, each replaced by
-    the platform's file of the same name."""
-    folders = [resources.builtin_dir("templates")]
-    if override_dir is not None:
-        if not override_dir.is_dir():
-            raise TemplateError(f"the templates folder {override_dir} does not exist")
-        folders.append(override_dir)
-    templates: dict[str, str] = {}
-    for folder in folders:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            try:
-                templates[path.relative_to(folder).as_posix()] = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as error:
-                raise TemplateError(f"{path}: cannot read: {error}") from None
-    return templates
-
-
 class Renderer:
     """Renders templates, each with the escaper of its format. The templates are read once,
     up front (``load_templates``), so rendering touches no disk."""
@@ -75,10 +50,6 @@ class Renderer:
             fmt: self._environment(loader, escaper, FILTERS[fmt])
             for fmt, escaper in ESCAPERS.items()
         }
-
-    @classmethod
-    def for_platform(cls, override_dir: Path | None = None) -> Renderer:
-        return cls(load_templates(override_dir))
 
     def _load(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
         text = self._templates.get(name)
@@ -181,35 +152,3 @@ def _where(error: BaseException, template: str) -> str:
     if not frames:
         return template
     return f"{frames[-1].filename}:{frames[-1].lineno}"
-
-
-def plan(
-    platform: Platform,
-    models: Sequence[Model],
-    renderer: Renderer,
-    states: Mapping[str, index.ModelState] | None = None,
-) -> dict[str, bytes]:
-    """Every file of the rendered tree, by path relative to its root.
-
-    ``states`` gives index.json's state of a model by id (default: deployed)."""
-    deployments = [ModelDeployment.of(platform, m) for m in sorted(models, key=lambda m: m.id)]
-    files: dict[str, RenderedFile] = {}
-    for target in ALL_TARGETS:
-        for rendered in target.render(platform, deployments, renderer):
-            if rendered.path in files:
-                raise TemplateError(f"two targets write {rendered.path}")
-            files[rendered.path] = rendered
-    owned: dict[str, list[str]] = {d.id: [] for d in deployments}
-    for rendered in files.values():
-        if rendered.owner is not None:
-            owned[rendered.owner].append(rendered.path)
-    shared = [path for path, rendered in files.items() if rendered.owner is None]
-    files[index.INDEX_PATH] = RenderedFile(
-        index.INDEX_PATH,
-        index.dumps(
-            (d.index_entry(tuple(owned[d.id]), (states or {}).get(d.id)) for d in deployments),
-            shared,
-        ),
-    )
-    renderer.forget()
-    return {path: files[path].content for path in sorted(files)}

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator import markdown
 from generator.errors import ExternalError, UsageError
 from generator.findings import Finding
+from generator.present import markdown
 
 ENABLED_VARIABLE = "GITHUB_ACTIONS"
 SUMMARY_LIMIT = 1024 * 1024  # bytes; GitHub drops a larger step summary whole

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.config import Platform
+from generator.config.settings import Platform
 from generator.index import IndexEntry, ModelState
 from generator.model import Model
 

@@ -8,14 +8,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
 
-from generator.config import Environment, Platform
-from generator.deployment import ModelDeployment
-from generator.targets.base import RenderedFile
-
-if TYPE_CHECKING:
-    from generator.render import Renderer
+from generator.config.settings import Environment, Platform
+from generator.rendering.deployment import ModelDeployment
+from generator.rendering.targets.base import RenderedFile
+from generator.rendering.templating import Renderer
 
 
 def model_files(deployment: ModelDeployment) -> tuple[str, ...]:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from generator.config import Platform
-from generator.deployment import ModelDeployment
-
-if TYPE_CHECKING:
-    from generator.render import Renderer
+from generator.config.settings import Platform
+from generator.rendering.deployment import ModelDeployment
+from generator.rendering.templating import Renderer
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,112 @@
+"""What several commands share: their common options, and turning them into a platform, a
+source and the one repository a run reads. Argparse wiring only; no command imports another."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from generator.changeset import ChangeSet
+from generator.config import loader
+from generator.config.settings import Platform
+from generator.errors import ExternalError
+from generator.present import change_views, console, github_actions
+from generator.sources import registry
+from generator.sources.base import Scan, Source
+
+DEFAULT_FULL_DIFF = "modelship.diff"
+
+
+def platform_path(args: argparse.Namespace) -> Path:
+    return loader.locate(args.platform, os.environ)
+
+
+def platform_is_explicit(args: argparse.Namespace) -> bool:
+    """Whether the command line or the environment named a platform.yaml."""
+    return bool(args.platform) or loader.PLATFORM_ENV in os.environ
+
+
+def load_platform(args: argparse.Namespace) -> Platform:
+    return loader.load(platform_path(args))
+
+
+def open_source(platform: Platform, args: argparse.Namespace, only: str | None = None) -> Source:
+    """The source ``--source`` names (default: platform.yaml's), narrowed to ``only``."""
+    return registry.open_source(platform, getattr(args, "source", None), only)
+
+
+def scan(source: Source) -> Scan:
+    """Every repository of ``source``, with a progress bar on an interactive stderr."""
+    with console.progress("Scanning repositories") as progress:
+        return source.scan(progress)
+
+
+def add_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source",
+        choices=tuple(registry.SOURCES),
+        help="read repositories from this source instead of platform.yaml's source.type",
+    )
+
+
+def add_repository(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--repository",
+        metavar="OWNER/NAME",
+        type=_full_name,
+        help="read only this model repository: every other model stays as index.json has "
+        "it, and nothing is removed (in GitHub Actions the default is the repository a "
+        f"{github_actions.MODEL_CHANGED} repository_dispatch names)",
+    )
+
+
+def _full_name(value: str) -> str:
+    if not github_actions.FULL_NAME.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"not a repository full name OWNER/NAME: {value!r}")
+    return value
+
+
+def single_repository(args: argparse.Namespace, from_event: bool = True) -> str | None:
+    """The one repository this run reads: ``--repository``, else (in GitHub Actions, when
+    ``from_event``) the model repository a model-changed dispatch names; None: all."""
+    if args.repository is not None:
+        return str(args.repository)
+    github = github_actions.current()
+    event = github.event() if github is not None and from_event else None
+    named = event.changed_model_repository() if event is not None else None
+    if named is not None:
+        console.stderr().print(
+            f"{github_actions.MODEL_CHANGED} dispatch from {named}: reading only {named}",
+            markup=False,
+        )
+    return named
+
+
+def add_mass_delete(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-mass-delete",
+        action="store_true",
+        help="allow this run to remove more than safety.max_delete_share of the models",
+    )
+
+
+def add_format(parser: argparse.ArgumentParser, *choices: str) -> None:
+    parser.add_argument(
+        "--format",
+        choices=choices,
+        default=choices[0],
+        help=f"output format (default: {choices[0]})",
+    )
+
+
+def write_full_diff(path: Path, changes: ChangeSet) -> None:
+    """The whole diff, for when the markdown had to be cut to GitHub's limit."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(change_views.full_diff(changes), encoding="utf-8")
+    except OSError as error:
+        raise ExternalError(f"cannot write the full diff to {path}: {error}") from None
+    console.stderr().print(
+        f"the diff was cut to fit GitHub's limit; the full diff is in {path}", markup=False
+    )

@@ -1,0 +1,2 @@
+"""platform.yaml: its settings (``settings``), the rules beyond its schema (``checks``), and
+how a file becomes a Platform (``loader``)."""

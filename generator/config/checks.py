@@ -1,0 +1,183 @@
+"""The rules of platform.yaml that its JSON schema cannot say: duplicate keys, regular
+expressions, namespaces owned twice, the gateway's ports, and folders that must be their own."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from generator import schemacheck, yamlpos
+from generator.config.settings import DEFAULT_WORKDIR, Gateway
+from generator.findings import Finding
+
+
+def findings(document: yamlpos.YamlDocument, shown: str, root: Path) -> list[Finding]:
+    findings: list[Finding] = []
+
+    def add(at: tuple[Any, ...], message: str, rule: str, on_value: bool = False) -> None:
+        position = document.value_position(at) if on_value else document.key_position(at)
+        key = schemacheck.dotted(at)
+        findings.append(Finding(shown, position.line, position.column, key, message, rule))
+
+    for duplicate in document.duplicates:
+        position = duplicate.position
+        findings.append(
+            Finding(
+                shown,
+                position.line,
+                position.column,
+                schemacheck.dotted(duplicate.path),
+                f"duplicate key (first defined at line {duplicate.first.line})",
+                "platform/duplicate-key",
+            )
+        )
+    data = document.data
+    github = data.get("github") if isinstance(data, dict) else None
+    pattern = github.get("name_pattern") if isinstance(github, dict) else None
+    if isinstance(pattern, str):
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            position = document.value_position(("github", "name_pattern"))
+            findings.append(
+                Finding(
+                    shown,
+                    position.line,
+                    position.column,
+                    "github.name_pattern",
+                    f"is not a valid regular expression: {error}",
+                    "platform/regex",
+                )
+            )
+    rendered = data.get("rendered") if isinstance(data, dict) else None
+    if isinstance(rendered, dict) and "repository" in rendered:
+        inner = rendered.get("path")
+        parts = PurePosixPath(inner).parts if isinstance(inner, str) else ()
+        if inner == "." or ".." in parts or ".git" in parts or (parts and parts[0] == "/"):
+            add(
+                ("rendered", "path"),
+                "with 'repository', must be a folder inside that repository (not its root, "
+                "no '..', not .git)",
+                "platform/rendered-path",
+            )
+    teams = data.get("teams") if isinstance(data, dict) else None
+    if isinstance(teams, dict):
+        owners: dict[str, str] = {}
+        for name, team in teams.items():
+            namespace = team.get("namespace") if isinstance(team, dict) else None
+            if not isinstance(namespace, str):
+                continue
+            if namespace in owners:
+                add(
+                    ("teams", name, "namespace"),
+                    f"namespace {namespace!r} already belongs to team {owners[namespace]!r}",
+                    "platform/shared-namespace",
+                )
+            owners.setdefault(namespace, name)
+    for at, message, rule in _listen_problems(data):
+        add(at, message, rule)
+    for at, message, rule in _tree_problems(data, root):
+        add(at, message, rule, on_value=True)
+    return findings
+
+
+def _tree_problems(data: Any, root: Path) -> Iterator[tuple[tuple[str, ...], str, str]]:
+    """The rendered tree (and a separate repository's work folder) must be folders of their
+    own: a render deletes every file of the tree it does not render, and the work folder is
+    cloned into and reset. Paths are compared resolved, so a link cannot hide an overlap."""
+    rendered = data.get("rendered") if isinstance(data, dict) else None
+    path = rendered.get("path") if isinstance(rendered, dict) else None
+    if not isinstance(path, str):
+        return  # the schema reports it
+    protected = [(_real(root / ".git"), "the platform repository's .git folder")]
+    for key, value in (
+        ("source.path", _get(data, "source", "path")),
+        ("templates", _get(data, "templates")),
+    ):
+        if isinstance(value, str):
+            protected.append((_real(root / value), f"{key} ({value})"))
+    repository = rendered.get("repository")
+    if isinstance(repository, dict):
+        workdir = repository.get("workdir", DEFAULT_WORKDIR)
+        if isinstance(workdir, str):
+            folder = _real(root / workdir)
+            problem = _around_platform(folder, root) or _overlap(folder, protected)
+            if problem:
+                yield (
+                    ("rendered", "repository", "workdir"),
+                    f"{problem}; the clone must be a folder of its own",
+                    "platform/rendered-workdir",
+                )
+        return  # rendered.path is a folder inside the clone (platform/rendered-path above)
+    tree = _real(root / path)
+    if tree == root:
+        problem = "is the platform folder itself"
+    elif root not in tree.parents:
+        problem = "is outside the platform folder"
+    else:
+        problem = _overlap(tree, protected)
+    if problem:
+        yield (
+            ("rendered", "path"),
+            f"{problem}; the rendered tree must be a folder of its own inside the platform "
+            "folder (e.g. 'rendered'): a render deletes every file in it that it does not render",
+            "platform/rendered-path",
+        )
+
+
+def _get(data: dict[str, Any], *keys: str) -> Any:
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))
+
+
+def _around_platform(folder: Path, root: Path) -> str:
+    if folder == root:
+        return "is the platform folder itself"
+    if folder in root.parents:
+        return "contains the platform folder"
+    return ""
+
+
+def _overlap(folder: Path, protected: list[tuple[Path, str]]) -> str:
+    for other, name in protected:
+        if folder == other:
+            return f"is {name}"
+        if other in folder.parents:
+            return f"is inside {name}"
+        if folder in other.parents:
+            return f"contains {name}"
+    return ""
+
+
+def _listen_problems(data: Any) -> Iterator[tuple[tuple[str, ...], str, str]]:
+    """The gateway's two servers each need a valid port, and not the same one: public
+    traffic reaches only the public server because it arrives on a port of its own."""
+    gateway = data.get("gateway") if isinstance(data, dict) else None
+    listen = gateway.get("listen", {}) if isinstance(gateway, dict) else None
+    if not isinstance(listen, dict):
+        return
+    defaults = {"internal": Gateway.listen_internal, "public": Gateway.listen_public}
+    ports: dict[str, str] = {}
+    for server, default in defaults.items():
+        address = listen.get(server, default)
+        port = str(address).rpartition(":")[2]
+        if isinstance(address, bool) or not port.isdigit():
+            continue  # the schema reports it
+        if not 1 <= int(port) <= 65535:
+            yield ("gateway", "listen", server), "port must be between 1 and 65535", "platform/port"
+        ports[server] = port
+    if len(ports) == 2 and ports["internal"] == ports["public"]:
+        yield (
+            ("gateway", "listen", "public"),
+            "the public server needs a port of its own "
+            f"(the internal server listens on {ports['internal']})",
+            "platform/shared-port",
+        )

@@ -1,0 +1,208 @@
+"""platform.yaml → Platform: read, check (schema, then ``checks``), and build.
+
+Building passes a dataclass only the keys platform.yaml sets, so every default comes
+from ``settings`` (written there once); paths are resolved against platform.yaml's folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from generator import resources, schemacheck, yamlpos
+from generator.config import checks
+from generator.config.settings import (
+    DEFAULT_PLATFORM_FILE,
+    DEFAULT_WORKDIR,
+    Defaults,
+    Environment,
+    Gateway,
+    GitHubAuth,
+    GitHubLimits,
+    GitHubSettings,
+    GitIdentity,
+    JenkinsSettings,
+    Platform,
+    PublishSettings,
+    PullRequestSettings,
+    RenderedRepository,
+    Team,
+)
+from generator.errors import ConfigError
+
+PLATFORM_ENV = "MODELSHIP_PLATFORM"
+
+T = TypeVar("T")
+
+
+def locate(explicit: str | None, environ: Mapping[str, str]) -> Path:
+    """The platform.yaml a command reads: ``--platform``, else ``$MODELSHIP_PLATFORM``, else
+    ./platform.yaml."""
+    return Path(explicit or environ.get(PLATFORM_ENV) or DEFAULT_PLATFORM_FILE)
+
+
+def load(path: Path) -> Platform:
+    """Read, validate and resolve a platform.yaml; raise ConfigError listing every problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such file; pass --platform or run from the platform repository"
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read: {error}") from None
+    return parse(text, path)
+
+
+def parse(text: str, path: Path) -> Platform:
+    shown = str(path)
+    try:
+        document = yamlpos.load(text)
+    except yamlpos.YamlSyntaxError as error:
+        position = error.position
+        raise ConfigError(
+            f"{shown}:{position.line}:{position.column}: invalid YAML: {error.message}"
+        ) from None
+    findings = sorted(
+        schemacheck.check(document, resources.schema("platform"), shown, "platform")
+        + checks.findings(document, shown, path.resolve().parent)
+    )
+    if findings:
+        raise ConfigError("invalid platform configuration:\n" + "\n".join(map(str, findings)))
+    return build(document.data, path.resolve().parent)
+
+
+def _given(
+    cls: Callable[..., T],
+    data: Mapping[str, Any],
+    convert: Mapping[str, Callable[[Any], Any]] | None = None,
+    **fixed: Any,
+) -> T:
+    """``cls`` built from the keys ``data`` sets (each through ``convert[key]`` when given)
+    and ``fixed``; every key ``data`` leaves out takes the dataclass's own default."""
+    convert = convert or {}
+    values = {key: convert.get(key, _same)(value) for key, value in data.items()}
+    return cls(**values, **fixed)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def build(data: dict[str, Any], root: Path) -> Platform:
+    """The Platform of a checked platform.yaml document, paths resolved against ``root``."""
+    source = data["source"]
+    rendered = data["rendered"]
+    repository = _rendered_repository(rendered.get("repository"), root)
+    tree_base = repository.workdir if repository is not None else root
+    templates = data.get("templates")
+    optional: dict[str, Any] = {}
+    if "consul" in data and "prefix" in data["consul"]:
+        optional["consul_prefix"] = data["consul"]["prefix"]
+    if "safety" in data and "max_delete_share" in data["safety"]:
+        optional["max_delete_share"] = data["safety"]["max_delete_share"]
+    if "defaults" in data:
+        optional["defaults"] = _defaults(data["defaults"])
+    if "jenkins" in data:
+        optional["jenkins"] = _jenkins(data["jenkins"])
+    if "publish" in data:
+        optional["publish"] = _publish(data["publish"])
+    return Platform(
+        name=data["name"],
+        github=_github(data["github"], root),
+        source_type=source["type"],
+        source_path=(root / source["path"]) if "path" in source else None,
+        rendered_path=_normal(tree_base / rendered["path"]),
+        registry=data["registry"],
+        artifact_store=data["artifact_store"],
+        gateway=_gateway(data["gateway"]),
+        environments=tuple(
+            _environment(name, env) for name, env in sorted(data["environments"].items())
+        ),
+        teams={
+            name: _given(Team, team, {"github_teams": tuple}, name=name)
+            for name, team in sorted(data["teams"].items())
+        },
+        templates_path=(root / templates) if templates else None,
+        root=root,
+        rendered_repository=repository,
+        **optional,
+    )
+
+
+def _normal(path: Path) -> Path:
+    """``a/../b`` → ``b``: paths are compared, and shown, as the folders they name."""
+    return Path(os.path.normpath(path))
+
+
+def _github(data: dict[str, Any], root: Path) -> GitHubSettings:
+    def auth(values: dict[str, Any]) -> GitHubAuth:
+        return _given(GitHubAuth, values, {"private_key_file": lambda path: root / path})
+
+    return _given(
+        GitHubSettings,
+        data,
+        {
+            "include_topics": tuple,
+            "exclude_topics": tuple,
+            "auth": auth,
+            "limits": lambda values: _given(GitHubLimits, values),
+        },
+    )
+
+
+def _environment(name: str, data: dict[str, Any]) -> Environment:
+    return _given(Environment, data["gateway"], {"resolver": tuple}, name=name)
+
+
+def _gateway(data: dict[str, Any]) -> Gateway:
+    plain = {key: value for key, value in data.items() if key != "listen"}
+    listen = {
+        f"listen_{server}": str(address) for server, address in data.get("listen", {}).items()
+    }
+    return _given(Gateway, {**plain, **listen})
+
+
+def _rendered_repository(data: dict[str, Any] | None, root: Path) -> RenderedRepository | None:
+    if data is None:
+        return None
+    plain = {key: value for key, value in data.items() if key != "workdir"}
+    workdir = _normal(root / data.get("workdir", DEFAULT_WORKDIR))
+    return _given(RenderedRepository, plain, workdir=workdir)
+
+
+def _defaults(data: dict[str, Any]) -> Defaults:
+    fallback = Defaults()
+    resources_ = data.get("resources", {})
+    plain = {key: value for key, value in data.items() if key != "resources"}
+    return _given(
+        Defaults,
+        plain,
+        requests={**fallback.requests, **resources_.get("requests", {})},
+        limits={**fallback.limits, **resources_.get("limits", {})},
+    )
+
+
+def _jenkins(data: dict[str, Any]) -> JenkinsSettings:
+    fallback = JenkinsSettings()
+    plain = {key: value for key, value in data.items() if key != "base_images"}
+    return _given(
+        JenkinsSettings, plain, base_images={**fallback.base_images, **data.get("base_images", {})}
+    )
+
+
+def _publish(data: dict[str, Any]) -> PublishSettings:
+    def identity(values: dict[str, Any]) -> GitIdentity:
+        return GitIdentity(**values)
+
+    return _given(
+        PublishSettings,
+        data,
+        {
+            "author": identity,
+            "committer": lambda values: identity(values) if values else None,
+            "pull_request": lambda values: _given(PullRequestSettings, values),
+        },
+    )

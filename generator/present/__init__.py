@@ -1,0 +1,2 @@
+"""How results are shown: the console, findings, change sets (text, JSON, pull-request
+markdown, commit messages, step summaries), and GitHub Actions mode."""

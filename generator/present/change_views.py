@@ -1,0 +1,183 @@
+"""Change sets for people and tools: text, JSON, the commit message, and a GitHub Actions
+step's summary and outputs (the pull-request markdown is ``pr_markdown``).   (pure)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from generator import treediff
+from generator.changeset import (
+    ADDED,
+    CHANGED,
+    KEPT,
+    KINDS,
+    REMOVED,
+    ChangeSet,
+    FileChange,
+)
+from generator.findings import Finding
+from generator.present import finding_views, github_actions
+from generator.present import markdown as md
+from generator.treediff import TreeChanges
+
+
+def summary(changes: ChangeSet) -> str:
+    return f"{changes.summary()} models"
+
+
+def file_diff(change: FileChange) -> str:
+    return treediff.file_diff(change.path, change.old, change.new)
+
+
+def full_diff(changes: ChangeSet) -> str:
+    """The unified diff of every changed file, index.json included, like ``git diff``."""
+    return "".join(file_diff(change) for change in changes.files)
+
+
+def as_text(changes: ChangeSet) -> str:
+    lines = [summary(changes)]
+    shown = changes.changed_models
+    width = max((len(m.id) for m in shown), default=0)
+    for model in shown:
+        lines.append(f"  {model.kind:<13}  {model.id:<{width}}  {model.source}  {model.team}")
+        lines.extend(f"      {error}" for error in model.errors)
+    if changes.shared:
+        lines.append("  shared files:")
+        lines.extend(f"    {change.path}" for change in changes.shared)
+    return "\n".join(lines) + "\n"
+
+
+def as_json(changes: ChangeSet, notes: Sequence[str] = ()) -> dict[str, Any]:
+    def files(changed: Iterable[FileChange]) -> list[dict[str, str]]:
+        return [{"path": f.path, "change": _file_kind(f), "diff": file_diff(f)} for f in changed]
+
+    return {
+        "summary": {kind: changes.count(kind) for kind in KINDS},
+        "models": [
+            {
+                "id": m.id,
+                "change": m.kind,
+                "repo": m.repo,
+                "commit": m.commit,
+                "team": m.team,
+                "errors": list(m.errors),
+                "files": files(m.files),
+            }
+            for m in changes.changed_models
+        ],
+        "shared_files": files(changes.shared),
+        "notes": list(notes),
+    }
+
+
+def commit_message(platform_name: str, changes: ChangeSet) -> str:
+    """The publish commit's message: one line per model, with its full source repo@sha."""
+    lines = [f"modelship: render {platform_name} ({changes.summary()})", ""]
+    verbs = {ADDED: "add", CHANGED: "update", REMOVED: "remove", KEPT: "keep"}
+    for model in changes.changed_models:
+        line = f"{verbs[model.kind]} {model.id} from {model.repo}@{model.commit}"
+        if model.kind == KEPT:
+            line += " (its repository failed; the last good version stays)"
+        lines.append(line)
+    if changes.shared:
+        lines.extend(["", "shared files:"])
+        lines.extend(f"  {change.path}" for change in changes.shared)
+    return "\n".join(lines) + "\n"
+
+
+def _file_kind(change: FileChange) -> str:
+    if change.old is None:
+        return "added"
+    if change.new is None:
+        return "removed"
+    return "modified"
+
+
+# ---------------------------------------------------------------- GitHub Actions steps
+
+
+def render_markdown(
+    headline: str, changes: TreeChanges, findings: Sequence[Finding], repositories: int
+) -> str:
+    """A render's outcome: ``headline``, the changed files (at most SUMMARY_ROWS), and the
+    findings in the repositories it read."""
+    text = f"{md.text(headline)}\n"
+    kinds = {
+        **dict.fromkeys(changes.added, "added"),
+        **dict.fromkeys(changes.modified, "changed"),
+        **dict.fromkeys(changes.removed, "removed"),
+    }
+    if kinds:
+        rows = [
+            (md.code(path, in_table=True), kinds[path])
+            for path in changes.paths[: finding_views.SUMMARY_ROWS]
+        ]
+        table = md.table(("File", "Change"), rows)
+        text += f"\n{table}{finding_views.more(len(kinds), 'file')}"
+    if findings:
+        text += "\n" + finding_views.findings_markdown(findings, repositories, "repository")
+    return text
+
+
+def render_outputs(
+    models: int, changes: TreeChanges, findings: Sequence[Finding]
+) -> dict[str, github_actions.OutputValue]:
+    errors, warnings = finding_views.counts(findings)
+    return {
+        "models": models,
+        "files-added": len(changes.added),
+        "files-changed": len(changes.modified),
+        "files-removed": len(changes.removed),
+        "changed": not changes.empty,
+        "errors": errors,
+        "warnings": warnings,
+    }
+
+
+def change_outputs(
+    changes: ChangeSet, findings: Sequence[Finding]
+) -> dict[str, github_actions.OutputValue]:
+    """Step outputs of a run that compares two trees model by model (diff, publish): the
+    count of each kind of change (``models-added``, ...), the ids of the models that
+    change, whether any file changes, and the findings."""
+    errors, warnings = finding_views.counts(findings)
+    return {
+        **{f"models-{kind}": changes.count(kind) for kind in KINDS},
+        "changed-models": [model.id for model in changes.changed_models],
+        "changed": not changes.empty,
+        "errors": errors,
+        "warnings": warnings,
+    }
+
+
+def changes_markdown(
+    said: Sequence[str],
+    changes: ChangeSet,
+    findings: Sequence[Finding],
+    repositories: int,
+    notes: Sequence[str] = (),
+) -> str:
+    """A step summary of such a run: what it did (``said``, one line each), the model
+    counts, a table of the models that change (at most SUMMARY_ROWS), notes, findings."""
+    text = "".join(f"{md.text(line)}  \n" for line in said)
+    text = (text.removesuffix("  \n") + "\n\n") if said else ""
+    text += f"**Models:** {md.text(changes.summary())}\n"
+    shown = changes.changed_models
+    if shown:
+        rows = [
+            (
+                model.kind,
+                md.code(model.id, in_table=True),
+                md.code(model.source, in_table=True),
+                md.text(model.team),
+            )
+            for model in shown[: finding_views.SUMMARY_ROWS]
+        ]
+        table = md.table(("Change", "Model", "Source", "Team"), rows)
+        text += f"\n{table}{finding_views.more(len(shown), 'model')}"
+    for note in notes:
+        text += f"\n> {md.text(note)}\n"
+    if findings:
+        text += "\n" + finding_views.findings_markdown(findings, repositories, "repository")
+    return text

@@ -1,0 +1,23 @@
+"""What a render run tells a person on stderr besides its result: findings (annotations in
+GitHub Actions), the models kept on error, and the run's notes."""
+
+from __future__ import annotations
+
+import sys
+
+from generator.present import console, finding_views
+from generator.run import RenderRun
+
+
+def report_run(run: RenderRun) -> None:
+    finding_views.write_findings(run.findings, sys.stderr)
+    err = console.stderr()
+    for kept in run.outcome.kept:
+        if not kept.as_was:
+            err.print(
+                f"kept-on-error: {kept.entry.id} ({kept.entry.repo}) stays as last rendered "
+                f"from {kept.entry.model.provenance}",
+                markup=False,
+            )
+    for note in run.notes():
+        err.print(f"modelship: {note}", markup=False)

@@ -1,0 +1,2 @@
+"""Rendering: the template engine, the values templates print, the targets, and the tree
+assembler — plan() and index.json.   (pure)"""

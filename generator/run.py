@@ -1,0 +1,107 @@
+"""The use case of every command that renders: scan → evaluate → reconcile → plan, and what
+its outcome means (the exit code, the notes a person must read). Nothing is written here.
+
+``commands/`` parse arguments and present results; the stages (``evaluate``, ``reconcile``,
+``rendering.plan``) decide on data; this module runs them in order against the edges
+(the source, the rendered tree on disk).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from generator import evaluate, index, reconcile, rendered_tree, resources, wording
+from generator.config.settings import Platform
+from generator.errors import ConfigError, ExitCode, UsageError
+from generator.findings import Finding
+from generator.rendering import plan, templating
+from generator.sources.base import Scan
+
+
+def previous_index(platform: Platform) -> index.Index:
+    """The index.json of the rendered tree on disk (empty when there is no tree yet)."""
+    root = platform.rendered_path
+    data = rendered_tree.read_file(root, index.INDEX_PATH)
+    if data is None:
+        if rendered_tree.is_foreign(root):
+            raise ConfigError(index.foreign_tree(root))
+        return index.Index()
+    return index.loads(data, str(root / index.INDEX_PATH))
+
+
+@dataclass(frozen=True)
+class RenderRun:
+    platform: Platform
+    evaluation: evaluate.Evaluation
+    outcome: reconcile.Outcome
+    planned: dict[str, bytes]
+    current: Mapping[str, bytes]  # the tree on disk, read file by file when compared
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return (*self.evaluation.findings, *self.outcome.findings)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """3 when the scan was incomplete, 1 for errors or a refused mass delete, else 0."""
+        if self.outcome.incomplete:
+            return ExitCode.EXTERNAL
+        if self.outcome.refusal or self.evaluation.has_errors or self.outcome.findings:
+            return ExitCode.FINDINGS
+        return ExitCode.OK
+
+    def notes(self) -> list[str]:
+        """What a person must know about this run besides the findings."""
+        notes = []
+        if self.outcome.incomplete:
+            unconfirmed = sum(1 for kept in self.outcome.kept if kept.as_was)
+            reason = self.outcome.incomplete_reason
+            removed = ", ".join(entry.id for entry in self.outcome.removed)
+            deleted = f"only {removed} (confirmed gone)" if removed else "nothing"
+            notes.append(
+                f"the scan of the repositories did not complete ({reason}): "
+                f"{wording.plural(unconfirmed, 'model')} it could not confirm stay exactly as they "
+                f"were, and {deleted} is deleted"
+            )
+        single = self.evaluation.scan.single
+        if single is not None:
+            others = sum(
+                1
+                for kept in self.outcome.kept
+                if kept.as_was and kept.entry.repo.lower() != single.repository.lower()
+            )
+            notes.append(
+                f"only {single.repository} was read (a single-repository run): "
+                f"{wording.plural(others, 'other model')} stay as index.json has them, and "
+                "nothing is removed"
+            )
+        if self.outcome.refusal:
+            notes.append(self.outcome.refusal)
+        return notes
+
+
+def render_run(
+    platform: Platform,
+    scanned: Scan,
+    *,
+    base: Mapping[str, bytes] | None = None,
+    allow_mass_delete: bool = False,
+) -> RenderRun:
+    """Everything a render of ``scanned`` needs to decide, nothing written yet.
+
+    ``base`` is the tree the decisions are taken against — its index.json is the
+    previous state (the tree at HEAD for diff and publish); default: the tree on disk."""
+    current = rendered_tree.read_tree(platform.rendered_path)
+    tree = current if base is None else base
+    previous = index.tree_index(tree, str(platform.rendered_path))
+    evaluation = evaluate.evaluate(platform, scanned, previous)
+    outcome = reconcile.reconcile(platform, evaluation, previous, allow_mass_delete)
+    try:
+        renderer = templating.Renderer(resources.load_templates(platform.templates_path))
+        planned = plan.plan(platform, outcome.models, renderer, outcome.states)
+    except templating.TemplateError as error:
+        raise UsageError(f"template error: {error}") from None
+    if stray := index.unaccounted(tree, previous, planned):
+        raise ConfigError(index.unaccounted_message(platform.rendered_path, stray))
+    return RenderRun(platform, evaluation, outcome, planned, current)
