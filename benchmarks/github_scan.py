@@ -20,9 +20,9 @@ import time
 
 from generator.config.settings import GitHubLimits, GitHubSettings
 from generator.sources.github import GitHubSource
-from tests.fakes.github_org import populate
-from tests.fakes.github_server import DEFAULT_TOKEN, FakeGitHub
-from tests.helpers import mlproject
+from testsupport.fakes.github_org import populate
+from testsupport.fakes.github_server import DEFAULT_TOKEN, FakeGitHub
+from testsupport.helpers import mlproject
 
 MODELS_EVERY = 10  # one repository in ten is a model, like an organization that has services too
 

@@ -181,7 +181,18 @@ def check_record(document: yamlpos.YamlDocument, at: yamlpos.PathKey, path: str)
 
 
 def _spec(data: dict[str, Any]) -> ModelSpec:
-    env = next((key for key in MLFLOW_ENV_KEYS if data.get(key)), None)
+    """The ModelSpec of a valid MLproject; a key it leaves out takes ModelSpec's default."""
+    optional = {
+        field: data[key]
+        for key, field in (
+            ("main-language", "main_language"),
+            ("exposed", "exposed"),
+            ("pickle", "pickle"),
+            ("slo", "slo"),
+            ("instances", "instances"),
+        )
+        if key in data
+    }
     return ModelSpec(
         name=data["name"],
         id=data["id"],
@@ -190,14 +201,10 @@ def _spec(data: dict[str, Any]) -> ModelSpec:
         version=data["version"],
         input_type=data["input_type"],
         default_output=data["default_output"],
-        main_language=data.get("main-language", "python"),
-        exposed=data.get("exposed", False),
-        pickle=data.get("pickle", True),
-        slo=data.get("slo"),
-        instances=data.get("instances"),
         packages=tuple(data.get("packages") or ()),
-        mlflow_env=env,
+        mlflow_env=next((key for key in MLFLOW_ENV_KEYS if data.get(key)), None),
         entry_points=tuple(sorted(data.get("entry_points") or {})),
+        **optional,
     )
 
 

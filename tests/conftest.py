@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
-from tests.helpers import ROOT
+from testsupport.helpers import ROOT
 
-pytest_plugins = ["tests.fakes.github_server"]
+pytest_plugins = ["testsupport.fakes.github_server"]
 
 # When the suite itself runs in GitHub Actions, the runner's variables would switch the
 # CLI under test into Actions mode and make it write into this job's real step summary

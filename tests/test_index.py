@@ -7,7 +7,7 @@ import pytest
 
 from generator import index
 from generator.errors import ConfigError, ExitCode
-from tests.helpers import ROOT, modelship, platform_dir, read_tree
+from testsupport.helpers import ROOT, modelship, platform_dir, read_tree
 
 EXAMPLE = json.loads((ROOT / "rendered" / "index.json").read_text())
 

@@ -5,8 +5,8 @@ from hypothesis import strategies as st
 
 from generator import mlproject
 from generator.findings import Severity
-from tests.helpers import VALID
-from tests.helpers import mlproject as text_of
+from testsupport.helpers import VALID
+from testsupport.helpers import mlproject as text_of
 
 
 def messages(text, repo=""):

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import ROOT, read_tree
+from testsupport.helpers import ROOT, read_tree
 
 
 def tracked_files():

@@ -7,8 +7,8 @@ from generator import evaluate, reconcile
 from generator.errors import ExitCode
 from generator.index import STATE_DEPLOYED, STATE_KEPT
 from generator.sources.base import RepoSnapshot, Scan
-from tests.helpers import mlproject, modelship, platform_dir, read_tree
-from tests.test_reconcile import FOUR, PLATFORM, model, previous_of, snapshot
+from testsupport.helpers import mlproject, modelship, platform_dir, read_tree
+from testsupport.scans import FOUR, PLATFORM, model, previous_of, snapshot
 
 
 def renamed(original, full_name, text=None):

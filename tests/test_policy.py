@@ -1,8 +1,8 @@
 from generator import index, mlproject, policy
 from generator.config import loader
 from generator.model import Provenance
-from tests.helpers import ROOT
-from tests.helpers import mlproject as text_of
+from testsupport.helpers import ROOT
+from testsupport.helpers import mlproject as text_of
 
 PLATFORM = loader.load(ROOT / "platform.yaml")
 

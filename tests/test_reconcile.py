@@ -3,44 +3,15 @@
 from dataclasses import replace
 
 from generator import evaluate, index, reconcile
-from generator.config import loader
 from generator.index import STATE_DEPLOYED, STATE_KEPT
-from generator.rendering.plan import plan as plan_tree
 from generator.sources.base import FetchFailure, RepoSnapshot, Scan, SingleRead
-from tests import helpers
-from tests.helpers import ROOT, mlproject
-
-PLATFORM = loader.load(ROOT / "platform.yaml")
-
-
-def snapshot(name, text, sha="a", push_teams=None):
-    return RepoSnapshot(
-        full_name=f"acme/{name}-model",
-        clone_url=f"https://github.com/acme/{name}-model.git",
-        default_branch="main",
-        head_sha=sha * 40,
-        mlproject=text,
-        push_teams=push_teams,
-    )
-
-
-def model(name, **overrides):
-    return mlproject(name=f"{name}-model", id=name, **overrides)
-
-
-def previous_of(*snapshots):
-    """The index a clean run over ``snapshots`` leaves behind."""
-    evaluation = evaluate.evaluate(PLATFORM, Scan(tuple(snapshots)), index.Index())
-    tree = plan_tree(PLATFORM, evaluation.models, helpers.renderer())
-    return index.loads(tree[index.INDEX_PATH])
+from testsupport.helpers import mlproject
+from testsupport.scans import FOUR, PLATFORM, model, previous_of, snapshot
 
 
 def decide(previous, scan, allow_mass_delete=False):
     evaluation = evaluate.evaluate(PLATFORM, scan, previous)
     return reconcile.reconcile(PLATFORM, evaluation, previous, allow_mass_delete)
-
-
-FOUR = [snapshot(name, model(name)) for name in ("alpha", "beta", "gamma", "delta")]
 
 
 def test_an_incomplete_scan_deletes_nothing_and_leaves_unseen_models_as_they_were():

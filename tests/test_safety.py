@@ -14,8 +14,8 @@ from generator.config import loader
 from generator.errors import ExitCode
 from generator.sources.base import Scan
 from generator.sources.local import LocalSource
-from tests.chosen_scan import ChosenScan
-from tests.helpers import mlproject, modelship, platform_dir, read_tree, write_repo
+from testsupport.chosen_scan import ChosenScan
+from testsupport.helpers import mlproject, modelship, platform_dir, read_tree, write_repo
 
 
 def render_with(folder, scan, *options):

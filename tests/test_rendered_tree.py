@@ -1,0 +1,155 @@
+"""Writing the rendered tree: atomic under SIGKILL, nothing outside touched, no-op when unchanged."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from generator import rendered_tree
+from testsupport.helpers import ROOT, read_tree
+
+KILLER = ROOT / "testsupport" / "write_killer.py"
+
+
+def plan(version: str, models: range, extra: str = "") -> dict[str, bytes]:
+    files = {"index.json": f'{{"version": "{version}"}}\n'.encode()}
+    for number in models:
+        for env in ("staging", "production"):
+            folder = f"{env}/kubernetes/team-{number % 3}/model-{number}"
+            files[f"{folder}/deployment.yaml"] = f"model: {number}\nversion: {version}\n".encode()
+            files[f"{folder}/service.yaml"] = f"model: {number}\n{extra}".encode()
+    return files
+
+
+OLD = plan("v1", range(8))
+NEW = plan("v2", range(3, 11), extra="port: 80\n")  # 3 models removed, 3 added, 5 changed
+
+
+@pytest.fixture
+def platform_folder(tmp_path):
+    """A platform repository with files around the rendered tree that must never change."""
+    folder = tmp_path / "platform"
+    folder.mkdir()
+    (folder / "platform.yaml").write_text("name: x\n")
+    (folder / ".rendered-notes").write_text("not ours\n")
+    (folder / "rendered-elsewhere").mkdir()
+    (folder / "rendered-elsewhere" / "keep.yaml").write_text("keep: true\n")
+    return folder
+
+
+def outside(folder):
+    return {p: c for p, c in read_tree(folder).items() if not p.startswith("rendered/")}
+
+
+def test_write_creates_replaces_and_removes_exactly_what_the_plan_says(platform_folder):
+    root = platform_folder / "rendered"
+    around = outside(platform_folder)
+    rendered_tree.write_tree(root, OLD, rendered_tree.read_tree(root))
+    assert read_tree(root) == OLD
+    (root / "staging/kubernetes/team-0/stray.yaml").write_text("added by hand\n")
+    changes = rendered_tree.write_tree(root, NEW, rendered_tree.read_tree(root))
+    assert read_tree(root) == NEW
+    assert "staging/kubernetes/team-0/stray.yaml" in changes.removed
+    assert not (root / "staging/kubernetes/team-0/model-0").exists(), "empty folder left"
+    assert outside(platform_folder) == around
+    assert sorted(p.name for p in platform_folder.iterdir()) == [
+        ".rendered-notes",
+        "platform.yaml",
+        "rendered",
+        "rendered-elsewhere",
+    ]
+
+
+def test_a_rewrite_with_nothing_changed_writes_nothing(platform_folder):
+    root = platform_folder / "rendered"
+    rendered_tree.write_tree(root, OLD, {})
+    before = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in [root, *root.rglob("*")]}
+    changes = rendered_tree.write_tree(root, dict(OLD), rendered_tree.read_tree(root))
+    assert changes.empty
+    assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in [root, *root.rglob("*")]} == before
+
+
+def test_unchanged_files_are_not_rewritten_when_others_change(platform_folder):
+    root = platform_folder / "rendered"
+    rendered_tree.write_tree(root, OLD, {})
+    unchanged = root / "staging/kubernetes/team-0/model-3/service.yaml"
+    stamp = (unchanged.stat().st_ino, unchanged.stat().st_mtime_ns)
+    new = {**OLD, "staging/kubernetes/team-0/model-3/deployment.yaml": b"changed\n"}
+    rendered_tree.write_tree(root, new, rendered_tree.read_tree(root))
+    assert read_tree(root) == new
+    assert (unchanged.stat().st_ino, unchanged.stat().st_mtime_ns) == stamp
+
+
+def test_leftovers_of_an_interrupted_write_are_cleaned_by_the_next(platform_folder):
+    root = platform_folder / "rendered"
+    rendered_tree.write_tree(root, OLD, {})
+    stage = rendered_tree.stage_path(root)
+    (stage / "half").mkdir(parents=True)
+    (stage / "half" / "written.yaml").write_text("partial\n")
+    rendered_tree.write_tree(root, NEW, rendered_tree.read_tree(root))
+    assert not stage.exists()
+    assert read_tree(root) == NEW
+
+
+def test_an_interrupted_fallback_swap_is_rolled_back_and_read_as_the_old_tree(platform_folder):
+    root = platform_folder / "rendered"
+    rendered_tree.write_tree(root, OLD, {})
+    os.rename(root, rendered_tree.backup_path(root))  # killed between the fallback's two renames
+    rendered_tree.stage_path(root).mkdir()
+    assert rendered_tree.read_tree(root) == OLD
+    rendered_tree.recover(root)
+    assert read_tree(root) == OLD
+    assert sorted(p.name for p in platform_folder.iterdir() if "modelship" in p.name) == []
+
+
+def kill(tmp_path, mode, exchange, points):
+    work = tmp_path / "work"
+    (work / "platform").mkdir(parents=True, exist_ok=True)
+    (work / "platform" / "platform.yaml").write_text("name: x\n")
+    for name, files in (("old.json", OLD), ("new.json", NEW)):
+        (work / name).write_text(json.dumps({k: v.decode() for k, v in files.items()}))
+    result = subprocess.run(
+        [sys.executable, str(KILLER), str(work), mode, "1" if exchange else "0", *map(str, points)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert (work / "platform" / "platform.yaml").read_text() == "name: x\n"
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["rename-exchange", "two-renames"])
+def test_sigkill_at_every_step_leaves_the_old_or_the_new_tree(tmp_path, exchange):
+    [finished] = kill(tmp_path, "calls", exchange, [0])
+    total = finished["calls"]
+    assert not finished["killed"]
+    assert finished["recovered"] == "new"
+    points = sorted({*range(1, total + 1, max(1, total // 60)), total})
+    results = kill(tmp_path, "calls", exchange, points)
+    assert all(r["killed"] for r in results)
+    outcomes = [r["recovered"] for r in results]
+    assert set(outcomes) == {"old", "new"}, outcomes
+    flip = outcomes.index("new")
+    assert outcomes == ["old"] * flip + ["new"] * (len(outcomes) - flip), "old after new"
+    assert all(r["leftovers"] == [] for r in results)
+    # Between the last kill point that left the old tree and the first that left the new one,
+    # every single call is a kill point: the swap is in there.
+    dense = range(max(1, points[flip - 1]), points[flip] + 1)
+    around = kill(tmp_path, "calls", exchange, dense)
+    assert {r["recovered"] for r in around} == {"old", "new"}
+    raw = {r["raw"] for r in (*results, *around)}
+    if exchange:
+        assert raw == {"old", "new"}, "a mix or no tree was visible before recovery"
+    else:
+        assert raw == {"old", "new", "missing"}, "the window between the two renames was missed"
+
+
+def test_sigkill_from_outside_at_random_moments(tmp_path):
+    delays = [0, 200, 500, 1000, 2000, 3000, 5000, 8000, 12000, 20000, 40000]
+    results = kill(tmp_path, "timer", True, delays)
+    assert {r["raw"] for r in results} <= {"old", "new"}
+    assert {r["recovered"] for r in results} <= {"old", "new"}
+    assert all(r["leftovers"] == [] for r in results)
