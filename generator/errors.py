@@ -39,3 +39,8 @@ class ExternalError(ModelshipError):
     """A system outside Modelship (GitHub, git, the disk) failed."""
 
     exit_code = ExitCode.EXTERNAL
+
+
+class TemplateError(Exception):
+    """A template is missing or broken (usually a platform's own override); the run reports
+    it as a usage error naming the template and line."""

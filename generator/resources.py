@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from generator.rendering.templating import TemplateError
+from generator.errors import TemplateError
 
 _PACKAGE = Path(__file__).resolve().parent
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from generator import evaluate, index, reconcile, rendered_tree, resources, wording
 from generator.config.settings import Platform
-from generator.errors import ConfigError, ExitCode, UsageError
+from generator.errors import ConfigError, ExitCode, TemplateError, UsageError
 from generator.findings import Finding
 from generator.rendering import plan, templating
 from generator.sources.base import Scan
@@ -100,7 +100,7 @@ def render_run(
     try:
         renderer = templating.Renderer(resources.load_templates(platform.templates_path))
         planned = plan.plan(platform, outcome.models, renderer, outcome.states)
-    except templating.TemplateError as error:
+    except TemplateError as error:
         raise UsageError(f"template error: {error}") from None
     if stray := index.unaccounted(tree, previous, planned):
         raise ConfigError(index.unaccounted_message(platform.rendered_path, stray))

@@ -13,11 +13,12 @@ from collections.abc import Mapping, Sequence
 
 from generator import index
 from generator.config.settings import Platform
+from generator.errors import TemplateError
 from generator.model import Model
 from generator.rendering.deployment import ModelDeployment
 from generator.rendering.targets.base import RenderedFile
 from generator.rendering.targets.registry import ALL_TARGETS
-from generator.rendering.templating import Renderer, TemplateError
+from generator.rendering.templating import Renderer
 
 
 def plan(

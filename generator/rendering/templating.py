@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 import jinja2.meta
 
+from generator.errors import TemplateError
 from generator.rendering import escapers
 
 # Template file suffix (before .j2) → the escaper every {{ value }} goes through, and the
@@ -31,10 +32,6 @@ FILTERS: dict[str, dict[str, Callable[..., escapers.Raw]]] = {
     "jjb": {},
     "conf": {},
 }
-
-
-class TemplateError(Exception):
-    """A template is missing or broken (usually a platform's own override)."""
 
 
 class Renderer:

@@ -10,10 +10,9 @@ from hypothesis import strategies as st
 
 from generator import evaluate, index, mlproject
 from generator.config import loader
-from generator.errors import ExitCode
+from generator.errors import ExitCode, TemplateError
 from generator.index import Index
 from generator.model import Model, Provenance
-from generator.rendering import templating
 from generator.rendering.plan import plan as plan_tree
 from generator.sources.local import LocalSource
 from testsupport import helpers
@@ -105,7 +104,7 @@ def test_platform_templates_override_built_ins_file_by_file(tmp_path):
 def test_an_undefined_name_in_a_template_is_an_error_not_an_empty_string(tmp_path):
     folder = platform_dir(tmp_path)
     override(folder, "kubernetes/service.yaml.j2", "name: {{ m.no_such_field }}\n")
-    with pytest.raises(templating.TemplateError, match="no_such_field"):
+    with pytest.raises(TemplateError, match="no_such_field"):
         plan_for(folder)
     result = subprocess.run(
         [sys.executable, "-m", "generator", "render"], cwd=folder, capture_output=True, text=True
@@ -118,7 +117,7 @@ def test_an_undefined_name_in_a_template_is_an_error_not_an_empty_string(tmp_pat
 def test_broken_template_syntax_names_file_and_line(tmp_path):
     folder = platform_dir(tmp_path)
     override(folder, "kubernetes/service.yaml.j2", "a: 1\n{% if %}\n")
-    with pytest.raises(templating.TemplateError, match=r"service.yaml.j2:2: "):
+    with pytest.raises(TemplateError, match=r"service.yaml.j2:2: "):
         plan_for(folder)
 
 
@@ -169,7 +168,7 @@ def test_errors_in_a_platforms_template_are_usage_errors_with_file_and_line(
 def test_structure_filters_exist_only_where_their_output_is_one_token(tmp_path):
     folder = platform_dir(tmp_path)
     override(folder, "gateway/route.conf.j2", "set $x {{ m.labels | to_json }};\n")
-    with pytest.raises(templating.TemplateError, match="No filter named 'to_json'"):
+    with pytest.raises(TemplateError, match="No filter named 'to_json'"):
         plan_for(folder)
 
 
@@ -177,7 +176,7 @@ def test_a_missing_templates_folder_is_an_error(tmp_path):
     folder = platform_dir(tmp_path)
     with (folder / "platform.yaml").open("a") as handle:
         handle.write("templates: no-such-folder\n")
-    with pytest.raises(templating.TemplateError, match="no-such-folder does not exist"):
+    with pytest.raises(TemplateError, match="no-such-folder does not exist"):
         plan_for(folder)
 
 

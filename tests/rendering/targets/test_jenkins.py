@@ -10,8 +10,8 @@ import yaml
 
 from generator import evaluate, rendered_tree
 from generator.config import loader
+from generator.errors import TemplateError
 from generator.index import Index
-from generator.rendering import templating
 from generator.rendering.plan import plan as plan_tree
 from generator.rendering.targets import jenkins
 from generator.sources.local import LocalSource
@@ -262,7 +262,5 @@ def test_a_platforms_own_pipeline_script_is_used_as_it_is_never_rendered(tmp_pat
 
 
 def test_a_missing_pipeline_script_is_a_template_error(tmp_path):
-    with pytest.raises(
-        templating.TemplateError, match=r"jenkins/nothing\.groovy: template not found"
-    ):
+    with pytest.raises(TemplateError, match=r"jenkins/nothing\.groovy: template not found"):
         helpers.renderer(tmp_path).source("jenkins/nothing.groovy")
