@@ -236,7 +236,6 @@ class ConsulKV:
             scheme=connection.scheme,
             verify=connection.verify,
             cert=connection.cert,
-            dc=connection.datacenter,
             connections_timeout=connection.timeout,
         )
 
@@ -323,7 +322,7 @@ class ConsulKV:
                 return http.put(_answer, path, params=params, data=data, headers=headers)
         except requests.exceptions.SSLError as error:
             raise ExternalError(
-                f"TLS with Consul at {self.connection.address} failed while {what}: "
+                f"TLS with Consul at {self.connection.address} failed ({what}): "
                 f"{_reason(error)} (CONSUL_CACERT, CONSUL_CLIENT_CERT, CONSUL_HTTP_SSL_VERIFY)"
             ) from None
         except requests.exceptions.Timeout:
