@@ -42,6 +42,7 @@ DENIED = "Permission denied"
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 _NAMESPACE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?\Z")
+_MAX_CAUSES = 8  # how deep requests' and urllib3's errors are unwrapped
 # urllib3's name for a connection, before its message: "HTTPConnection(host='h', port=1): "
 _CONNECTION_NAME = re.compile(r"^\w*Connection(Pool)?\([^)]*\): ")
 _HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)\Z")
@@ -401,8 +402,8 @@ def _one_line(text: str) -> str:
 
 def _reason(error: BaseException) -> str:
     """The innermost cause of a requests error, without object addresses."""
-    cause: BaseException | None = error
-    while cause is not None:
+    cause: BaseException = error
+    for _ in range(_MAX_CAUSES):
         inner = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
         reason = getattr(cause, "reason", None)
         if isinstance(reason, BaseException):

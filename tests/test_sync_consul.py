@@ -5,6 +5,7 @@ check-and-set transactions of at most 64 operations, pruning only Modelship's ow
 import json
 import shutil
 import ssl
+from pathlib import Path
 
 import pytest
 
@@ -38,9 +39,15 @@ def no_consul_variables(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(scope="module")
+def committed_platform(tmp_path_factory):
+    return rendered_platform(tmp_path_factory.mktemp("template") / "platform")
+
+
 @pytest.fixture
-def platform(tmp_path):
-    return rendered_platform(tmp_path / "platform")
+def platform(tmp_path, committed_platform):
+    """A copy of the committed platform repository, .git and all."""
+    return Path(shutil.copytree(committed_platform, tmp_path / "platform", symlinks=True))
 
 
 @pytest.fixture
@@ -488,7 +495,7 @@ def test_a_dry_run_prints_the_plan_as_json_and_changes_nothing(platform, server,
     assert server.entry(f"{PREFIX}search-ranking/slo").value == b"1"
 
 
-def test_the_installed_cli_syncs_and_documents_itself(platform, server):
+def test_the_installed_cli_syncs_and_its_help_ends_with_examples(platform, server, capsys):
     result = modelship(
         "sync-consul",
         "--env",
@@ -498,7 +505,12 @@ def test_the_installed_cli_syncs_and_documents_itself(platform, server):
     )
     assert result.returncode == ExitCode.OK, result.stderr
     assert values_of(server) == decoded(entries(platform))
-    usage = modelship("sync-consul", "--help", cwd=platform)
-    assert usage.stdout.rstrip().endswith(
-        "modelship sync-consul --env production --allow-mass-delete   # after reading a refusal"
+    with pytest.raises(SystemExit):
+        cli.main(["sync-consul", "--help"])
+    assert (
+        capsys.readouterr()
+        .out.rstrip()
+        .endswith(
+            "modelship sync-consul --env production --allow-mass-delete   # after reading a refusal"
+        )
     )
