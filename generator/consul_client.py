@@ -125,9 +125,9 @@ def _split_address(address: str, source: str, scheme: str) -> tuple[str, str, in
     parts = urlsplit(f"//{rest}")
     try:
         port = parts.port
-    except ValueError:
+    except ValueError:  # not a number, or out of range
         port = -1
-    hostname = parts.netloc.rpartition(":")[0] if parts.port else parts.netloc
+    hostname = parts.netloc.rpartition(":")[0] if port else parts.netloc
     if (
         port == -1
         or parts.path not in ("", "/")

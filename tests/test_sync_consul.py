@@ -454,6 +454,8 @@ def test_bad_consul_variables_are_usage_errors(platform, sync):
     for env, message in [
         ({"CONSUL_HTTP_ADDR": "unix:///var/run/consul.sock"}, "a unix socket is not supported"),
         ({"CONSUL_HTTP_ADDR": "consul:8500/v1"}, "is not a Consul HTTP address"),
+        ({"CONSUL_HTTP_ADDR": "consul:99999"}, "'consul:99999' is not a Consul HTTP address"),
+        ({"CONSUL_HTTP_ADDR": "ftp://consul"}, "the scheme must be http or https"),
         ({"CONSUL_HTTP_SSL_VERIFY": "maybe"}, "CONSUL_HTTP_SSL_VERIFY: 'maybe' is neither"),
         ({"CONSUL_CACERT": "/nonexistent/ca.pem"}, "CONSUL_CACERT: /nonexistent/ca.pem is not"),
         ({"CONSUL_CLIENT_KEY": "/k.pem"}, "CONSUL_CLIENT_KEY is set without CONSUL_CLIENT_CERT"),
