@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from generator import __version__
-from generator.commands import diff, discover, publish, render, schema, validate
+from generator.commands import diff, discover, publish, render, schema, sync_consul, validate
 from generator.commands import list as list_command
 from generator.errors import ExitCode, ModelshipError
 
@@ -20,6 +20,7 @@ COMMANDS: dict[str, ModuleType] = {
     "render": render,
     "diff": diff,
     "publish": publish,
+    "sync-consul": sync_consul,
     "list": list_command,
     "schema": schema,
 }

@@ -92,6 +92,24 @@ def head_tree(rendered: RenderedRepo, revision: str | None = None) -> dict[str, 
         raise ExternalError(f"cannot read {rendered.prefix} at HEAD: {error}") from None
 
 
+def head_file(rendered: RenderedRepo, path: str) -> tuple[bytes | None, str | None]:
+    """One file of the rendered tree as committed at HEAD, and HEAD's sha: (None, sha) when
+    HEAD has no such file, (None, None) before the first commit."""
+    commit = _head_commit(rendered.repo)
+    if commit is None:
+        return None, None
+    try:
+        item = commit.tree / f"{rendered.prefix}/{path}"
+    except KeyError:
+        return None, commit.hexsha
+    if not isinstance(item, git.Blob):
+        return None, commit.hexsha
+    try:
+        return item.data_stream.read(), commit.hexsha
+    except (git.GitCommandError, ValueError) as error:
+        raise ExternalError(f"cannot read {rendered.prefix}/{path} at HEAD: {error}") from None
+
+
 def commit_tree(
     rendered: RenderedRepo,
     message: str,

@@ -8,7 +8,7 @@ import pytest
 
 from testsupport.helpers import ROOT
 
-pytest_plugins = ["testsupport.fakes.github_server"]
+pytest_plugins = ["testsupport.fakes.github_server", "testsupport.fakes.consul_server"]
 
 # When the suite itself runs in GitHub Actions, the runner's variables would switch the
 # CLI under test into Actions mode and make it write into this job's real step summary

@@ -30,6 +30,7 @@ CORE = (
     "generator.treediff",
     "generator.wording",
     "generator.config.settings",
+    "generator.consul.kv_plan",
     "generator.rendering.*",
 )
 # Top-level modules a pure module may not import: git, PyGithub, the terminal, processes,

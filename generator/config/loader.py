@@ -16,6 +16,8 @@ from generator.config import checks
 from generator.config.settings import (
     DEFAULT_PLATFORM_FILE,
     DEFAULT_WORKDIR,
+    ConsulEndpoint,
+    ConsulSettings,
     Defaults,
     Environment,
     Gateway,
@@ -101,6 +103,7 @@ def build(data: dict[str, Any], root: Path) -> Platform:
     optional: dict[str, Any] = {}
     if "consul" in data and "prefix" in data["consul"]:
         optional["consul_prefix"] = data["consul"]["prefix"]
+    optional["consul"] = _consul(data.get("consul", {}), data["environments"])
     if "safety" in data and "max_delete_share" in data["safety"]:
         optional["max_delete_share"] = data["safety"]["max_delete_share"]
     if "defaults" in data:
@@ -171,6 +174,16 @@ def _rendered_repository(data: dict[str, Any] | None, root: Path) -> RenderedRep
     plain = {key: value for key, value in data.items() if key != "workdir"}
     workdir = _normal(root / data.get("workdir", DEFAULT_WORKDIR))
     return _given(RenderedRepository, plain, workdir=workdir)
+
+
+def _consul(data: dict[str, Any], environments: dict[str, Any]) -> ConsulSettings:
+    endpoints = {
+        name: _given(ConsulEndpoint, env["consul"])
+        for name, env in sorted(environments.items())
+        if "consul" in env
+    }
+    timeout = {"timeout": data["timeout"]} if "timeout" in data else {}
+    return ConsulSettings(endpoints=endpoints, **timeout)
 
 
 def _defaults(data: dict[str, Any]) -> Defaults:

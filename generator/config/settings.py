@@ -135,6 +135,26 @@ class JenkinsSettings:
 
 
 @dataclass(frozen=True)
+class ConsulEndpoint:
+    """Which Consul key/value store an environment's metadata goes to (`modelship
+    sync-consul`). The datacenter and namespace say which store; the address is only the
+    way in, and CONSUL_HTTP_ADDR replaces it."""
+
+    address: str | None = None  # [http(s)://]host[:port]; None: CONSUL_HTTP_ADDR or the local agent
+    datacenter: str | None = None  # None: the agent's own datacenter
+    namespace: str | None = None  # Consul Enterprise; None: CONSUL_NAMESPACE or the token's
+
+
+@dataclass(frozen=True)
+class ConsulSettings:
+    timeout: float = 10.0  # seconds for one request to Consul
+    endpoints: dict[str, ConsulEndpoint] = field(default_factory=dict)  # environment → store
+
+    def endpoint(self, environment: str) -> ConsulEndpoint:
+        return self.endpoints.get(environment, ConsulEndpoint())
+
+
+@dataclass(frozen=True)
 class Platform:
     """One platform. Paths are absolute, resolved against platform.yaml's folder."""
 
@@ -158,3 +178,4 @@ class Platform:
     # then <workdir>/<rendered.path>.
     rendered_repository: RenderedRepository | None = None
     publish: PublishSettings = field(default_factory=PublishSettings)
+    consul: ConsulSettings = field(default_factory=ConsulSettings)

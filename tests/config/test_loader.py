@@ -66,7 +66,7 @@ def test_jenkins_settings_are_read_and_default_when_absent(tmp_path):
     assert platform.jenkins.registry_credentials == "acme-model-registry"
     assert platform.jenkins.git_credentials == "acme-github-models"
     assert platform.jenkins.base_images["python"].startswith("registry.acme.example/")
-    start, end = text.index("jenkins:"), text.index("consul:")
+    start, end = text.index("\njenkins:"), text.index("\nconsul:")
     defaults = loader.parse(text[:start] + text[end:], tmp_path / "platform.yaml").jenkins
     assert defaults == settings.JenkinsSettings()
     assert defaults.git_credentials is None
