@@ -1,6 +1,6 @@
 """``python -m modelship_runtime``: check the artifact, load the model, serve until SIGTERM.
 
-Exit status: 0 after a drained shutdown, 2 for settings the server cannot use, 3 when the
+Exit status: 0 after SIGTERM and the drain, 2 for settings the server cannot use, 3 when the
 artifact is missing, is not MODEL_VERSION or cannot be loaded. Each failure is one JSON log
 line saying why (event ``refused_to_start``) before any port is opened.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -37,7 +38,9 @@ def main() -> int:
     started = time.perf_counter()
     try:
         verify(Path(settings.artifact), settings.version)
-        predict = load(Path(settings.artifact), pickled=settings.pickle)
+        predict = load(
+            Path(settings.artifact), pickled=settings.pickle, input_type=settings.input_type
+        )
     except ArtifactError as error:
         logs.event(log, logging.ERROR, "refused_to_start", f"refusing to start: {error}", **facts)
         return EXIT_ARTIFACT
@@ -61,7 +64,9 @@ def main() -> int:
         settings.max_body_bytes,
     )
     # uvicorn's own SIGTERM handling drains: it stops accepting, lets the requests in flight
-    # finish for up to shutdown_seconds, then closes what is left.
+    # finish for up to shutdown_seconds, closes what is left, then restores the handler it
+    # found and raises the signal again. This handler takes it, so the drained server exits 0.
+    signal.signal(signal.SIGTERM, lambda number, frame: None)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -82,4 +87,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # Past the drain's bound a prediction may still be running in a worker thread, which
+    # Python would wait for at exit: the bound is the pod's grace period, so leave at once.
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(status)

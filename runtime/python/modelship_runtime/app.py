@@ -100,6 +100,10 @@ def create_app(model: Model, metrics: Metrics, max_body_bytes: int) -> Starlette
             output = await run_in_threadpool(model.predict, row)
             payload = {"output": to_json_value(output), "default": False}
             return "ok", json_response(200, payload)
+        except inputs.InvalidInput as error:  # what only the model's own schema could tell
+            return "invalid_input", json_response(
+                400, {"error": "invalid_input", "message": str(error)}
+            )
         except Exception as error:  # whatever the model raises is its failure, not ours
             request_id = request.headers.get("x-request-id", "")
             event(

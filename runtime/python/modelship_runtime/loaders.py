@@ -6,8 +6,10 @@ directory, the repository, is on ``sys.path``). ``false``: an MLflow model, pack
 deterministic tar ``artifact.py`` describes, loaded with ``mlflow.pyfunc.load_model`` (the
 ``-mlflow`` image variant carries mlflow-skinny).
 
-Either way the model is called with one row, ``predict([row])``, and the first item of what
-it returns is the answer, made a JSON value: numpy and pandas values through ``tolist()``,
+A pickle is called with one row as a list, ``predict([row])``; an MLflow model with that row
+as a one-row DataFrame named by its signature's columns, or a numpy array (int64 for
+integers, float32 for floats, float64 for doubles). The first item of what it returns is the
+answer, made a JSON value: numpy and pandas values through ``tolist()``,
 bytes as base64 text.
 """
 
@@ -19,8 +21,10 @@ import pickle
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from modelship_runtime.artifact import ArtifactError, unpack
+from modelship_runtime.inputs import InvalidInput
 
 Predict = Callable[[list[object]], object]
 
@@ -76,7 +80,34 @@ def load_pickle(path: Path) -> Predict:
     return _predictor(model)
 
 
-def load_mlflow(path: Path) -> Predict:
+NUMPY_TYPES = {"integers": "int64", "floats": "float32", "doubles": "float64"}
+
+
+def _mlflow_predictor(model: Any, input_type: str) -> Predict:
+    """MLflow enforces the model's signature: a row becomes a one-row DataFrame with the
+    signature's column names, in order, or else a one-row numpy array (a tensor signature,
+    or none)."""
+    import numpy  # noqa: PLC0415 - the -mlflow variant's dependencies
+    import pandas  # noqa: PLC0415
+
+    schema = model.metadata.get_input_schema()
+    names = schema.input_names() if schema is not None and schema.has_input_names() else None
+    dtype = NUMPY_TYPES.get(input_type, "object")
+
+    def answer(row: list[object]) -> object:
+        if names is None:
+            return first_answer(model.predict(numpy.array([row], dtype=dtype)))
+        if len(row) != len(names):
+            raise InvalidInput(
+                f"input must hold {len(names)} values, the model's columns "
+                f"{', '.join(map(str, names))}; got {len(row)}"
+            )
+        return first_answer(model.predict(pandas.DataFrame([row], columns=names)))
+
+    return answer
+
+
+def load_mlflow(path: Path, input_type: str) -> Predict:
     try:
         import mlflow.pyfunc  # noqa: PLC0415 - only the -mlflow image variant has it
     except ImportError:
@@ -89,8 +120,8 @@ def load_mlflow(path: Path) -> Predict:
         model = mlflow.pyfunc.load_model(str(folder))
     except Exception as error:  # MLflow raises many kinds; each means the same here
         raise ArtifactError(f"mlflow cannot load the model in {path}: {error}") from None
-    return _predictor(model)
+    return _mlflow_predictor(model, input_type)
 
 
-def load(path: Path, *, pickled: bool) -> Predict:
-    return load_pickle(path) if pickled else load_mlflow(path)
+def load(path: Path, *, pickled: bool, input_type: str) -> Predict:
+    return load_pickle(path) if pickled else load_mlflow(path, input_type)
