@@ -135,6 +135,16 @@ class JenkinsSettings:
     git_credentials: str | None = None
     builds_to_keep: int = 30
     base_images: dict[str, str] = field(default_factory=lambda: {"python": "python:3.11-slim"})
+    dispatch: DispatchSettings | None = None
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    """After a build pushed its image, tell the platform repository (a ``model-changed``
+    repository_dispatch) so that the next render can move the model to it."""
+
+    repository: str  # owner/name of the platform repository
+    credentials: str  # Jenkins secret-text credentials holding a GitHub token
 
 
 @dataclass(frozen=True)
@@ -463,6 +473,11 @@ def _jenkins(data: dict[str, Any]) -> JenkinsSettings:
         git_credentials=data.get("git_credentials", fallback.git_credentials),
         builds_to_keep=data.get("builds_to_keep", fallback.builds_to_keep),
         base_images={**fallback.base_images, **data.get("base_images", {})},
+        dispatch=(
+            DispatchSettings(data["dispatch"]["repository"], data["dispatch"]["credentials"])
+            if "dispatch" in data
+            else None
+        ),
     )
 
 

@@ -365,7 +365,7 @@ def test_a_model_whose_service_cannot_be_resolved_gets_its_default_answer(gatewa
     assert answer.status == 200
     assert answer.seconds < 0.3 + 0.5
     assert answer.json() == {
-        "output": "0.0",
+        "output": 0.0,  # default_output "0.0" is JSON: the default has a real answer's type
         "default": True,
         "default_explanation": "model ghost is unavailable",
     }
@@ -442,6 +442,27 @@ def test_the_access_log_is_json_with_model_and_latency(gateway):
     assert slow["default_answer"] == "timeout"
     assert slow["request_time"] >= SLOW_SLO_US / 1_000_000 * 0.9
     assert slow["uri"] == "/slow/predict"
+
+
+@pytest.mark.parametrize(
+    ("default_output", "output"),
+    [
+        ("0.00", 0.0),
+        ("[0.5, \"x\"]", [0.5, "x"]),
+        ('{"label": "caf\u00e9"}', {"label": "caf\u00e9"}),
+        ("null", None),
+        ('"0.00"', "0.00"),  # quoted: a string
+        ("0.0.0", "0.0.0"),
+        ("NaN", "NaN"),
+        ("1e999", "1e999"),
+        ("[" * 3000, "[" * 3000),
+        (HOSTILE_OUTPUT, HOSTILE_OUTPUT),
+    ],
+)
+def test_a_default_output_that_is_json_is_answered_as_that_json_value(default_output, output):
+    answer = default_answer(default_output, "model x is unavailable")
+    assert answer.isascii()
+    assert json.loads(answer)["output"] == output
 
 
 # ------------------------------------------------------------- the example platform's tree

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 INPUT_TYPES = ("integers", "floats", "doubles", "bytes", "strings")
 SHA1 = re.compile(r"[0-9a-f]{40}")
 
-DEFAULT_ARTIFACT = "/opt/model/artifact"
 DEFAULT_HOST = "0.0.0.0"
 DEFAULT_PORT = 8080
 DEFAULT_SLO_MICROSECONDS = 100_000
@@ -43,7 +42,7 @@ class Settings:
             version=_version(env),
             input_type=_choice(env, "MODEL_INPUT_TYPE", INPUT_TYPES),
             pickle=_boolean(env, "MODEL_PICKLE", default=True),
-            artifact=env.get("MODEL_ARTIFACT") or DEFAULT_ARTIFACT,
+            artifact=_required(env, "MODEL_ARTIFACT"),
             slo_seconds=_integer(env, "MODEL_SLO_MICROSECONDS", DEFAULT_SLO_MICROSECONDS, 1)
             / 1_000_000,
             host=env.get("HOST") or DEFAULT_HOST,
