@@ -96,7 +96,7 @@ def build_job(platform: Platform, deployment: ModelDeployment) -> BuildJob:
         Parameter("MODEL_VERSION", deployment.version, "sha1 of the trained model."),
         Parameter("MODEL_URI", deployment.artifact_uri, "The trained model in the artifact store."),
         Parameter("MODEL_PICKLE", "true" if deployment.pickle else "false", "Pickle or MLflow."),
-        Parameter("MODEL_MAIN_LANGUAGE", deployment.main_language, "The MLproject's main-language."),
+        Parameter("MODEL_MAIN_LANGUAGE", deployment.main_language, "Its main-language."),
         Parameter("MODEL_INPUT_TYPE", deployment.input_type, "The model's input_type."),
         Parameter("MODEL_SLO_MICROSECONDS", str(deployment.slo_us), "The model's SLO."),
         Parameter("MODEL_PORT", str(deployment.port), "The port the model server listens on."),
