@@ -448,7 +448,7 @@ def test_the_access_log_is_json_with_model_and_latency(gateway):
     ("default_output", "output"),
     [
         ("0.00", 0.0),
-        ("[0.5, \"x\"]", [0.5, "x"]),
+        ('[0.5, "x"]', [0.5, "x"]),
         ('{"label": "caf\u00e9"}', {"label": "caf\u00e9"}),
         ("null", None),
         ('"0.00"', "0.00"),  # quoted: a string
