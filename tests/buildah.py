@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 BUILD_TIMEOUT_S = 600
+# vfs copies every layer whole: a few copies of a Python root file system with numpy, scipy
+# and scikit-learn. In memory they are fast to write and gone at once when unmounted.
+STORAGE_SIZE = "8g"
 
 
 def buildah_binary() -> str:
@@ -69,3 +74,26 @@ class Buildah:
         root = Path(self.run("mount", container))
         config = json.loads(self.run("inspect", "--type", "image", image))["OCIv1"]["config"]
         return container, root, config
+
+
+@contextlib.contextmanager
+def in_memory_storage(folder: Path) -> Iterator[Buildah]:
+    """buildah with its storage on a tmpfs at ``folder``, unmounted when the block ends."""
+    folder.mkdir(parents=True)
+    subprocess.run(
+        [
+            "mount",
+            "-t",
+            "tmpfs",
+            "-o",
+            f"size={STORAGE_SIZE},mode=0700",
+            "modelship-buildah",
+            str(folder),
+        ],
+        check=True,
+        timeout=30,
+    )
+    try:
+        yield Buildah(folder)
+    finally:
+        subprocess.run(["umount", "--lazy", str(folder)], check=True, timeout=30)

@@ -37,7 +37,7 @@ import yaml
 from sklearn.linear_model import LinearRegression
 
 from generator.registry import ImageReference, RegistryClient
-from tests.buildah import Buildah
+from tests.buildah import Buildah, in_memory_storage
 from tests.helpers import ROOT, mlproject, modelship, platform_dir
 from tests.package_index import serving_index
 from tests.registry_server import running_registry
@@ -279,8 +279,7 @@ def chain(tmp_path_factory) -> Iterator[Chain]:
     with contextlib.ExitStack() as stack:
         index = stack.enter_context(serving_index(WHEELS, work / "index"))
         registry, _ = stack.enter_context(running_registry(work / "registry"))
-        buildah = Buildah(work / "storage")
-        stack.callback(shutil.rmtree, work / "storage", ignore_errors=True)
+        buildah = stack.enter_context(in_memory_storage(work / "storage"))
         stack.callback(timings.report)
         env = {"PATH": os.environ["PATH"], "PIP_INDEX_URL": index, "HOME": str(work)}
 
@@ -302,7 +301,8 @@ def chain(tmp_path_factory) -> Iterator[Chain]:
         assert asked.exists(reference.repository, reference.tag) is True
 
         # The pod: the image's file system, run as the Deployment runs it.
-        container, root, image_config = buildah.mount_image(image)
+        with timings("pod: its file system"):
+            container, root, image_config = buildah.mount_image(image)
         stack.callback(buildah.run, "rm", container)
         model_port = free_port()
         pod_env = {
