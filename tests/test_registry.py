@@ -1,6 +1,10 @@
 """The registry gate's client (generator/registry.py) against a real registry on loopback:
 Debian's docker-registry, open, with htpasswd (basic) auth, and with token auth."""
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
 import pytest
 
 from generator.registry import Credentials, ImageReference, RegistryClient, RegistryError
@@ -128,3 +132,33 @@ def test_image_references_split_into_registry_repository_and_tag(image, parsed):
 def test_a_reference_without_registry_or_tag_is_refused(image):
     with pytest.raises(ValueError, match="not an image reference"):
         ImageReference.parse(image)
+
+
+class Flaky(BaseHTTPRequestHandler):
+    """A registry front that answers 503 to its first two requests (an overloaded proxy)."""
+
+    answers: ClassVar[list[int]] = [503, 503, 200]
+
+    def do_HEAD(self) -> None:
+        self.send_response(self.answers.pop(0) if self.answers else 200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_5xx_answers_are_retried_with_backoff():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        pauses = []
+        host = f"127.0.0.1:{server.server_address[1]}"
+        registry = RegistryClient(host, scheme="http", retries=3, backoff=0.5, sleep=pauses.append)
+        assert registry.exists("models/churn", COMMIT7) is True
+        assert pauses == [0.5, 1.0]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
