@@ -31,7 +31,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from modelship_runtime import inputs
-from modelship_runtime.loaders import ModelError, Predict, to_json_value
+from modelship_runtime.loaders import Predict
 from modelship_runtime.logs import LOGGER, event
 from modelship_runtime.metrics import Metrics
 
@@ -83,6 +83,11 @@ def create_app(model: Model, metrics: Metrics, max_body_bytes: int) -> Starlette
         metrics.duration.observe(time.perf_counter() - started)
         return response
 
+    def invalid(error: inputs.InvalidInput) -> tuple[str, Response]:
+        return "invalid_input", json_response(
+            400, {"error": "invalid_input", "message": str(error)}
+        )
+
     async def answer(request: Request) -> tuple[str, Response]:
         try:
             body = await read_body(request, max_body_bytes)
@@ -93,31 +98,26 @@ def create_app(model: Model, metrics: Metrics, max_body_bytes: int) -> Starlette
                 413, {"error": "payload_too_large", "message": message}
             )
         except inputs.InvalidInput as error:
-            return "invalid_input", json_response(
-                400, {"error": "invalid_input", "message": str(error)}
-            )
+            return invalid(error)
         try:
+            # The loaders answer JSON values only (or raise ModelError).
             output = await run_in_threadpool(model.predict, row)
-            payload = {"output": to_json_value(output), "default": False}
-            return "ok", json_response(200, payload)
         except inputs.InvalidInput as error:  # what only the model's own schema could tell
-            return "invalid_input", json_response(
-                400, {"error": "invalid_input", "message": str(error)}
-            )
+            return invalid(error)
         except Exception as error:  # whatever the model raises is its failure, not ours
-            request_id = request.headers.get("x-request-id", "")
+            kind = type(error).__name__
             event(
                 log,
                 logging.ERROR,
                 "model_error",
-                f"the model failed: {type(error).__name__}: {error}",
+                f"the model failed: {kind}: {error}",
                 model=model.id,
-                request_id=request_id,
-                error_type=type(error).__name__,
+                request_id=request.headers.get("x-request-id", ""),
+                error_type=kind,
             )
-            kind = "ModelError" if isinstance(error, ModelError) else type(error).__name__
             message = f"model {model.id} failed on this input ({kind}); its log has the details"
             return "model_error", json_response(500, {"error": "model_error", "message": message})
+        return "ok", json_response(200, {"output": output, "default": False})
 
     async def healthz(request: Request) -> Response:
         return healthy
