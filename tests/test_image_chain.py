@@ -1,14 +1,17 @@
 """The image chain end to end, with real parts and no Docker engine.
 
 A Debian Python root file system (mmdebstrap, made by ``scripts/bootstrap --test``) becomes a
-local image; buildah builds the base image from runtime/python/Dockerfile on it and pushes it
-to a real registry on loopback (Debian's docker-registry); the pipeline's own Dockerfile (read
-out of templates/jenkins/pipeline.groovy) builds a model image on that base, with the rendered
-job's parameters and a scikit-learn pickle trained here, and pushes it. The model image's file
-system, pulled back from the registry, then runs as the Deployment runs it — uid 10001, a
-read-only root, an in-memory /tmp, the rendered Deployment's environment — in a chroot, behind
-a real nginx serving the rendered gateway configuration. pip in both builds installs from a
-loopback package index of wheels bootstrap downloaded: the tests reach no network but loopback.
+local image; buildah builds the base image and its -mlflow variant from
+runtime/python/Dockerfile on it and pushes them to a real registry on loopback (Debian's
+docker-registry). Two models trained here — a scikit-learn pickle whose class is the
+repository's own code, and an MLflow model packed as its tar — are rendered by the real CLI;
+the pipeline's own Dockerfile (read out of templates/jenkins/pipeline.groovy) builds each
+model's image with its rendered job's parameters, and pushes it. Each image's file system then
+runs as the Deployment runs it — uid 10001, a read-only root, an in-memory /tmp, the rendered
+Deployment's environment — in a chroot, behind a real nginx serving the rendered gateway
+configuration. pip in the builds installs from a loopback package index of wheels bootstrap
+downloaded: the tests reach no network but loopback. (podman cannot run containers here:
+crun refuses this machine's rlimits and hybrid cgroups, hence the chroot.)
 """
 
 from __future__ import annotations
@@ -31,9 +34,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import mlflow.sklearn
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
+from mlflow.models import infer_signature
+from modelship_runtime import artifact as model_artifact
 from sklearn.linear_model import LinearRegression
 
 from generator.registry import ImageReference, RegistryClient
@@ -52,6 +59,7 @@ PYTHON_IMAGE = "localhost/modelship-test/debian-python:3.11"
 ENV = "staging"
 SLO_US = 300_000
 SLOW_ABOVE = 100.0  # rows whose first value is larger take a second: slower than the SLO
+SLOW_SECONDS = 1.0  # as MODEL_CODE sleeps
 STOP_TIMEOUT_S = 10.0
 
 MODEL_CODE = '''\
@@ -93,7 +101,7 @@ def require_inputs() -> None:
         pytest.fail(f"missing {', '.join(missing)}: run scripts/bootstrap --test, which makes them")
 
 
-def train(repo: Path) -> tuple[bytes, object]:
+def train_pickle(repo: Path) -> tuple[bytes, object]:
     """A scikit-learn model trained here, wrapped in the repository's own class, pickled."""
     spec = importlib.util.spec_from_file_location("churn_model", repo / "churn_model.py")
     assert spec
@@ -200,140 +208,149 @@ def running_pod(
 
 
 @dataclass(frozen=True)
-class Chain:
-    gateway_port: int
-    model_port: int
-    image_config: dict
+class Model:
+    """A model repository of the test: its files, its trained artifact, what it predicts."""
+
+    id: str
+    team: str
+    files: dict[str, str]
+    artifact: bytes
+    pickle: bool
     estimator: object
-    server: subprocess.Popen
-    version: str
+    columns: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.id}-model"
+
+    def expected(self, row: list[float]) -> float:
+        features = pd.DataFrame([row], columns=list(self.columns)) if self.columns else [row]
+        return float(self.estimator.predict(features)[0])
+
+
+def churn_model(work: Path) -> Model:
+    """A pickle of the repository's own class around a scikit-learn regression."""
+    folder = work / "churn-training"
+    folder.mkdir()
+    (folder / "churn_model.py").write_text(MODEL_CODE)
+    artifact, estimator = train_pickle(folder)
+    return Model("churn", "rnd", {"churn_model.py": MODEL_CODE}, artifact, True, estimator)
+
+
+def fraud_model(work: Path) -> Model:
+    """An MLflow model (the sklearn flavour, a column signature), packed as its tar."""
+    features = pd.DataFrame(
+        [[10.0, 1.0], [250.0, 3.0], [40.0, 2.0], [900.0, 1.0]], columns=["amount", "age"]
+    )
+    estimator = LinearRegression().fit(features, [0.1, 0.6, 0.2, 0.9])
+    mlflow.sklearn.save_model(
+        estimator,
+        work / "fraud-mlflow",
+        signature=infer_signature(features, estimator.predict(features)),
+        serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_PICKLE,
+    )
+    model_artifact.pack(work / "fraud-mlflow", work / "fraud.tar")
+    artifact = (work / "fraud.tar").read_bytes()
+    return Model("fraud", "fraud", {}, artifact, False, estimator, ("amount", "age"))
 
 
 @dataclass(frozen=True)
 class Platform:
     """The test's platform folder, rendered by the real CLI onto the loopback parts."""
 
-    tree: Path
-    repo: Path
-    commit: str
-    artifact: bytes
-    estimator: object
+    folder: Path
     internal: int
     public: int
 
+    @property
+    def tree(self) -> Path:
+        return self.folder / "rendered"
 
-def train_in(folder: Path, files: dict[str, str]) -> tuple[bytes, object]:
-    folder.mkdir()
-    for name, content in files.items():
-        (folder / name).write_text(content)
-    return train(folder)
+    def repo(self, model: Model) -> Path:
+        return self.folder / "examples" / "repos" / model.name
+
+    def job(self, model: Model) -> dict[str, str]:
+        return job_parameters(self.tree / "jenkins" / f"{model.id}.yaml")
+
+    def image(self, model: Model) -> str:
+        [path] = (self.tree / ENV / "kubernetes").glob(f"*/{model.id}/deployment.yaml")
+        [container] = yaml.safe_load(path.read_text())["spec"]["template"]["spec"]["containers"]
+        return container["image"]
+
+    def environment(self, model: Model) -> dict[str, str]:
+        return deployment_environment(self.tree, model.id)
 
 
-def render_platform(work: Path, registry: str, base: str) -> Platform:
-    repo_files = {"churn_model.py": MODEL_CODE}
-    artifact, estimator = train_in(work / "training", repo_files)
+def render_platform(
+    work: Path, registry: str, bases: dict[str, str], models: list[Model]
+) -> Platform:
     folder = platform_dir(work / "platform", repos={})
-    repo = folder / "examples" / "repos" / "churn-model"
     packages = [f"scikit-learn=={importlib.metadata.version('scikit-learn')}"]
-    text = mlproject(version=hashlib.sha1(artifact).hexdigest(), slo=SLO_US, packages=packages)
-    commit = git_repo(repo, {**repo_files, "MLproject": text})
+    for model in models:
+        text = mlproject(
+            name=model.name,
+            id=model.id,
+            team=model.team,
+            version=hashlib.sha1(model.artifact).hexdigest(),
+            pickle=model.pickle,
+            slo=SLO_US,
+            packages=packages,
+        )
+        git_repo(folder / "examples" / "repos" / model.name, {**model.files, "MLproject": text})
     internal, public = free_port(), free_port()
     platform_file = folder / "platform.yaml"
     platform_file.write_text(
         platform_file.read_text()
         .replace("registry: registry.acme.example/models", f"registry: {registry}/models")
-        .replace("python: registry.acme.example/base/model-server-python:3.11", f"python: {base}")
+        .replace("python: registry.acme.example/base/model-server-python:3.11", f"python: {bases['python']}")
+        .replace("python-mlflow: registry.acme.example/base/model-server-python:3.11-mlflow",
+                 f"python-mlflow: {bases['python-mlflow']}")
         .replace("internal: 8080", f'internal: "127.0.0.1:{internal}"')
         .replace("public: 8081", f'public: "127.0.0.1:{public}"')
-        .replace(
-            "resolver: [10.96.0.10]", f'resolver: ["127.0.0.1:{free_port(socket.SOCK_DGRAM)}"]'
-        )
-    )
+        .replace("resolver: [10.96.0.10]", f'resolver: ["127.0.0.1:{free_port(socket.SOCK_DGRAM)}"]')
+    )  # fmt: skip
     rendered = modelship("render", cwd=folder)
     assert rendered.returncode == 0, rendered.stdout + rendered.stderr
-    return Platform(folder / "rendered", repo, commit, artifact, estimator, internal, public)
+    return Platform(folder, internal, public)
 
 
-def build_model_image(buildah: Buildah, work: Path, platform: Platform, env: dict[str, str]) -> str:
+def build_model_image(
+    buildah: Buildah, work: Path, platform: Platform, model: Model, env: dict[str, str]
+) -> str:
     """What the pipeline's stages do, with the rendered job's parameters: its Dockerfile, build
     context and build arguments; the image tagged by the commit built, and pushed."""
-    job = job_parameters(platform.tree / "jenkins" / "churn.yaml")
-    assert job["MODEL_COMMIT"] == platform.commit
+    job = platform.job(model)
     image = f"{job['MODEL_IMAGE_REPOSITORY']}:{job['MODEL_COMMIT'][:7]}"
-    context = work / "context"
-    shutil.copytree(platform.repo, context / "src")
+    context = work / f"{model.id}-context"
+    shutil.copytree(platform.repo(model), context / "src")
     (context / "artifact").mkdir()
-    (context / "artifact" / "model").write_bytes(platform.artifact)
-    assert hashlib.sha1(platform.artifact).hexdigest() == job["MODEL_VERSION"]
+    (context / "artifact" / "model").write_bytes(model.artifact)
+    assert hashlib.sha1(model.artifact).hexdigest() == job["MODEL_VERSION"]
     (context / "Dockerfile").write_text(pipeline_dockerfile())
     (context / ".dockerignore").write_text("src/.git\n")
     (context / "packages.json").write_text(job["MODEL_PACKAGES"])
     buildah.build(context, image,
                   {"MODELSHIP_BASE_IMAGE": None, "PIP_INDEX_URL": None},
                   {**env, "MODELSHIP_BASE_IMAGE": job["MODELSHIP_BASE_IMAGE"]},
-                  "--pull", "--label", f"org.opencontainers.image.revision={platform.commit}")  # fmt: skip
+                  "--pull", "--label", f"org.opencontainers.image.revision={job['MODEL_COMMIT']}")  # fmt: skip
     buildah.push(image)
     return image
 
 
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory) -> Iterator[Chain]:
-    require_inputs()
-    work = tmp_path_factory.mktemp("chain")
-    timings = Timings()
-    with contextlib.ExitStack() as stack:
-        index = stack.enter_context(serving_index(WHEELS, work / "index"))
-        registry, _ = stack.enter_context(running_registry(work / "registry"))
-        buildah = stack.enter_context(in_memory_storage(work / "storage"))
-        stack.callback(timings.report)
-        env = {"PATH": os.environ["PATH"], "PIP_INDEX_URL": index, "HOME": str(work)}
+@dataclass(frozen=True)
+class Pod:
+    port: int
+    process: subprocess.Popen
+    image_config: dict
+    version: str
 
-        with timings("base image: import, build, push"):
-            buildah.import_rootfs(ROOTFS, PYTHON_IMAGE)
-            base = f"{registry.host}/base/model-server-python:3.11"
-            buildah.build(ROOT / "runtime" / "python", base,
-                          {"PYTHON_IMAGE": PYTHON_IMAGE, "PIP_INDEX_URL": None}, env)  # fmt: skip
-            buildah.push(base)
-        platform = render_platform(work, registry.host, base)
-        reference = ImageReference.parse(
-            yaml.safe_load(next(platform.tree.glob(f"{ENV}/kubernetes/*/churn/deployment.yaml")).read_text())[
-                "spec"]["template"]["spec"]["containers"][0]["image"])  # fmt: skip
-        asked = RegistryClient(reference.registry, scheme="http", backoff=0.01)
-        assert asked.exists(reference.repository, reference.tag) is False
-        with timings("model image: build, push"):
-            image = build_model_image(buildah, work, platform, env)
-        assert image == str(reference)  # the image the Deployment runs is the one pushed
-        assert asked.exists(reference.repository, reference.tag) is True
 
-        # The pod: the image's file system, run as the Deployment runs it.
-        with timings("pod: its file system"):
-            container, root, image_config = buildah.mount_image(image)
-        stack.callback(buildah.run, "rm", container)
-        model_port = free_port()
-        pod_env = {
-            **deployment_environment(platform.tree, "churn"),
-            "PORT": str(model_port),
-            "HOST": "127.0.0.1",
-        }
-        log = work / "server.log"
-        server = stack.enter_context(running_pod(root, image_config, pod_env, log))
-        timings.add("pod: start to healthy", wait_healthy(server, model_port, log))
-
-        gateway = platform.tree / ENV / "gateway"
-        (gateway / "upstreams").mkdir()
-        (gateway / "upstreams" / "pod.conf").write_text(
-            f"upstream churn.models-rnd.svc.cluster.local {{ server 127.0.0.1:{model_port}; }}\n"
-        )
-        (work / "nginx").mkdir()
-        stack.enter_context(
-            running_nginx(
-                work / "nginx", gateway / "nginx.conf", (platform.internal, platform.public)
-            )
-        )
-        version = deployment_environment(platform.tree, "churn")["MODEL_VERSION"]
-        yield Chain(
-            platform.internal, model_port, image_config, platform.estimator, server, version
-        )
+@dataclass(frozen=True)
+class Chain:
+    gateway_port: int
+    platform: Platform
+    models: dict[str, Model]
+    pods: dict[str, Pod]
 
 
 class Timings:
@@ -348,32 +365,107 @@ class Timings:
         try:
             yield
         finally:
-            self.add(phase, time.monotonic() - started)
-
-    def add(self, phase: str, seconds: float) -> None:
-        self.seconds[phase] = round(seconds, 1)
+            self.seconds[phase] = round(time.monotonic() - started, 1)
 
     def report(self) -> None:
         print(f"\nimage chain timings (s): {json.dumps(self.seconds)}")
 
 
-def post(port: int, row: object) -> tuple[int, dict, float]:
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory) -> Iterator[Chain]:
+    require_inputs()
+    work = tmp_path_factory.mktemp("chain")
+    timings = Timings()
+    with contextlib.ExitStack() as stack:
+        index = stack.enter_context(serving_index(WHEELS, work / "index"))
+        registry, _ = stack.enter_context(running_registry(work / "registry"))
+        buildah = stack.enter_context(in_memory_storage(work / "storage"))
+        stack.callback(timings.report)
+        env = {"PATH": os.environ["PATH"], "PIP_INDEX_URL": index, "HOME": str(work)}
+
+        bases = {
+            "python": f"{registry.host}/base/model-server-python:3.11",
+            "python-mlflow": f"{registry.host}/base/model-server-python:3.11-mlflow",
+        }
+        with timings("base images: import, build both, push"):
+            buildah.import_rootfs(ROOTFS, PYTHON_IMAGE)
+            for key, requirements in (("python", "requirements.txt"),
+                                      ("python-mlflow", "requirements-mlflow.txt")):  # fmt: skip
+                buildah.build(ROOT / "runtime" / "python", bases[key],
+                              {"PYTHON_IMAGE": PYTHON_IMAGE, "PIP_INDEX_URL": None,
+                               "REQUIREMENTS": requirements}, env)  # fmt: skip
+                buildah.push(bases[key])
+        models = {m.id: m for m in (churn_model(work), fraud_model(work))}
+        platform = render_platform(work, registry.host, bases, list(models.values()))
+
+        pods = {}
+        gateway = platform.tree / ENV / "gateway"
+        (gateway / "upstreams").mkdir()
+        for model in models.values():
+            reference = ImageReference.parse(platform.image(model))
+            asked = RegistryClient(reference.registry, scheme="http", backoff=0.01)
+            assert asked.exists(reference.repository, reference.tag) is False
+            with timings(f"{model.id} image: build, push"):
+                image = build_model_image(buildah, work, platform, model, env)
+            assert image == str(reference)  # the image the Deployment runs is the one pushed
+            assert asked.exists(reference.repository, reference.tag) is True
+
+            container, root, image_config = buildah.mount_image(image)
+            stack.callback(buildah.run, "rm", container)
+            port = free_port()
+            deployed = platform.environment(model)
+            log = work / f"{model.id}-server.log"
+            process = stack.enter_context(running_pod(
+                root, image_config, {**deployed, "PORT": str(port), "HOST": "127.0.0.1"}, log
+            ))  # fmt: skip
+            with timings(f"{model.id} pod: start to healthy"):
+                wait_healthy(process, port, log)
+            pods[model.id] = Pod(port, process, image_config, deployed["MODEL_VERSION"])
+            [path] = (platform.tree / ENV / "kubernetes").glob(f"*/{model.id}/service.yaml")
+            namespace = path.parent.parent.name
+            with (gateway / "upstreams" / "pods.conf").open("a") as upstreams:
+                upstreams.write(
+                    f"upstream {model.id}.{namespace}.svc.cluster.local "
+                    f"{{ server 127.0.0.1:{port}; }}\n"
+                )
+        (work / "nginx").mkdir()
+        stack.enter_context(
+            running_nginx(
+                work / "nginx", gateway / "nginx.conf", (platform.internal, platform.public)
+            )
+        )
+        yield Chain(platform.internal, platform, models, pods)
+
+
+def post(chain: Chain, model_id: str, row: object) -> tuple[int, dict, float]:
     started = time.monotonic()
-    answer = call(port, "POST", "/churn/predict", json.dumps({"input": row}).encode())
+    answer = call(
+        chain.gateway_port, "POST", f"/{model_id}/predict", json.dumps({"input": row}).encode()
+    )
     return answer.status, answer.json(), time.monotonic() - started
 
 
+def metrics(chain: Chain, model_id: str) -> dict[str, float]:
+    text = call(chain.pods[model_id].port, "GET", "/metrics").body.decode()
+    return {
+        name: float(value)
+        for name, value in (
+            line.rsplit(" ", 1) for line in text.splitlines() if line.startswith("modelship_")
+        )
+    }
+
+
 def test_a_real_prediction_comes_back_through_the_gateway(chain):
-    status, body, _ = post(chain.gateway_port, [1.1, 5.1])
+    status, body, _ = post(chain, "churn", [1.1, 5.1])
     assert status == 200
     assert body == {
-        "output": pytest.approx(float(chain.estimator.predict([[1.1, 5.1]])[0])),
+        "output": pytest.approx(chain.models["churn"].expected([1.1, 5.1])),
         "default": False,
     }
 
 
 def test_a_model_slower_than_its_slo_gets_the_default_answer_within_about_its_slo(chain):
-    status, body, seconds = post(chain.gateway_port, [SLOW_ABOVE + 1, 0.0])
+    status, body, seconds = post(chain, "churn", [SLOW_ABOVE + 1, 0.0])
     assert status == 200
     assert body == {
         "output": 0.0,
@@ -384,7 +476,7 @@ def test_a_model_slower_than_its_slo_gets_the_default_answer_within_about_its_sl
 
 
 def test_a_bad_input_gets_the_models_400_through_the_gateway(chain):
-    status, body, _ = post(chain.gateway_port, [1.1, "five"])
+    status, body, _ = post(chain, "churn", [1.1, "five"])
     assert status == 400
     assert body == {
         "error": "invalid_input",
@@ -393,40 +485,63 @@ def test_a_bad_input_gets_the_models_400_through_the_gateway(chain):
 
 
 def test_the_metrics_count_all_three(chain):
+    # A slow prediction goes on in the model for a second after the gateway gave up on it.
+    time.sleep(SLOW_SECONDS + 0.2)  # an earlier test's
+    before = metrics(chain, "churn")
     for row in ([1.1, 5.1], [SLOW_ABOVE + 1, 0.0], [1.1, "five"]):
-        post(chain.gateway_port, row)
-    time.sleep(1.2)  # the slow prediction finishes in the model after the gateway gave up
-    text = call(chain.model_port, "GET", "/metrics").body.decode()
-    samples = dict(
-        line.rsplit(" ", 1) for line in text.splitlines() if line.startswith("modelship_")
+        post(chain, "churn", row)
+    time.sleep(SLOW_SECONDS + 0.2)  # this test's
+    after = metrics(chain, "churn")
+    grown = {name: after[name] - before.get(name, 0.0) for name in after}
+    assert grown['modelship_model_requests_total{outcome="ok"}'] == 2
+    assert grown['modelship_model_requests_total{outcome="invalid_input"}'] == 1
+    assert grown["modelship_model_request_duration_seconds_count"] == 3
+    assert (
+        grown['modelship_model_request_duration_seconds_bucket{le="0.3"}'] == 2
+    )  # not the slow one
+    info = f'modelship_model_info{{input_type="doubles",loader="pickle",model="churn",version="{chain.pods["churn"].version}"}}'
+    assert after[info] == 1
+
+
+def test_an_mlflow_model_answers_from_its_mlflow_image(chain):
+    fraud = chain.models["fraud"]
+    status, body, _ = post(chain, "fraud", [120.0, 2.0])
+    assert status == 200
+    assert body == {"output": pytest.approx(fraud.expected([120.0, 2.0])), "default": False}
+    short = post(chain, "fraud", [120.0])
+    assert short[:2] == (400, {
+        "error": "invalid_input",
+        "message": "input must hold 2 values, the model's columns amount, age; got 1",
+    })  # fmt: skip
+    job = chain.platform.job(fraud)
+    assert job["MODELSHIP_BASE_IMAGE"].endswith("/base/model-server-python:3.11-mlflow")
+    assert job["MODEL_URI"].endswith(f"/fraud-model/{job['MODEL_VERSION']}.tar")
+    samples = metrics(chain, "fraud")
+    assert (
+        samples[
+            f'modelship_model_info{{input_type="doubles",loader="mlflow",model="fraud",version="{job["MODEL_VERSION"]}"}}'
+        ]
+        == 1
     )
-    ok = float(samples['modelship_model_requests_total{outcome="ok"}'])
-    invalid = float(samples['modelship_model_requests_total{outcome="invalid_input"}'])
-    within = float(samples['modelship_model_request_duration_seconds_bucket{le="0.3"}'])
-    total = float(samples["modelship_model_request_duration_seconds_count"])
-    assert ok >= 2
-    assert invalid >= 1
-    assert total == ok + invalid
-    assert total - within >= 1  # the slow one, past the SLO bucket
-    assert f'version="{chain.version}"' in text
 
 
-def test_the_server_runs_as_uid_10001_on_a_read_only_root(chain):
-    status = Path(f"/proc/{chain.server.pid}/status").read_text()
-    assert re.search(r"^Uid:\s+10001\s+10001\s", status, re.MULTILINE), status
-    mounts = [
-        line.split()
-        for line in Path(f"/proc/{chain.server.pid}/mountinfo").read_text().splitlines()
-    ]
-    options = [fields[5].split(",") for fields in mounts if fields[4] == "/"][-1]
-    assert "ro" in options
-    tmp = [fields for fields in mounts if fields[4] == "/tmp"][-1]
-    assert "rw" in tmp[5].split(",")
-    assert "tmpfs" in tmp
+def test_the_servers_run_as_uid_10001_on_a_read_only_root(chain):
+    for pod in chain.pods.values():
+        status = Path(f"/proc/{pod.process.pid}/status").read_text()
+        assert re.search(r"^Uid:\s+10001\s+10001\s", status, re.MULTILINE), status
+        mounts = [
+            line.split()
+            for line in Path(f"/proc/{pod.process.pid}/mountinfo").read_text().splitlines()
+        ]
+        assert "ro" in [fields[5].split(",") for fields in mounts if fields[4] == "/"][-1]
+        tmp = [fields for fields in mounts if fields[4] == "/tmp"][-1]
+        assert "rw" in tmp[5].split(",")
+        assert "tmpfs" in tmp
 
 
-def test_the_image_is_built_on_the_base_and_runs_its_server(chain):
-    assert chain.image_config["Entrypoint"] == ["python", "-m", "modelship_runtime"]
-    assert chain.image_config["User"] == "10001:10001"
-    assert chain.image_config["WorkingDir"] == "/opt/model/src"
-    assert "MODEL_ARTIFACT=/opt/model/artifact" in chain.image_config["Env"]
+def test_each_image_is_built_on_its_base_and_runs_its_server(chain):
+    for pod in chain.pods.values():
+        assert pod.image_config["Entrypoint"] == ["python", "-m", "modelship_runtime"]
+        assert pod.image_config["User"] == "10001:10001"
+        assert pod.image_config["WorkingDir"] == "/opt/model/src"
+        assert "MODEL_ARTIFACT=/opt/model/artifact" in pod.image_config["Env"]
