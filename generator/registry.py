@@ -195,7 +195,9 @@ class RegistryClient:
 def _reason(error: requests.ConnectionError) -> str:
     """The innermost cause of a connection failure, e.g. 'Connection refused'."""
     cause: BaseException = error
-    while cause.__context__ is not None and cause.__context__ is not cause:
+    for _ in range(10):  # requests -> urllib3 -> socket: a short chain, but never trust it
+        if cause.__context__ is None:
+            break
         cause = cause.__context__
     text = str(cause)
     return text.rsplit("] ", 1)[-1] if "] " in text else type(cause).__name__
