@@ -30,11 +30,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
-import mlflow.sklearn
+import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 import pytest
@@ -99,23 +100,6 @@ def require_inputs() -> None:
     missing = [str(p) for p in (ROOTFS, WHEELS) if not p.exists()]
     if missing:
         pytest.fail(f"missing {', '.join(missing)}: run scripts/bootstrap --test, which makes them")
-
-
-def train_pickle(repo: Path) -> tuple[bytes, object]:
-    """A scikit-learn model trained here, wrapped in the repository's own class, pickled."""
-    spec = importlib.util.spec_from_file_location("churn_model", repo / "churn_model.py")
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["churn_model"] = module
-    try:
-        spec.loader.exec_module(module)
-        features = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0], [4.0, 3.0]])
-        estimator = LinearRegression().fit(features, features @ [1.5, -0.5] + 2.0)
-        model = module.Churn(estimator, SLOW_ABOVE)
-        return pickle.dumps(model), estimator
-    finally:
-        del sys.modules["churn_model"]
 
 
 def git_repo(folder: Path, files: dict[str, str | bytes]) -> str:
@@ -207,51 +191,88 @@ def running_pod(
             process.wait(timeout=STOP_TIMEOUT_S)
 
 
+FRAUD_CODE = '''\
+"""The fraud model's own code: an MLflow pyfunc model. Its MLflow model refers to this
+class, which the model server imports from the image's working directory."""
+
+import mlflow.pyfunc
+
+
+class FraudScore(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        return (model_input["amount"] / 1000 + model_input["age"] / 10).to_numpy()
+'''
+
+
 @dataclass(frozen=True)
 class Model:
-    """A model repository of the test: its files, its trained artifact, what it predicts."""
+    """A model repository of the test: its files, its trained artifact, what it answers."""
 
     id: str
     team: str
     files: dict[str, str]
     artifact: bytes
     pickle: bool
-    estimator: object
-    columns: tuple[str, ...] = ()
+    packages: tuple[str, ...]
+    expected: Callable[[list[float]], float]
 
     @property
     def name(self) -> str:
         return f"{self.id}-model"
 
-    def expected(self, row: list[float]) -> float:
-        features = pd.DataFrame([row], columns=list(self.columns)) if self.columns else [row]
-        return float(self.estimator.predict(features)[0])
+
+def imported(folder: Path, module_name: str, code: str) -> ModuleType:
+    """A model repository's module, imported here as the server imports it in the image."""
+    folder.mkdir()
+    (folder / f"{module_name}.py").write_text(code)
+    spec = importlib.util.spec_from_file_location(module_name, folder / f"{module_name}.py")
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def churn_model(work: Path) -> Model:
     """A pickle of the repository's own class around a scikit-learn regression."""
-    folder = work / "churn-training"
-    folder.mkdir()
-    (folder / "churn_model.py").write_text(MODEL_CODE)
-    artifact, estimator = train_pickle(folder)
-    return Model("churn", "rnd", {"churn_model.py": MODEL_CODE}, artifact, True, estimator)
+    module = imported(work / "churn-training", "churn_model", MODEL_CODE)
+    try:
+        features = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0], [4.0, 3.0]])
+        estimator = LinearRegression().fit(features, features @ [1.5, -0.5] + 2.0)
+        artifact = pickle.dumps(module.Churn(estimator, SLOW_ABOVE))
+    finally:
+        del sys.modules["churn_model"]
+    packages = (f"scikit-learn=={importlib.metadata.version('scikit-learn')}",)
+    return Model(
+        "churn", "rnd", {"churn_model.py": MODEL_CODE}, artifact, True, packages,
+        lambda row: float(estimator.predict([row])[0]),
+    )  # fmt: skip
 
 
 def fraud_model(work: Path) -> Model:
-    """An MLflow model (the sklearn flavour, a column signature), packed as its tar."""
-    features = pd.DataFrame(
-        [[10.0, 1.0], [250.0, 3.0], [40.0, 2.0], [900.0, 1.0]], columns=["amount", "age"]
-    )
-    estimator = LinearRegression().fit(features, [0.1, 0.6, 0.2, 0.9])
-    mlflow.sklearn.save_model(
-        estimator,
-        work / "fraud-mlflow",
-        signature=infer_signature(features, estimator.predict(features)),
-        serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_PICKLE,
-    )
-    model_artifact.pack(work / "fraud-mlflow", work / "fraud.tar")
+    """An MLflow pyfunc model of the repository's own class with a column signature, packed
+    as its tar. It needs nothing but what the -mlflow base image has: no packages."""
+    module = imported(work / "fraud-training", "fraud_model", FRAUD_CODE)
+    try:
+        features = pd.DataFrame([[10.0, 1.0], [250.0, 3.0]], columns=["amount", "age"])
+        python_model = module.FraudScore()
+        mlflow.pyfunc.save_model(
+            work / "fraud-mlflow",
+            python_model=python_model,
+            signature=infer_signature(features, python_model.predict(None, features)),
+            input_example=features,
+            pip_requirements=[],
+        )
+    finally:
+        del sys.modules["fraud_model"]
+    version = model_artifact.pack(work / "fraud-mlflow", work / "fraud.tar")
     artifact = (work / "fraud.tar").read_bytes()
-    return Model("fraud", "fraud", {}, artifact, False, estimator, ("amount", "age"))
+    assert hashlib.sha1(artifact).hexdigest() == version
+    return Model(
+        "fraud", "fraud", {"fraud_model.py": FRAUD_CODE}, artifact, False, (),
+        lambda row: row[0] / 1000 + row[1] / 10,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -285,7 +306,6 @@ def render_platform(
     work: Path, registry: str, bases: dict[str, str], models: list[Model]
 ) -> Platform:
     folder = platform_dir(work / "platform", repos={})
-    packages = [f"scikit-learn=={importlib.metadata.version('scikit-learn')}"]
     for model in models:
         text = mlproject(
             name=model.name,
@@ -294,7 +314,7 @@ def render_platform(
             version=hashlib.sha1(model.artifact).hexdigest(),
             pickle=model.pickle,
             slo=SLO_US,
-            packages=packages,
+            packages=list(model.packages),
         )
         git_repo(folder / "examples" / "repos" / model.name, {**model.files, "MLproject": text})
     internal, public = free_port(), free_port()
