@@ -45,6 +45,12 @@ class ModelSpec:
     mlflow_env: str | None = None
     entry_points: tuple[str, ...] = ()
 
+    @property
+    def runtime(self) -> str:
+        """The key of ``jenkins.base_images`` the model's image is built on: its main-language,
+        with ``-mlflow`` for an MLflow model (``pickle: false``), whose server needs mlflow."""
+        return self.main_language if self.pickle else f"{self.main_language}-mlflow"
+
 
 @dataclass(frozen=True)
 class ParseResult:

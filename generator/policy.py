@@ -1,7 +1,7 @@
 """Rules over the whole set of models: who may use which id and team.   (pure)
 
-- a model's team must be one the platform lists, and its main-language one the platform
-  has a base image for (``jenkins.base_images``);
+- a model's team must be one the platform lists, and its runtime (main-language, and
+  MLflow or pickle) one the platform has a base image for (``jenkins.base_images``);
 - with the github source, one of that team's GitHub teams must have push
   access to the repository (otherwise any repo could deploy as any team);
 - an ``id`` (and a ``name``) belongs to one repository: the one already in
@@ -136,14 +136,17 @@ def _team_findings(platform: Platform, candidate: Candidate) -> list[Finding]:
 
 
 def _language_findings(platform: Platform, candidate: Candidate) -> list[Finding]:
-    language = candidate.spec.main_language
-    if language in platform.jenkins.base_images:
+    runtime = candidate.spec.runtime
+    if runtime in platform.jenkins.base_images:
         return []
+    spec = candidate.spec
+    key = "main-language" if spec.pickle else "pickle"
     message = (
-        f"the platform has no runtime image for main-language {language!r} "
-        "(jenkins.base_images in platform.yaml)"
+        f"the platform has no runtime image {runtime!r} for this model (main-language "
+        f"{spec.main_language}, pickle {'true' if spec.pickle else 'false'}): add it to "
+        "jenkins.base_images in platform.yaml"
     )
-    return [_finding(candidate, "main-language", message, "policy/no-base-image")]
+    return [_finding(candidate, key, message, "policy/no-base-image")]
 
 
 def _finding(candidate: Candidate, key: str, message: str, rule: str) -> Finding:

@@ -19,6 +19,7 @@ from generator.config.settings import (
     ConsulEndpoint,
     ConsulSettings,
     Defaults,
+    DispatchSettings,
     Environment,
     Gateway,
     GitHubAuth,
@@ -202,7 +203,10 @@ def _jenkins(data: dict[str, Any]) -> JenkinsSettings:
     fallback = JenkinsSettings()
     plain = {key: value for key, value in data.items() if key != "base_images"}
     return _given(
-        JenkinsSettings, plain, base_images={**fallback.base_images, **data.get("base_images", {})}
+        JenkinsSettings,
+        plain,
+        {"dispatch": lambda values: DispatchSettings(**values)},
+        base_images={**fallback.base_images, **data.get("base_images", {})},
     )
 
 

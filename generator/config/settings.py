@@ -132,6 +132,16 @@ class JenkinsSettings:
     git_credentials: str | None = None
     builds_to_keep: int = 30
     base_images: dict[str, str] = field(default_factory=lambda: {"python": "python:3.11-slim"})
+    dispatch: DispatchSettings | None = None
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    """After a build pushed its image, tell the platform repository (a ``model-changed``
+    repository_dispatch) so that the next render can move the model to it."""
+
+    repository: str  # owner/name of the platform repository
+    credentials: str  # Jenkins secret-text credentials holding a GitHub token
 
 
 @dataclass(frozen=True)

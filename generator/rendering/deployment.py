@@ -67,7 +67,8 @@ class ModelDeployment:
                 spec.instances if spec.instances is not None else platform.defaults.instances
             ),
             image=f"{platform.registry}/{spec.id}:{source.short_commit}",
-            artifact_uri=f"{platform.artifact_store}/{spec.name}/{spec.version}.pkl",
+            artifact_uri=f"{platform.artifact_store}/{spec.name}/{spec.version}"
+            + (".pkl" if spec.pickle else ".tar"),
             repo=source.repo,
             commit=source.commit,
             clone_url=source.clone_url,
@@ -77,6 +78,11 @@ class ModelDeployment:
             platform=platform.name,
             model=model,
         )
+
+    @property
+    def image_repository(self) -> str:
+        """The image without its tag (the short commit): what the build job pushes to."""
+        return self.image.rsplit(":", 1)[0]
 
     @property
     def short_commit(self) -> str:

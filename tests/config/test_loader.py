@@ -66,6 +66,9 @@ def test_jenkins_settings_are_read_and_default_when_absent(tmp_path):
     assert platform.jenkins.registry_credentials == "acme-model-registry"
     assert platform.jenkins.git_credentials == "acme-github-models"
     assert platform.jenkins.base_images["python"].startswith("registry.acme.example/")
+    assert platform.jenkins.dispatch == settings.DispatchSettings(
+        "acme/modelship", "acme-modelship-dispatch"
+    )
     start, end = text.index("\njenkins:"), text.index("\nconsul:")
     defaults = loader.parse(text[:start] + text[end:], tmp_path / "platform.yaml").jenkins
     assert defaults == settings.JenkinsSettings()
@@ -78,6 +81,7 @@ def test_bad_jenkins_settings_are_named_with_their_position():
     text = text.replace("builds_to_keep: 30", "builds_to_keep: 0")
     text = text.replace("registry_credentials: acme-model-registry", "registry_credentials: a b")
     text = text.replace("    python: registry", "    java: registry")
+    text = text.replace("repository: acme/modelship", "repository: modelship")
     with pytest.raises(ConfigError) as caught:
         loader.parse(text, Path("platform.yaml"))
     message = caught.value.message
@@ -86,7 +90,14 @@ def test_bad_jenkins_settings_are_named_with_their_position():
         f"platform.yaml:{line}:19: jenkins.builds_to_keep: must be an integer between 1" in message
     )
     assert "jenkins.registry_credentials: must be a Jenkins credentials id" in message
-    assert 'jenkins.base_images: must be a main-language: python (got "java")' in message
+    assert (
+        "jenkins.base_images: must be a main-language (python), or one with -mlflow: "
+        'python-mlflow (got "java")' in message
+    )
+    assert (
+        "jenkins.dispatch.repository: must be the platform repository as owner/name, "
+        'e.g. acme/modelship (got "modelship")' in message
+    )
 
 
 def _with_github(**keys: object) -> str:

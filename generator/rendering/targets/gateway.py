@@ -35,9 +35,25 @@ def _json(**fields: object) -> str:
     return json.dumps(fields, ensure_ascii=True)
 
 
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def output_value(default_output: str) -> object:
+    """The MLproject's ``default_output`` as the JSON value it spells, so that a default answer's
+    ``output`` has the type of a real one (``0.0``, ``[]``, ``{"label": "none"}``); text that is
+    not JSON (or holds NaN, Infinity, or a number no float can hold) stays a string."""
+    try:
+        value = json.loads(default_output, parse_constant=_refuse_constant)
+        json.dumps(value, allow_nan=False)  # 1e999 reads as inf, which JSON cannot write
+    except (ValueError, RecursionError):
+        return default_output
+    return value
+
+
 def default_answer(output: str, explanation: str) -> str:
     """The answer a caller gets instead of the model's: the blog's Clipper-style contract."""
-    return _json(output=output, default=True, default_explanation=explanation)
+    return _json(output=output_value(output), default=True, default_explanation=explanation)
 
 
 @dataclass(frozen=True)

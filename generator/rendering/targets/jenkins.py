@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from generator.config.settings import Platform
+from generator.errors import ConfigError
 from generator.rendering.deployment import ModelDeployment
 from generator.rendering.targets.base import RenderedFile
 from generator.rendering.templating import Renderer
@@ -26,9 +27,13 @@ PIPELINE_SCRIPT = "jenkins/pipeline.groovy"
 
 @dataclass(frozen=True)
 class Parameter:
+    """A job parameter: a choice with this one value (Jenkins refuses any other), or, for
+    ``kind="string"``, a string with this value as its default."""
+
     name: str
     value: str
     description: str
+    kind: str = "choice"
 
 
 @dataclass(frozen=True)
@@ -58,24 +63,50 @@ def registry_host(registry: str) -> str:
 
 def build_job(platform: Platform, deployment: ModelDeployment) -> BuildJob:
     settings = platform.jenkins
-    # policy.decide accepts only models whose main-language has a base image
-    base_image = settings.base_images[deployment.main_language]
+    key = deployment.model.spec.runtime
+    base_image = settings.base_images.get(key)
+    if base_image is None:
+        # policy.decide rejects such a model; only one kept from index.json gets here, after
+        # platform.yaml dropped the image it was built on
+        raise ConfigError(
+            f"platform.yaml: jenkins.base_images has no image for {key!r} (model "
+            f"{deployment.id}, main-language {deployment.main_language}, "
+            f"pickle {'true' if deployment.pickle else 'false'})"
+        )
     parameters = [
         Parameter("MODEL_ID", deployment.id, "The model's id."),
-        Parameter("MODEL_REPO_URL", deployment.clone_url, "The model repository."),
-        Parameter("MODEL_COMMIT", deployment.commit, "The commit to build."),
+        Parameter("MODEL_NAME", deployment.name, "The MLproject's name."),
+        Parameter("MODEL_REPOSITORY", deployment.repo, "The model repository (owner/name)."),
+        Parameter("MODEL_REPO_URL", deployment.clone_url, "The model repository's clone URL."),
+        Parameter("MODEL_BRANCH", deployment.branch, "The branch a push to which builds its head."),
+        Parameter(
+            "MODEL_COMMIT",
+            deployment.commit,
+            "The commit to build (by default the one rendered); a build started by a push "
+            "builds the pushed head of MODEL_BRANCH.",
+            kind="string",
+        ),
         Parameter("MODEL_VERSION", deployment.version, "sha1 of the trained model."),
         Parameter("MODEL_URI", deployment.artifact_uri, "The trained model in the artifact store."),
+        Parameter("MODEL_PICKLE", "true" if deployment.pickle else "false", "Pickle or MLflow."),
+        Parameter("MODEL_MAIN_LANGUAGE", deployment.main_language, "Its main-language."),
+        Parameter("MODEL_INPUT_TYPE", deployment.input_type, "The model's input_type."),
+        Parameter("MODEL_SLO_MICROSECONDS", str(deployment.slo_us), "The model's SLO."),
+        Parameter("MODEL_PORT", str(deployment.port), "The port the model server listens on."),
         Parameter(
             "MODEL_PACKAGES",
             json.dumps(list(deployment.packages), ensure_ascii=True),
             "The MLproject's packages (PEP 508), as a JSON list.",
         ),
-        Parameter("MODEL_IMAGE", deployment.image, "The image to build and push."),
+        Parameter(
+            "MODEL_IMAGE_REPOSITORY",
+            deployment.image_repository,
+            "The image's repository; its tag is the first 7 characters of the commit built.",
+        ),
         Parameter(
             "MODELSHIP_BASE_IMAGE",
             base_image,
-            f"The {deployment.main_language} runtime image the model's image is built on.",
+            f"The runtime image the model's image is built on (jenkins.base_images.{key}).",
         ),
         Parameter("MODELSHIP_REGISTRY", registry_host(platform.registry), "The registry host."),
         Parameter(
@@ -93,6 +124,20 @@ def build_job(platform: Platform, deployment: ModelDeployment) -> BuildJob:
                 "Jenkins credentials to clone the model repository.",
             )
         )
+    if settings.dispatch is not None:
+        parameters += [
+            Parameter(
+                "MODELSHIP_DISPATCH_REPOSITORY",
+                settings.dispatch.repository,
+                "The platform repository told (model-changed) after a push.",
+            ),
+            Parameter(
+                "MODELSHIP_DISPATCH_CREDENTIALS",
+                settings.dispatch.credentials,
+                "Jenkins secret-text credentials: a GitHub token that may dispatch there.",
+            ),
+            Parameter("MODELSHIP_GITHUB_API_URL", platform.github.api_url, "GitHub's API."),
+        ]
     return BuildJob(
         name=deployment.name,
         description=deployment.description,

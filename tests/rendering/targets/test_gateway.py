@@ -11,11 +11,8 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import os
 import random
 import re
-import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -37,11 +34,11 @@ from generator.rendering.targets.gateway import default_answer
 from generator.sources.local import LocalSource
 from testsupport import helpers
 from testsupport.helpers import ROOT, mlproject, modelship, platform_dir
+from testsupport.nginx import STOP_WAIT_S, free_port, nginx_command, running_nginx
 
 ENV = "staging"
 MAX_BODY = 16 * 1024
 SLOW_SLO_US = 200_000
-STOP_WAIT_S = 5.0
 HOSTILE_OUTPUT = (
     'it\'s "quoted" {braces} {{ jinja }}; semi; colon: # hash\nnew line\r\ttab '
     "${HOME} $host $1 $ ${ ${modelship_dollar} ''' \"\"\" $(rm -rf /) `id` "
@@ -133,12 +130,6 @@ MODELS = {
 TEAMS = {"models-rnd": "rnd", "models-fraud": "fraud", "models-search": "search"}
 
 
-def free_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def stand_ins() -> Iterator[dict[str, int]]:
     """Model id → loopback port; 'down' gets a port nothing listens on."""
@@ -162,63 +153,6 @@ def stand_ins() -> Iterator[dict[str, int]]:
             server.server_close()
         for thread in threads:
             thread.join(timeout=STOP_WAIT_S)
-
-
-# ---------------------------------------------------------------------------- real nginx
-
-
-def nginx_binary() -> str:
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
-    if found is None:
-        pytest.fail("nginx is not installed; run scripts/bootstrap --test, which installs it")
-    return found
-
-
-def nginx_command(prefix: Path, conf: Path, *extra: str) -> list[str]:
-    """nginx with every writable path under ``prefix``; errors before the config loads go to stderr."""
-    (prefix / "logs").mkdir(parents=True, exist_ok=True)
-    return [nginx_binary(), "-p", f"{prefix}/", "-c", str(conf), "-e", "stderr", *extra]
-
-
-def wait_for_ports(process: subprocess.Popen, ports: tuple[int, ...], log: Path) -> None:
-    deadline = time.monotonic() + 5
-    waiting = set(ports)
-    while waiting:
-        if process.poll() is not None:
-            pytest.fail(f"nginx exited with {process.returncode}: {log.read_text()}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"nginx did not listen on {sorted(waiting)} within 5 s: {log.read_text()}")
-        for port in list(waiting):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    waiting.discard(port)
-        time.sleep(0.02)
-
-
-@contextlib.contextmanager
-def running_nginx(prefix: Path, conf: Path, ports: tuple[int, ...]) -> Iterator[None]:
-    """nginx in the foreground until the block ends; always stopped, within bounded waits."""
-    # The workers of a root master run as an unprivileged user, which cannot enter the
-    # test's private temp folders; as root, keep them root.
-    user = "user root; " if os.geteuid() == 0 else ""
-    log = prefix / "nginx.stderr"
-    with log.open("wb") as stderr:
-        process = subprocess.Popen(
-            nginx_command(prefix, conf, "-g", f"daemon off; {user}"),
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-    try:
-        wait_for_ports(process, ports, log)
-        yield
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_WAIT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_WAIT_S)
 
 
 @dataclass(frozen=True)
@@ -369,7 +303,7 @@ def test_a_model_whose_service_cannot_be_resolved_gets_its_default_answer(gatewa
     assert answer.status == 200
     assert answer.seconds < 0.3 + 0.5
     assert answer.json() == {
-        "output": "0.0",
+        "output": 0.0,  # default_output "0.0" is JSON: the default has a real answer's type
         "default": True,
         "default_explanation": "model ghost is unavailable",
     }
@@ -446,6 +380,27 @@ def test_the_access_log_is_json_with_model_and_latency(gateway):
     assert slow["default_answer"] == "timeout"
     assert slow["request_time"] >= SLOW_SLO_US / 1_000_000 * 0.9
     assert slow["uri"] == "/slow/predict"
+
+
+@pytest.mark.parametrize(
+    ("default_output", "output"),
+    [
+        ("0.00", 0.0),
+        ('[0.5, "x"]', [0.5, "x"]),
+        ('{"label": "caf\u00e9"}', {"label": "caf\u00e9"}),
+        ("null", None),
+        ('"0.00"', "0.00"),  # quoted: a string
+        ("0.0.0", "0.0.0"),
+        ("NaN", "NaN"),
+        ("1e999", "1e999"),
+        ("[" * 3000, "[" * 3000),
+        (HOSTILE_OUTPUT, HOSTILE_OUTPUT),
+    ],
+)
+def test_a_default_output_that_is_json_is_answered_as_that_json_value(default_output, output):
+    answer = default_answer(default_output, "model x is unavailable")
+    assert answer.isascii()
+    assert json.loads(answer)["output"] == output
 
 
 # ------------------------------------------------------------- the example platform's tree

@@ -16,7 +16,7 @@ from generator.rendering.plan import plan as plan_tree
 from generator.rendering.targets import jenkins
 from generator.sources.local import LocalSource
 from testsupport import helpers
-from testsupport.helpers import ROOT, mlproject, platform_dir, tool, write_repo
+from testsupport.helpers import ROOT, mlproject, modelship, platform_dir, tool, write_repo
 
 MANAGED = "<!-- Managed by Jenkins Job Builder -->"
 HOSTILE_DESCRIPTION = (
@@ -93,10 +93,24 @@ def parameters(job):
     }
 
 
+def string_defaults(job):
+    """String parameter name → its default."""
+    return {
+        p.findtext("name"): p.findtext("defaultValue")
+        for p in job.iter("hudson.model.StringParameterDefinition")
+    }
+
+
 def single_values(job):
+    """Every parameter's value: the one option of each choice, the default of each string."""
     found = parameters(job)
     assert all(len(choices) == 1 for choices in found.values()), found
-    return {name: choices[0] for name, choices in found.items()}
+    return {**{name: choices[0] for name, choices in found.items()}, **string_defaults(job)}
+
+
+def built_image(values):
+    """The image a build of the rendered commit pushes."""
+    return f"{values['MODEL_IMAGE_REPOSITORY']}:{values['MODEL_COMMIT'][:7]}"
 
 
 def index_entry(tree, model_id):
@@ -131,14 +145,28 @@ def test_job_builds_the_rendered_commit_into_the_image_the_deployment_runs(built
     [container] = deployment["spec"]["template"]["spec"]["containers"]
     commit = deployment["metadata"]["annotations"]["modelship.dev/source-commit"]
     values = single_values(jobs["blaze-visual-similarity-model"])
-    assert values["MODEL_IMAGE"] == container["image"]
-    assert values["MODEL_IMAGE"] == f"registry.acme.example/models/visual-similarity:{commit[:7]}"
+    assert built_image(values) == container["image"]
+    assert built_image(values) == f"registry.acme.example/models/visual-similarity:{commit[:7]}"
     assert values["MODEL_COMMIT"] == commit
     assert values["MODEL_REPO_URL"] == "https://github.com/acme/blaze-visual-similarity-model.git"
+    assert values["MODEL_REPOSITORY"] == "acme/blaze-visual-similarity-model"
+    assert values["MODEL_BRANCH"] == "main"
     assert values["MODEL_VERSION"] == "4f1255f50f5f32e93b4fb69704d23f466e468ebd"
-    assert values["MODEL_URI"] == {e["name"]: e["value"] for e in container["env"]}["MODEL_URI"]
+    assert values["MODEL_URI"] == (
+        "s3://acme-ml-artifacts/models/blaze-visual-similarity-model/"
+        "4f1255f50f5f32e93b4fb69704d23f466e468ebd.pkl"
+    )
     assert json.loads(values["MODEL_PACKAGES"]) == ["scikit-learn", "pandas"]
     assert values["MODELSHIP_BASE_IMAGE"] == platform.jenkins.base_images["python"]
+    # The smoke stage starts the image with the Deployment's environment.
+    environment = {e["name"]: e["value"] for e in container["env"]}
+    for name in ("MODEL_ID", "MODEL_NAME", "MODEL_VERSION", "MODEL_PICKLE", "MODEL_INPUT_TYPE",
+                 "MODEL_SLO_MICROSECONDS"):  # fmt: skip
+        assert values[name] == environment[name], name
+    assert values["MODEL_PORT"] == environment["PORT"]
+    assert values["MODELSHIP_DISPATCH_REPOSITORY"] == "acme/modelship"
+    assert values["MODELSHIP_DISPATCH_CREDENTIALS"] == "acme-modelship-dispatch"
+    assert values["MODELSHIP_GITHUB_API_URL"] == "https://api.github.com"
     assert values["MODELSHIP_REGISTRY"] == "registry.acme.example"
     assert values["MODELSHIP_REGISTRY_CREDENTIALS"] == "acme-model-registry"
     assert values["MODELSHIP_GIT_CREDENTIALS"] == "acme-github-models"
@@ -150,7 +178,7 @@ def test_every_job_values_match_its_index_entry(built):
     for model_id, entry in json.loads(tree["index.json"])["models"].items():
         values = single_values(jobs[entry["spec"]["name"]])
         assert values["MODEL_ID"] == model_id
-        assert values["MODEL_IMAGE"] == entry["image"]
+        assert built_image(values) == entry["image"]
         assert values["MODEL_COMMIT"] == entry["source"]["commit"]
         assert values["MODEL_REPO_URL"] == entry["source"]["clone_url"]
         assert json.loads(values["MODEL_PACKAGES"]) == entry["spec"]["packages"]
@@ -216,7 +244,7 @@ def test_hostile_values_arrive_in_the_xml_unchanged_and_only_as_data(built):
     assert job.findtext("description") == HOSTILE_DESCRIPTION + MANAGED
     values = single_values(job)
     assert json.loads(values["MODEL_PACKAGES"]) == HOSTILE_PACKAGES
-    assert values["MODEL_IMAGE"] == index_entry(tree, "hostile")["image"]
+    assert built_image(values) == index_entry(tree, "hostile")["image"]
     static = (ROOT / "templates" / "jenkins" / "pipeline.groovy").read_text()
     assert job.findtext("definition/script") == static  # no model text became code
 
@@ -264,3 +292,56 @@ def test_a_platforms_own_pipeline_script_is_used_as_it_is_never_rendered(tmp_pat
 def test_a_missing_pipeline_script_is_a_template_error(tmp_path):
     with pytest.raises(TemplateError, match=r"jenkins/nothing\.groovy: template not found"):
         helpers.renderer(tmp_path).source("jenkins/nothing.groovy")
+
+
+def test_an_mlflow_model_builds_on_the_mlflow_variant_from_its_tar(built):
+    platform, _, jobs = built
+    values = single_values(jobs["fraud-score-model"])
+    assert values["MODEL_PICKLE"] == "false"
+    assert values["MODELSHIP_BASE_IMAGE"] == platform.jenkins.base_images["python-mlflow"]
+    assert values["MODEL_URI"].endswith(f"/fraud-score-model/{values['MODEL_VERSION']}.tar")
+
+
+def test_the_commit_is_a_string_parameter_defaulting_to_the_rendered_commit(built):
+    _, tree, jobs = built
+    job = jobs["size-advice-model"]
+    [commit] = [
+        p
+        for p in job.iter("hudson.model.StringParameterDefinition")
+        if p.findtext("name") == "MODEL_COMMIT"
+    ]
+    assert commit.findtext("defaultValue") == index_entry(tree, "size-advice")["source"]["commit"]
+    assert commit.findtext("trim") == "true"
+    assert "MODEL_COMMIT" not in parameters(job)
+
+
+def test_an_mlflow_model_without_an_mlflow_base_image_is_rejected_by_its_runtime(tmp_path):
+    folder = platform_dir(tmp_path, repos={"churn-model": mlproject(pickle=False)})
+    platform_file = folder / "platform.yaml"
+    text = platform_file.read_text()
+    platform_file.write_text(
+        "\n".join(line for line in text.splitlines() if "python-mlflow:" not in line) + "\n"
+    )
+    result = modelship("render", cwd=folder)
+    assert result.returncode == 1
+    assert (
+        "pickle: the platform has no runtime image 'python-mlflow' for this model "
+        "(main-language python, pickle false): add it to jenkins.base_images in platform.yaml"
+        in result.stdout
+        + result.stderr
+    )
+    assert not (folder / "rendered" / "jenkins" / "churn.yaml").exists()
+
+
+def test_no_dispatch_parameters_without_a_dispatch_setting(tmp_path):
+    folder = platform_dir(tmp_path, repos={"churn-model": mlproject()})
+    platform_file = folder / "platform.yaml"
+    text = platform_file.read_text()
+    start = text.index("  dispatch:")
+    end = text.index("\n\n", start)
+    platform_file.write_text(text[:start] + text[end + 1 :])
+    platform, _ = render_platform(folder)
+    assert platform.jenkins.dispatch is None
+    names = parameters(jenkins_jobs_test(platform, tmp_path / "out")["churn-model"])
+    assert not any(name.startswith("MODELSHIP_DISPATCH") for name in names)
+    assert "MODELSHIP_GITHUB_API_URL" not in names

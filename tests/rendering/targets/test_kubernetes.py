@@ -125,11 +125,17 @@ def test_deployment_carries_labels_provenance_and_image(example):
     [container] = deployment["spec"]["template"]["spec"]["containers"]
     assert container["image"] == f"registry.acme.example/models/visual-similarity:{commit[:7]}"
     env = {e["name"]: e["value"] for e in container["env"]}
-    assert (
-        env["MODEL_URI"]
-        == "s3://acme-ml-artifacts/models/blaze-visual-similarity-model/4f1255f50f5f32e93b4fb69704d23f466e468ebd.pkl"
-    )
-    assert env["MODEL_PICKLE"] == "true"
+    # The model server's contract (README, runtime/python); the artifact is in the image, at
+    # the MODEL_ARTIFACT the image sets.
+    assert env == {
+        "MODEL_ID": "visual-similarity",
+        "MODEL_NAME": "blaze-visual-similarity-model",
+        "MODEL_VERSION": "4f1255f50f5f32e93b4fb69704d23f466e468ebd",
+        "MODEL_PICKLE": "true",
+        "MODEL_INPUT_TYPE": "doubles",
+        "MODEL_SLO_MICROSECONDS": "100000",
+        "PORT": "8080",
+    }
     assert deployment["spec"]["replicas"] == 2
 
 

@@ -1,0 +1,1 @@
+"""Modelship's model server: one model artifact behind POST /predict, /healthz and /metrics."""
