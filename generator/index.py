@@ -69,7 +69,7 @@ def dumps(entries: Iterable[IndexEntry], shared_files: Iterable[str]) -> bytes:
     models = {}
     for entry in sorted(entries, key=lambda e: e.id):
         models[entry.id] = {
-            "spec": asdict(entry.model.spec),
+            "spec": mlproject.record_of(entry.model.spec),
             "source": asdict(entry.model.provenance),
             "namespace": entry.namespace,
             "instances": entry.instances,

@@ -97,8 +97,21 @@ def shown(document: YamlDocument, path: tuple[Any, ...], value: Any) -> str:
     if raw is not None and not isinstance(value, str):
         text = raw
     else:
-        text = json.dumps(value, default=str, ensure_ascii=False)
+        text = json.dumps(_jsonable(value), default=str, ensure_ascii=False)
     return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1] + "…"
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with every mapping key as text: YAML keys may be numbers, dates or null."""
+    if isinstance(value, dict):
+        return {_key_text(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def _key_text(key: Any) -> str:
+    return key if isinstance(key, str) else json.dumps(key, default=str).strip('"')
 
 
 def check(
