@@ -108,6 +108,23 @@ def loads(data: bytes, where: str = INDEX_PATH) -> Index:
     return Index(models, tuple(document.get("shared_files", ())))
 
 
+def _repository_rule() -> dict[str, Any]:
+    """index.json's rule for a model's source repository: the one declaration of it."""
+    entry = resources.schema("index")["properties"]["models"]["additionalProperties"]
+    rule: dict[str, Any] = entry["properties"]["source"]["properties"]["repo"]
+    return rule
+
+
+def repository_problem(full_name: str) -> str | None:
+    """Why index.json could not record ``full_name`` (owner/name) as a model's source, or
+    None. A source checks it before it offers a repository: what index.json cannot hold
+    would wedge every later run."""
+    rule = _repository_rule()
+    if schemacheck.validator_for(rule).is_valid(full_name):
+        return None
+    return f"{full_name!r} cannot be a model's repository: it {rule['x-message']}"
+
+
 def tree_index(tree: Mapping[str, bytes], where: str) -> Index:
     """The index of a rendered tree ({path: bytes}): empty for an empty tree, and an error
     for a tree with files but no index.json — that is not a tree without models."""

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -64,6 +66,28 @@ def is_mlproject_filename(name: str) -> bool:
     return name.lower() == "mlproject"
 
 
+# Real MLproject files are a few hundred bytes; this is far beyond any of them and small
+# enough that no source reads more than this of a file before refusing it.
+MAX_BYTES = 256 * 1024
+
+
+def too_large(name: str, size: int) -> str:
+    return f"{name} is {size:,} bytes, more than the {MAX_BYTES:,} bytes an MLproject may have"
+
+
+def several_files(names: Iterable[str]) -> str | None:
+    """Why a repository with more than one MLproject file (names differing in letter case)
+    cannot be read, or None: MLflow refuses such a project, and sources would disagree on
+    which one counts."""
+    found = sorted(names)
+    if len(found) < 2:
+        return None
+    return (
+        f"the repository has {len(found)} MLproject files ({', '.join(found)}); MLflow "
+        "refuses a project with more than one: keep one"
+    )
+
+
 class _Collector:
     """Builds Findings for one file, positioned from its YAML document."""
 
@@ -103,6 +127,12 @@ class _Collector:
 
 def parse(text: str, path: str = "MLproject", repo: str = "") -> ParseResult:
     """Parse and validate one MLproject. ``repo`` is ``owner/name`` when known."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_BYTES:
+        message = too_large(PurePosixPath(path).name, size)
+        return ParseResult(
+            None, (Finding(path, 1, 1, "", message, "mlproject/too-large", repo=repo),)
+        )
     try:
         document = yamlpos.load(text)
     except yamlpos.YamlSyntaxError as error:

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from generator import actions, mlproject, pipeline, policy, report, ui
+from generator import actions, mlproject, mlproject_file, pipeline, policy, report, ui
 from generator.commands import common
 from generator.config import Platform
 from generator.errors import ConfigError, ExitCode
@@ -75,32 +75,39 @@ def _optional_platform(args: argparse.Namespace) -> Platform | None:
     return common.load_platform(args)
 
 
-def _locate(argument: str) -> tuple[Path, str]:
-    """The MLproject file for a PATH argument, and the repository name it implies."""
+def _locate(argument: str) -> tuple[Path, str, str | None]:
+    """The MLproject file for a PATH argument, the repository name it implies, and why the
+    folder's MLproject is ambiguous (None when it is not)."""
     path = Path(argument)
-    if path.is_dir():
-        names = sorted(p for p in path.iterdir() if mlproject.is_mlproject_filename(p.name))
-        if not names:
-            raise ConfigError(f"{argument}: no MLproject file in this folder")
-        return names[0], path.resolve().name
-    if not path.exists():
-        raise ConfigError(f"{argument}: no such file or folder")
+    try:
+        if path.is_dir():
+            names = sorted(
+                p.name for p in path.iterdir() if mlproject.is_mlproject_filename(p.name)
+            )
+            if not names:
+                raise ConfigError(f"{argument}: no MLproject file in this folder")
+            return path / names[0], path.resolve().name, mlproject.several_files(names)
+        if not os.path.lexists(path):
+            raise ConfigError(f"{argument}: no such file or folder")
+    except OSError as error:
+        raise ConfigError(f"{argument}: cannot read: {error.strerror}") from None
     repo = path.resolve().parent.name if mlproject.is_mlproject_filename(path.name) else ""
-    return path, repo
+    return path, repo, None
 
 
 def _check_paths(arguments: list[str], platform: Platform | None) -> tuple[list[Finding], int]:
     findings: list[Finding] = []
     candidates: list[policy.Candidate] = []
     for argument in arguments:
-        path, repo = _locate(argument)
+        path, repo, ambiguous = _locate(argument)
         shown = path.as_posix()
+        if ambiguous is not None:
+            findings.append(Finding(shown, 1, 1, "", ambiguous, "mlproject/several-files"))
+            continue
         try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as error:
-            findings.append(
-                Finding(shown, 1, 1, "", f"not UTF-8 text (byte {error.start})", "mlproject/utf8")
-            )
+            text = mlproject_file.read(path)
+        except mlproject_file.Unreadable as problem:
+            findings.append(Finding(shown, 1, 1, "", problem.message, problem.rule))
             continue
         except OSError as error:
             raise ConfigError(f"{shown}: cannot read: {error.strerror}") from None
