@@ -9,7 +9,7 @@ from generator.config import Platform
 from generator.findings import Finding, Severity
 from generator.index import Index
 from generator.model import Model
-from generator.sources.base import Scan
+from generator.sources.base import RepoSnapshot, Scan
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,7 @@ def evaluate(platform: Platform, scan: Scan, previous: Index) -> Evaluation:
     for snapshot in scan.snapshots:
         if snapshot.mlproject is None:
             continue
-        result = mlproject.parse(
-            snapshot.mlproject, snapshot.mlproject_location, snapshot.full_name
-        )
+        result = _parse(snapshot)
         findings.extend(result.findings)
         if result.spec is not None and not snapshot.push_teams_unknown:
             candidates.append(
@@ -68,6 +66,28 @@ def evaluate(platform: Platform, scan: Scan, previous: Index) -> Evaluation:
         failed_repos=tuple(sorted(failed)),
         scan=scan,
     )
+
+
+INTERNAL_RULE = "internal/repository"
+
+
+def _parse(snapshot: RepoSnapshot) -> mlproject.ParseResult:
+    """The MLproject checked; an exception while checking it — a bug in Modelship, since
+    every bad input has a finding of its own — fails this repository alone (its model is
+    kept on error), never the run."""
+    assert snapshot.mlproject is not None
+    try:
+        return mlproject.parse(snapshot.mlproject, snapshot.mlproject_location, snapshot.full_name)
+    except Exception as error:
+        message = (
+            f"Modelship failed while checking this MLproject (internal error: "
+            f"{type(error).__name__}); the repository is treated as failing and its model "
+            "stays as it was. This is a bug in Modelship: please report it with the file"
+        )
+        finding = Finding(
+            snapshot.mlproject_location, 1, 1, "", message, INTERNAL_RULE, repo=snapshot.full_name
+        )
+        return mlproject.ParseResult(None, (finding,))
 
 
 def departed(scan: Scan, previous: Index) -> frozenset[str]:
