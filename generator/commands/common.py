@@ -147,6 +147,7 @@ class RenderRun:
             )
         if self.outcome.refusal:
             notes.append(self.outcome.refusal)
+        notes.extend(self.evaluation.scan.warnings)
         return notes
 
 

@@ -82,6 +82,9 @@ class Scan:
     complete: bool = True
     incomplete_reason: str = ""
     single: SingleRead | None = None
+    # What a person must know about the scan that is no repository's fault, e.g. a GitHub
+    # team platform.yaml names that the credentials cannot see.
+    warnings: tuple[str, ...] = ()
 
     @property
     def partial(self) -> bool:
