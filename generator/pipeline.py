@@ -99,11 +99,9 @@ def departed(scan: Scan, previous: Index) -> frozenset[str]:
         return frozenset()
     present = {policy.same_repo(s.full_name) for s in scan.snapshots if s.mlproject is not None}
     present |= {policy.same_repo(failure.full_name) for failure in scan.failures}
-    return frozenset(
-        entry.repo
-        for entry in previous.models.values()
-        if policy.same_repo(entry.repo) not in present
-    )
+    repos = [entry.repo for entry in previous.models.values()]
+    repos += [item.repo for item in previous.damaged.values() if item.repo is not None]
+    return frozenset(repo for repo in repos if policy.same_repo(repo) not in present)
 
 
 FETCH_FAILED_RULE = "source/fetch-failed"

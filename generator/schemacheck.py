@@ -122,21 +122,34 @@ def check(
     repo: str = "",
 ) -> list[Finding]:
     """Validate ``document.data`` against ``schema``; one Finding per problem."""
-    unique: dict[tuple[int, int, str, str], Finding] = {}
+    return sorted(found for _, found in located(document, schema, path, rule_prefix, repo))
+
+
+def located(
+    document: YamlDocument,
+    schema: dict[str, Any],
+    path: str,
+    rule_prefix: str,
+    repo: str = "",
+) -> list[tuple[tuple[Any, ...], Finding]]:
+    """Like ``check``, each Finding with the path of the value it is about."""
+    unique: dict[tuple[int, int, str, str], tuple[tuple[Any, ...], Finding]] = {}
     for error in validator_for(schema).iter_errors(document.data):
-        for found in _findings(error, document, path, rule_prefix, repo):
-            unique.setdefault((found.line, found.column, found.key, found.message), found)
-    return sorted(unique.values())
+        for at, found in _findings(error, document, path, rule_prefix, repo):
+            unique.setdefault((found.line, found.column, found.key, found.message), (at, found))
+    return list(unique.values())
 
 
 def _findings(
     error: ValidationError, document: YamlDocument, path: str, rule_prefix: str, repo: str
-) -> Iterator[Finding]:
+) -> Iterator[tuple[tuple[Any, ...], Finding]]:
     location = tuple(error.absolute_path)
 
-    def finding(at: tuple[Any, ...], message: str, rule: str, on_key: bool = False) -> Finding:
+    def finding(
+        at: tuple[Any, ...], message: str, rule: str, on_key: bool = False
+    ) -> tuple[tuple[Any, ...], Finding]:
         where = document.key_position(at) if on_key else document.value_position(at)
-        return Finding(
+        return at, Finding(
             path=path,
             line=where.line,
             column=where.column,

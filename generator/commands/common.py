@@ -27,6 +27,7 @@ from generator.findings import Finding
 from generator.sources.base import OneRepository, Scan, Source
 from generator.sources.github import GitHubSource
 from generator.sources.local import LocalSource
+from generator.targets import consul
 
 PLATFORM_ENV = "MODELSHIP_PLATFORM"
 
@@ -147,6 +148,18 @@ class RenderRun:
             )
         if self.outcome.refusal:
             notes.append(self.outcome.refusal)
+        for damaged in self.outcome.preserved:
+            notes.append(
+                f"the index.json entry of model {damaged.id!r} is damaged (see the errors "
+                "above): the model cannot be rendered again from it, so it stays exactly as "
+                "it was — its entry, its files and its Consul keys untouched — until its "
+                "repository gives a valid MLproject again, or the entry is repaired by hand"
+            )
+        for damaged in self.outcome.healed:
+            notes.append(
+                f"the damaged index.json entry of model {damaged.id!r} is replaced by a new "
+                "render from its repository"
+            )
         notes.extend(self.evaluation.scan.warnings)
         return notes
 
@@ -157,26 +170,46 @@ def render_run(
     *,
     source: Source | None = None,
     base: Mapping[str, bytes] | None = None,
+    base_revision: str = "",
     allow_mass_delete: bool = False,
 ) -> RenderRun:
     """Everything a render needs to decide, nothing written yet.
 
     ``base`` is the tree the decisions are taken against — its index.json is the
-    previous state (the tree at HEAD for diff and publish); default: the tree on disk."""
+    previous state (the tree at HEAD for diff and publish) and ``base_revision`` the commit
+    it was read at; default: the tree on disk."""
     scanned = scan(source or open_source(platform, source_kind))
     current = gitops.read_tree(platform.rendered_path)
     tree = current if base is None else base
-    previous = index.tree_index(tree, str(platform.rendered_path))
+    previous = index.tree_index(tree, ui.shown_path(platform.rendered_path), base_revision)
     evaluation = pipeline.evaluate(platform, scanned, previous)
     outcome = reconcile.reconcile(platform, evaluation, previous, allow_mass_delete)
     try:
         renderer = render.Renderer.for_platform(platform.templates_path)
-        planned = render.plan(platform, outcome.models, renderer, outcome.states)
+        planned = render.plan(
+            platform,
+            outcome.models,
+            renderer,
+            outcome.states,
+            [preserve(platform, tree, damaged) for damaged in outcome.preserved],
+        )
     except render.TemplateError as error:
         raise UsageError(f"template error: {error}") from None
     if stray := index.unaccounted(tree, previous, planned):
         raise ConfigError(index.unaccounted_message(platform.rendered_path, stray))
     return RenderRun(platform, evaluation, outcome, planned, current)
+
+
+def preserve(
+    platform: Platform, tree: Mapping[str, bytes], damaged: index.Damaged
+) -> index.Preserved:
+    """A model whose index.json entry is damaged, kept as ``tree`` holds it."""
+    kv = next((consul.kv_path(env.name) for env in platform.environments), None)
+    return index.Preserved(
+        damaged,
+        {path: tree[path] for path in damaged.files or () if path in tree},
+        consul.kept_entries(tree.get(kv) if kv else None, platform.consul_prefix, damaged.id),
+    )
 
 
 def report_run(run: RenderRun) -> None:

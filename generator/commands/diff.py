@@ -108,7 +108,12 @@ def execute(
     # Where the comment goes, and the credentials, are checked before any work is done.
     target = _comment_target(args, platform, rendered, environ) if args.comment else None
     base = gitrepo.head_tree(rendered, args.against)
-    result = common.render_run(platform, source=source, base=base)
+    result = common.render_run(
+        platform,
+        source=source,
+        base=base,
+        base_revision=args.against or "HEAD",
+    )
     common.report_run(result)
     changes = changeset.classify(base, result.planned)
     notes = result.notes()

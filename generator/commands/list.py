@@ -26,30 +26,43 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     platform = common.load_platform(args)
     gitrepo.prepare(platform)
-    entries = sorted(common.previous_index(platform).models.values(), key=lambda e: e.id)
+    recorded = common.previous_index(platform)
+    entries = sorted(recorded.models.values(), key=lambda e: e.id)
+    damaged = sorted(recorded.damaged.values(), key=lambda d: d.id)
+    for item in damaged:
+        ui.stderr().print(
+            f"modelship: the index.json entry of {item.id!r} is damaged: "
+            + "; ".join(str(problem) for problem in item.problems),
+            markup=False,
+        )
     if args.format == "json":
-        sys.stdout.write(report.to_json({"models": [_as_json(e) for e in entries]}))
-        return ExitCode.OK
-    table = ui.table(
-        ("MODEL", "VERSION", "STATE", "INSTANCES", "INPUT", "TEAM"),
+        listed = [_as_json(e) for e in entries]
+        listed += [{"id": item.id, "state": DAMAGED} for item in damaged]
+        sys.stdout.write(report.to_json({"models": sorted(listed, key=lambda m: m["id"])}))
+        return ExitCode.FINDINGS if damaged else ExitCode.OK
+    rows = [
         (
-            (
-                entry.id,
-                entry.model.spec.version[:7],
-                entry.state,
-                str(entry.instances),
-                entry.model.spec.input_type,
-                entry.model.spec.team,
-            )
-            for entry in entries
-        ),
-    )
+            entry.id,
+            entry.model.spec.version[:7],
+            entry.state,
+            str(entry.instances),
+            entry.model.spec.input_type,
+            entry.model.spec.team,
+        )
+        for entry in entries
+    ]
+    rows += [(item.id, "?", DAMAGED, "?", "?", "?") for item in damaged]
+    table = ui.table(("MODEL", "VERSION", "STATE", "INSTANCES", "INPUT", "TEAM"), sorted(rows))
     console = ui.stdout()
-    if entries:
+    if rows:
         console.print(table)
     else:
         console.print(f"no models in {ui.shown_path(platform.rendered_path)}", markup=False)
-    return ExitCode.OK
+    return ExitCode.FINDINGS if damaged else ExitCode.OK
+
+
+# The state `list` shows for a model whose index.json entry is damaged (kept as it was).
+DAMAGED = "damaged-entry"
 
 
 def _as_json(entry: IndexEntry) -> dict[str, Any]:

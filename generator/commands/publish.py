@@ -207,7 +207,11 @@ def _render_and_commit(
 ) -> _Step:
     base = gitrepo.head_tree(rendered)
     run = common.render_run(
-        platform, source=source, base=base, allow_mass_delete=args.allow_mass_delete
+        platform,
+        source=source,
+        base=base,
+        base_revision="HEAD",
+        allow_mass_delete=args.allow_mass_delete,
     )
     common.report_run(run)
     changes = changeset.classify(base, run.planned)

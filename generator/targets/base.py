@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from generator.config import Platform
 from generator.deployment import ModelDeployment
+from generator.index import Preserved
 
 if TYPE_CHECKING:
     from generator.render import Renderer
@@ -24,8 +25,17 @@ class RenderedFile:
 
 
 class Target(Protocol):
-    """A render target: chooses templates and the paths their output goes to."""
+    """A render target: chooses templates and the paths their output goes to.
+
+    ``preserved`` are models kept exactly as they were (their index.json entry is damaged):
+    their own files are copied by plan(); a target whose shared files list every model (a
+    kustomization, Consul's kv.json) lists them too."""
 
     def render(
-        self, platform: Platform, deployments: Sequence[ModelDeployment], renderer: Renderer
+        self,
+        platform: Platform,
+        deployments: Sequence[ModelDeployment],
+        renderer: Renderer,
+        *,
+        preserved: Sequence[Preserved] = (),
     ) -> Iterator[RenderedFile]: ...

@@ -25,6 +25,7 @@ from generator import escapers
 from generator.config import Environment, Platform
 from generator.deployment import ModelDeployment
 from generator.escapers import Raw
+from generator.index import Preserved
 from generator.targets.base import RenderedFile
 
 if TYPE_CHECKING:
@@ -154,7 +155,11 @@ def servers(platform: Platform, env: Environment) -> tuple[Server, Server]:
 
 
 def render(
-    platform: Platform, deployments: Sequence[ModelDeployment], renderer: Renderer
+    platform: Platform,
+    deployments: Sequence[ModelDeployment],
+    renderer: Renderer,
+    *,
+    preserved: Sequence[Preserved] = (),  # their route and job files list nothing shared
 ) -> Iterator[RenderedFile]:
     responses = Responses.of(platform)
     for env in platform.environments:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from generator.config import Platform
 from generator.deployment import ModelDeployment
 from generator.errors import ConfigError
+from generator.index import Preserved
 from generator.targets.base import RenderedFile
 
 if TYPE_CHECKING:
@@ -112,7 +113,11 @@ def build_job(platform: Platform, deployment: ModelDeployment) -> BuildJob:
 
 
 def render(
-    platform: Platform, deployments: Sequence[ModelDeployment], renderer: Renderer
+    platform: Platform,
+    deployments: Sequence[ModelDeployment],
+    renderer: Renderer,
+    *,
+    preserved: Sequence[Preserved] = (),  # their route and job files list nothing shared
 ) -> Iterator[RenderedFile]:
     # One copy of the static script, beside the jobs, which include it by name.
     yield RenderedFile(PIPELINE_SCRIPT, renderer.source(PIPELINE_SCRIPT).encode("utf-8"))

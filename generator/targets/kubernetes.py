@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from generator.config import Environment, Platform
 from generator.deployment import ModelDeployment
+from generator.index import Preserved
 from generator.targets.base import RenderedFile
 
 if TYPE_CHECKING:
@@ -27,9 +28,14 @@ def model_files(deployment: ModelDeployment) -> tuple[str, ...]:
 
 
 def render(
-    platform: Platform, deployments: Sequence[ModelDeployment], renderer: Renderer
+    platform: Platform,
+    deployments: Sequence[ModelDeployment],
+    renderer: Renderer,
+    *,
+    preserved: Sequence[Preserved] = (),
 ) -> Iterator[RenderedFile]:
     teams = sorted(platform.teams.values(), key=lambda team: team.namespace)
+    kept_folders = {path for kept in preserved for path in kept.files}
     for env in platform.environments:
         root = f"{env.name}/kubernetes"
         yield RenderedFile(
@@ -41,6 +47,14 @@ def render(
         for team in teams:
             folder = f"{root}/{team.namespace}"
             members = [d for d in deployments if d.namespace == team.namespace]
+            # A preserved model's folder stays listed, so its objects stay applied.
+            kept = sorted(
+                path.split("/")[-2]
+                for path in kept_folders
+                if path.startswith(f"{folder}/")
+                and path.count("/") == folder.count("/") + 2
+                and path.endswith("/kustomization.yaml")
+            )
             context = {"platform": platform, "env": env, "team": team}
             yield RenderedFile(
                 f"{folder}/namespace.yaml",
@@ -50,7 +64,7 @@ def render(
                 f"{folder}/kustomization.yaml",
                 renderer.render(
                     "kubernetes/kustomization.yaml.j2",
-                    resources=["namespace.yaml", *(d.id for d in members)],
+                    resources=["namespace.yaml", *sorted({*(d.id for d in members), *kept})],
                 ),
             )
             for deployment in members:
