@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from generator import actions, markdown
 from generator.changeset import KINDS, ChangeSet
-from generator.findings import Finding, Severity
+from generator.findings import Finding, Severity, printable_lines
 from generator.treediff import TreeChanges
 from generator.wording import plural
 
@@ -38,7 +38,11 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
 
 
 def to_json(document: Any) -> str:
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """JSON for tools: readable unicode, and every character that could act on a terminal
+    spelled as JSON's own escape (the document decodes to the same values)."""
+    return (
+        printable_lines(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
+    )
 
 
 def write_findings(findings: Sequence[Finding], stream: TextIO) -> None:

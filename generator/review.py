@@ -11,6 +11,7 @@ left, with a note naming the file that holds the full diff.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from generator.changeset import (
     FileChange,
     ModelChange,
 )
+from generator.findings import printable, printable_lines
 from generator.wording import plural
 
 LIMIT = 65_535
@@ -54,15 +56,18 @@ def full_diff(changes: ChangeSet) -> str:
 
 
 def as_text(changes: ChangeSet) -> str:
+    """The summary for a terminal: every value one escaped line (errors come from
+    repositories, and through index.json from any earlier run)."""
     lines = [summary(changes)]
     shown = changes.changed_models
-    width = max((len(m.id) for m in shown), default=0)
+    width = max((len(printable(m.id)) for m in shown), default=0)
     for model in shown:
-        lines.append(f"  {model.kind:<13}  {model.id:<{width}}  {model.source}  {model.team}")
-        lines.extend(f"      {error}" for error in model.errors)
+        model_id, source, team = printable(model.id), printable(model.source), printable(model.team)
+        lines.append(f"  {model.kind:<13}  {model_id:<{width}}  {source}  {team}")
+        lines.extend(f"      {printable(error)}" for error in model.errors)
     if changes.shared:
         lines.append("  shared files:")
-        lines.extend(f"    {change.path}" for change in changes.shared)
+        lines.extend(f"    {printable(change.path)}" for change in changes.shared)
     return "\n".join(lines) + "\n"
 
 
@@ -97,10 +102,10 @@ def commit_message(platform_name: str, changes: ChangeSet) -> str:
         line = f"{verbs[model.kind]} {model.id} from {model.repo}@{model.commit}"
         if model.kind == KEPT:
             line += " (its repository failed; the last good version stays)"
-        lines.append(line)
+        lines.append(printable(line))
     if changes.shared:
         lines.extend(["", "shared files:"])
-        lines.extend(f"  {change.path}" for change in changes.shared)
+        lines.extend(f"  {printable(change.path)}" for change in changes.shared)
     return "\n".join(lines) + "\n"
 
 
@@ -291,20 +296,21 @@ def _cut_table(table_head: list[str], rows: list[str], room: int) -> list[str]:
 def _model_section(model: ModelChange) -> _Section:
     blocks: list[_Block] = []
     if model.errors:
-        blocks.append(_Block("text", tuple(f"{error}\n" for error in model.errors)))
+        blocks.append(_Block("text", tuple(f"{printable(error)}\n" for error in model.errors)))
     if model.kind == REMOVED:  # the content of files that go is noise: name them
-        blocks.append(_Block("text", tuple(f"deleted {f.path}\n" for f in model.files)))
+        blocks.append(_Block("text", tuple(f"deleted {printable(f.path)}\n" for f in model.files)))
     else:
         blocks.extend(_diff_block(change) for change in model.files)
     details = [f"{model.kind}"]
     if model.errors:
         details.append(plural(len(model.errors), "error"))
     details.append(plural(len(model.files), "file"))
-    head = f"<details>\n<summary><code>{model.id}</code> {', '.join(details)}</summary>\n\n"
+    shown_id = html.escape(printable(model.id))
+    head = f"<details>\n<summary><code>{shown_id}</code> {', '.join(details)}</summary>\n\n"
     if model.kind == KEPT:
         head += (
-            f"Its repository `{model.repo}` failed, so the version from "
-            f"`{model.source}` stays deployed.\n\n"
+            f"Its repository {md.code(model.repo)} failed, so the version from "
+            f"{md.code(model.source)} stays deployed.\n\n"
         )
     return _Section(head, tuple(blocks))
 
@@ -320,4 +326,4 @@ def _shared_section(changes: Sequence[FileChange]) -> _Section | None:
 
 
 def _diff_block(change: FileChange) -> _Block:
-    return _Block("diff", tuple(file_diff(change).splitlines(keepends=True)))
+    return _Block("diff", tuple(printable_lines(file_diff(change)).splitlines(keepends=True)))

@@ -23,7 +23,7 @@ from generator import (
 )
 from generator.config import Platform
 from generator.errors import ConfigError, ExitCode, UsageError
-from generator.findings import Finding
+from generator.findings import Finding, printable
 from generator.sources.base import OneRepository, Scan, Source
 from generator.sources.github import GitHubSource
 from generator.sources.local import LocalSource
@@ -219,12 +219,14 @@ def report_run(run: RenderRun) -> None:
     for kept in run.outcome.kept:
         if not kept.as_was:
             err.print(
-                f"kept-on-error: {kept.entry.id} ({kept.entry.repo}) stays as last rendered "
-                f"from {kept.entry.model.provenance}",
+                printable(
+                    f"kept-on-error: {kept.entry.id} ({kept.entry.repo}) stays as last "
+                    f"rendered from {kept.entry.model.provenance}"
+                ),
                 markup=False,
             )
     for note in run.notes():
-        err.print(f"modelship: {note}", markup=False)
+        err.print(printable(f"modelship: {note}"), markup=False)
 
 
 def add_source(parser: argparse.ArgumentParser) -> None:

@@ -15,6 +15,7 @@ from generator import actions, changeset, github_client, gitrepo, prcomment, rep
 from generator.commands import common
 from generator.config import Platform
 from generator.errors import ExternalError, UsageError
+from generator.findings import printable_lines
 from generator.sources.base import Source
 
 HELP = "show what a render would change against the rendered repository's HEAD"
@@ -134,7 +135,8 @@ def execute(
     elif comment is not None and args.format == "markdown":
         sys.stdout.write(comment.text)
     else:
-        sys.stdout.write(actions.inert(review.as_text(changes) + review.full_diff(changes)))
+        text = review.as_text(changes) + printable_lines(review.full_diff(changes))
+        sys.stdout.write(actions.inert(text))
     outputs = report.change_outputs(changes, result.findings)
     outputs["truncated"] = comment is not None and comment.truncated
     if target is not None and comment is not None:

@@ -9,6 +9,7 @@ from generator import actions, gitops, gitrepo, report, treediff, ui, wording
 from generator.commands import common
 from generator.config import Platform
 from generator.errors import ExitCode
+from generator.findings import printable_lines
 from generator.sources.base import Source
 
 HELP = "render every model into the rendered tree"
@@ -67,7 +68,7 @@ def execute(args: argparse.Namespace, platform: Platform, source: Source) -> int
     exit_code = result.exit_code
     if args.dry_run:
         diff = "".join(treediff.unified(result.current, result.planned, changes))
-        sys.stdout.write(actions.inert(diff))
+        sys.stdout.write(actions.inert(printable_lines(diff)))
         headline = f"dry run: {changes.summary()} in {where}; nothing written"
     elif args.check:
         for path in changes.paths:
