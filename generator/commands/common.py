@@ -200,6 +200,16 @@ def render_run(
     return RenderRun(platform, evaluation, outcome, planned, current)
 
 
+def check_working_tree(platform: Platform, run: RenderRun) -> None:
+    """The rules render applies to the tree it writes, for a run that decided against another
+    tree (publish decides against HEAD): the tree's own index.json must be readable, and
+    every file the write would delete must be one it accounts for — a file made by hand or
+    an index damaged by hand is never overwritten or deleted unchecked."""
+    own = index.tree_index(run.current, ui.shown_path(platform.rendered_path))
+    if stray := index.unaccounted(run.current, own, run.planned):
+        raise ConfigError(index.unaccounted_message(platform.rendered_path, stray))
+
+
 def preserve(
     platform: Platform, tree: Mapping[str, bytes], damaged: index.Damaged
 ) -> index.Preserved:

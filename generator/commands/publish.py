@@ -225,6 +225,7 @@ def _render_and_commit(
         # tree stay as they are.
         sha = gitrepo.commit_tree(rendered, message, identity, run.planned)
     else:
+        common.check_working_tree(platform, run)
         gitops.write_tree(platform.rendered_path, run.planned, run.current)
         sha = gitrepo.commit(rendered, message, identity)
     step = _Step(run, changes, sha)
