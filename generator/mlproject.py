@@ -133,6 +133,17 @@ def parse(text: str, path: str = "MLproject", repo: str = "") -> ParseResult:
         return ParseResult(
             None, (Finding(path, 1, 1, "", message, "mlproject/too-large", repo=repo),)
         )
+    if (found := _AMBIGUOUS_BREAK.search(text)) is not None:
+        line = text.count("\n", 0, found.start()) + 1
+        column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+        message = (
+            f"the file holds U+{ord(found.group()):04X}, which YAML 1.1 (Modelship, MLflow) "
+            "reads as a line break and YAML 1.2 (editors, GitHub) does not: the two would "
+            "see different keys; remove it, or write it as an escape in a quoted string"
+        )
+        return ParseResult(
+            None, (Finding(path, line, column, "", message, "mlproject/line-break", repo=repo),)
+        )
     try:
         document = yamlpos.load(text)
     except yamlpos.YamlSyntaxError as error:
@@ -290,6 +301,8 @@ def _check_value_hints(collector: _Collector, data: dict[str, Any]) -> set[str]:
 
 
 _DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)\Z")
+# Line breaks of YAML 1.1 only: a text holding one is read differently by YAML 1.2 readers.
+_AMBIGUOUS_BREAK = re.compile("[\x85\u2028\u2029]")
 
 
 def _number_form(raw: str) -> str:

@@ -110,3 +110,14 @@ def test_a_wrong_value_with_keys_yaml_reads_as_dates_is_shown_not_crashed_on():
     [(key, _, message)] = found
     assert key == "slo"
     assert '"2024-01-01": "x"' in message
+
+
+@pytest.mark.parametrize("char", ["\x85", "\u2028", "\u2029"])
+def test_a_line_break_only_yaml_1_1_knows_is_refused_where_it_is(char):
+    """`description: harmless<NEL>id: other` is one key to an editor and two to Modelship."""
+    text = mlproject_text().replace("description: Predicts", f"description: Predicts{char}id: x")
+    result = mlproject.parse(text)
+    assert result.spec is None
+    [finding] = result.findings
+    assert (finding.rule, finding.line, finding.column) == ("mlproject/line-break", 4, 23)
+    assert f"U+{ord(char):04X}" in finding.message
