@@ -119,5 +119,5 @@ def test_a_line_break_only_yaml_1_1_knows_is_refused_where_it_is(char):
     result = mlproject.parse(text)
     assert result.spec is None
     [finding] = result.findings
-    assert (finding.rule, finding.line, finding.column) == ("mlproject/line-break", 4, 23)
+    assert (finding.rule, finding.line, finding.column) == ("mlproject/line-break", 4, 22)
     assert f"U+{ord(char):04X}" in finding.message
