@@ -358,8 +358,11 @@ def _check_packages(collector: _Collector, data: dict[str, Any]) -> None:
     if not isinstance(packages, list):
         return
     seen: dict[str, int] = {}
+    item_rule = schemacheck.validator_for(
+        resources.schema("mlproject")["properties"]["packages"]["items"]
+    )
     for index, entry in enumerate(packages):
-        if not isinstance(entry, str) or not entry:
+        if not item_rule.is_valid(entry):
             continue  # the schema reported it
         try:
             requirement = Requirement(entry)
