@@ -233,6 +233,8 @@ def write_tree(
             stage = backup
         shutil.rmtree(stage)
     except OSError as error:
+        if root.is_dir():  # the tree is in place: what was staged beside it only takes room
+            shutil.rmtree(stage_path(root), ignore_errors=True)
         raise ExternalError(_write_failure(root, error)) from None
     return changes
 
