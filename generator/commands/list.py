@@ -15,7 +15,11 @@ HELP = "list the rendered models (MODEL VERSION STATE INSTANCES INPUT TEAM)"
 DESCRIPTION = """\
 List the models of the rendered tree as recorded in its index.json: the
 deployed version (first 7 characters of the model sha1), state, number of
-instances, input type and owning team.
+instances, input type and owning team. A model whose index.json entry is
+damaged is listed with the state damaged-entry (it stays deployed as it was)
+and its problems are printed on stderr.
+
+Exit status: 0 listed, 1 some entries are damaged, 2 bad usage or configuration.
 """
 
 
