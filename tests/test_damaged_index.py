@@ -8,7 +8,8 @@ import shutil
 import subprocess
 
 from generator.errors import ExitCode
-from tests.helpers import modelship, platform_dir, read_tree, tool
+from tests.helpers import platform_dir, read_tree, tool
+from tests.inprocess import modelship
 
 DAMAGED = "size-advice"
 

@@ -32,14 +32,13 @@ from generator.errors import ExitCode
 from tests.fakes.github_server import DEFAULT_TOKEN, FakeGitHub
 from tests.gitfixtures import (
     bare_remote,
-    clean_env,
     edit,
     git,
     platform_repo,
-    publish,
     set_platform,
 )
-from tests.helpers import ROOT, mlproject, modelship, platform_dir, read_tree, tool
+from tests.helpers import ROOT, mlproject, platform_dir, read_tree, tool
+from tests.inprocess import modelship
 from tests.test_local_source_hardening import unprivileged
 
 # ---------------------------------------------------------------- the invariants
@@ -320,7 +319,7 @@ def published_once(tmp_path_factory) -> Published:
     work = tmp_path_factory.mktemp("published")
     remote = bare_remote(work / "origin.git")
     folder = platform_repo(work / "platform", remote)
-    result = publish(folder, "--push")
+    result = modelship("publish", "--push", cwd=folder)
     assert result.returncode == ExitCode.OK, result.stderr
     return Published(folder, remote, models_of(folder / "rendered"))
 
@@ -352,18 +351,18 @@ def hook(repo: Path, name: str, script: str) -> None:
 def test_a_remote_that_refuses_the_push_removes_no_model(published):
     hook(published.remote, "pre-receive", "echo 'protected branch' >&2; exit 1\n")
     edit(published.folder, "size-advice-model", "slo: 80000", "slo: 90000")
-    result = publish(published.folder, "--push")
+    result = modelship("publish", "--push", cwd=published.folder)
     assert result.returncode == ExitCode.EXTERNAL, result.stderr
     assert_intact(published.folder / "rendered", published.deployed)
     assert_intact(remote_tree(published.remote), published.deployed)
     (published.remote / "hooks" / "pre-receive").unlink()
-    assert publish(published.folder, "--push").returncode == ExitCode.OK
+    assert modelship("publish", "--push", cwd=published.folder).returncode == ExitCode.OK
 
 
 def test_an_unreachable_remote_removes_no_model(published):
     git(published.folder, "remote", "set-url", "origin", str(published.folder.parent / "gone.git"))
     edit(published.folder, "size-advice-model", "slo: 80000", "slo: 90000")
-    result = publish(published.folder, "--push")
+    result = modelship("publish", "--push", cwd=published.folder)
     assert result.returncode == ExitCode.EXTERNAL, result.stderr
     assert "Traceback" not in result.stderr
     assert_intact(published.folder / "rendered", published.deployed)
@@ -381,7 +380,7 @@ def test_a_remote_that_keeps_moving_is_retried_a_bounded_number_of_times(publish
     )
     set_platform(published.folder, publish={"push_attempts": 2})
     edit(published.folder, "size-advice-model", "slo: 80000", "slo: 90000")
-    result = publish(published.folder, "--push")
+    result = modelship("publish", "--push", cwd=published.folder)
     assert result.returncode == ExitCode.EXTERNAL, result.stderr
     assert "rejected 2 times" in result.stderr
     assert_intact(published.folder / "rendered", published.deployed)
@@ -391,18 +390,18 @@ def test_a_remote_that_keeps_moving_is_retried_a_bounded_number_of_times(publish
 def test_a_locked_git_index_removes_no_model(published):
     (published.folder / ".git" / "index.lock").write_text("")
     edit(published.folder, "size-advice-model", "slo: 80000", "slo: 90000")
-    result = publish(published.folder)
+    result = modelship("publish", cwd=published.folder)
     assert result.returncode == ExitCode.EXTERNAL, result.stderr
     assert_intact(published.folder / "rendered", published.deployed)
     (published.folder / ".git" / "index.lock").unlink()
-    assert publish(published.folder).returncode == ExitCode.OK
+    assert modelship("publish", cwd=published.folder).returncode == ExitCode.OK
 
 
 def test_missing_git_objects_remove_no_model(published):
     head = git(published.folder, "rev-parse", "HEAD:rendered")
     shutil.rmtree(published.folder / ".git" / "objects" / head[:2])
     before = read_tree(published.folder / "rendered")
-    result = publish(published.folder)
+    result = modelship("publish", cwd=published.folder)
     assert result.returncode == ExitCode.EXTERNAL, result.stderr
     assert "cannot read rendered at HEAD" in result.stderr
     assert "Traceback" not in result.stderr
@@ -413,7 +412,7 @@ def test_missing_git_objects_remove_no_model(published):
 def test_a_detached_head_is_refused_before_anything_is_written(published):
     git(published.folder, "checkout", "--quiet", "--detach")
     before = read_tree(published.folder / "rendered")
-    result = publish(published.folder, "--push")
+    result = modelship("publish", "--push", cwd=published.folder)
     assert result.returncode == ExitCode.USAGE, result.stderr
     assert read_tree(published.folder / "rendered") == before
 
@@ -424,7 +423,7 @@ def test_an_unreachable_separate_rendered_repository_removes_no_model(tmp_path):
         folder,
         rendered={"path": "rendered", "repository": {"url": str(tmp_path / "missing.git")}},
     )
-    result = modelship("publish", "--push", cwd=folder, env=clean_env())
+    result = modelship("publish", "--push", cwd=folder)
     assert result.returncode == ExitCode.EXTERNAL, result.stderr
     assert "cannot clone" in result.stderr
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from generator import escapers
-from tests.helpers import mlproject, modelship, platform_dir
+from tests.helpers import mlproject, platform_dir
+from tests.inprocess import modelship
 from tests.test_gateway import ENV, free_port, nginx_command, predict, running_nginx
 
 LIMIT = 4096  # the contract's longest default_output (schemas/mlproject.schema.json)

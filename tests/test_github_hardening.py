@@ -10,10 +10,16 @@ import subprocess
 
 from generator import mlproject
 from generator.errors import ExitCode
+from tests.fakes.github_server import DEFAULT_TOKEN
 from tests.github_helpers import github_platform, source
 from tests.helpers import mlproject as mlproject_text
-from tests.helpers import modelship, read_tree
-from tests.test_github_cli import environment
+from tests.helpers import read_tree
+from tests.inprocess import modelship
+
+
+def environment():
+    return {"GITHUB_TOKEN": DEFAULT_TOKEN, "MODELSHIP_DEBUG": None}
+
 
 NO_RETRIES = {"retries": 0}
 

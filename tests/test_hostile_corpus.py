@@ -22,7 +22,8 @@ from generator.errors import ExitCode
 from generator.findings import Finding, printable
 from generator.model import Provenance
 from tests import consumers
-from tests.helpers import ROOT, modelship, platform_dir, read_tree, write_repo
+from tests.helpers import ROOT, platform_dir, read_tree, write_repo
+from tests.inprocess import modelship
 from tests.test_gateway import free_port, predict, running_nginx
 
 CORPUS = ROOT / "tests" / "hostile"

@@ -9,7 +9,7 @@ import yaml
 from generator import config, gitops, pipeline, render
 from generator.index import Index
 from generator.sources.local import LocalSource
-from tests.helpers import mlproject, platform_dir, tool
+from tests.helpers import VALID, platform_dir, tool
 
 KUBERNETES_VERSION = "1.37.0"
 HOSTILE_DESCRIPTION = "it's \"quoted\" {{ x }} ${HOME} $(id) `id` ; # : - ''' \\ \u00e9\U0001f600"
@@ -154,7 +154,9 @@ def test_network_policy_admits_only_the_gateway(example):
 
 
 def test_hostile_values_stay_inert_through_kustomize(tmp_path):
-    text = mlproject(description=HOSTILE_DESCRIPTION, default_output="'''\n$(reboot)\u2028{{ }}")
+    # Written with escapes: a raw U+2028 in the file is refused (YAML 1.1 reads a line break).
+    values = {"description": HOSTILE_DESCRIPTION, "default_output": "'''\n$(reboot)\u2028{{ }}"}
+    text = yaml.safe_dump({**VALID, **values}, allow_unicode=False)
     platform, _ = rendered(platform_dir(tmp_path, repos={"churn-model": text}))
     built = kustomize(platform.rendered_path / "production" / "kubernetes")
     [deployment] = [o for o in built if o["kind"] == "Deployment"]

@@ -17,7 +17,8 @@ from generator import config, mlproject
 from generator.errors import ExitCode
 from generator.sources.local import LocalSource
 from tests.helpers import mlproject as mlproject_text
-from tests.helpers import modelship, platform_dir, read_tree, tool, write_repo
+from tests.helpers import platform_dir, read_tree, tool, write_repo
+from tests.inprocess import modelship
 
 GITHUB = config.GitHubSettings(organization="acme")
 

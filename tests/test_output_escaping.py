@@ -10,8 +10,8 @@ import pytest
 
 from generator import report
 from generator.errors import ExitCode
-from tests.gitfixtures import bare_remote, clean_env, platform_repo, publish
-from tests.helpers import modelship
+from tests.gitfixtures import bare_remote, platform_repo
+from tests.inprocess import modelship
 
 # A key an MLproject may hold (YAML's "\e", "\a", "\u..." escapes): terminal hyperlink and
 # screen-clear sequences, 8-bit CSI, bidi and zero-width controls, and a line break that
@@ -43,25 +43,23 @@ def kept_with_hostile_errors(tmp_path_factory):
     model is kept on error and index.json records that key in its errors."""
     tmp_path = tmp_path_factory.mktemp("escaping")
     folder = platform_repo(tmp_path / "platform", bare_remote(tmp_path / "remote.git"))
-    assert publish(folder).returncode == ExitCode.OK
+    assert modelship("publish", cwd=folder).returncode == ExitCode.OK
     path = folder / "examples" / "repos" / "size-advice-model" / "MLproject"
     path.write_text(path.read_text() + f'"{HOSTILE_KEY}": 1\n')
-    assert publish(folder).returncode == ExitCode.FINDINGS
+    assert modelship("publish", cwd=folder).returncode == ExitCode.FINDINGS
     errors = json.loads((folder / "rendered" / "index.json").read_text())["models"]["size-advice"]
     assert any("\x1b" in error for error in errors["errors"]), "index.json holds the raw text"
     return folder
 
 
 def actions_env(folder):
-    env = clean_env()
-    summary, output = folder.parent / "summary.md", folder.parent / "output.txt"
-    env.update(
-        GITHUB_ACTIONS="true",
-        GITHUB_WORKSPACE=str(folder),
-        GITHUB_STEP_SUMMARY=str(summary),
-        GITHUB_OUTPUT=str(output),
-    )
-    return env
+    """The variables a GitHub Actions runner sets for a step."""
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_WORKSPACE": str(folder),
+        "GITHUB_STEP_SUMMARY": str(folder.parent / "summary.md"),
+        "GITHUB_OUTPUT": str(folder.parent / "output.txt"),
+    }
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
@@ -70,7 +68,7 @@ def test_diff_of_a_single_repository_read_escapes_recorded_errors(
     kept_with_hostile_errors, fmt, actions
 ):
     folder = kept_with_hostile_errors
-    env = actions_env(folder) if actions else clean_env()
+    env = actions_env(folder) if actions else {}
     result = modelship(
         "diff", "--format", fmt, "--repository", "acme/fraud-score-model", cwd=folder, env=env
     )
@@ -88,7 +86,7 @@ def test_diff_of_a_single_repository_read_escapes_recorded_errors(
 def test_render_publish_and_list_escape_what_they_print(kept_with_hostile_errors):
     folder = kept_with_hostile_errors
     for command in (("render", "--dry-run"), ("publish",), ("list",), ("validate",)):
-        for env in (clean_env(), actions_env(folder)):
+        for env in ({}, actions_env(folder)):
             result = modelship(*command, cwd=folder, env=env)
             output = result.stdout + result.stderr
             assert has_raw_controls(output) == [], command

@@ -10,15 +10,16 @@ import sys
 import pytest
 
 from generator.errors import ExitCode
-from tests.gitfixtures import bare_remote, clean_env, platform_repo, publish
-from tests.helpers import modelship, read_tree
+from tests.gitfixtures import bare_remote, platform_repo
+from tests.helpers import read_tree
+from tests.inprocess import modelship
 from tests.test_local_source_hardening import unprivileged
 
 
 @pytest.fixture
 def published(tmp_path):
     folder = platform_repo(tmp_path / "platform", bare_remote(tmp_path / "remote.git"))
-    assert publish(folder).returncode == ExitCode.OK
+    assert modelship("publish", cwd=folder).returncode == ExitCode.OK
     return folder
 
 
@@ -26,7 +27,7 @@ def test_publish_keeps_a_hand_made_file_it_cannot_account_for(published):
     hand_made = published / "rendered" / "staging" / "kubernetes" / "models-rnd" / "notes.yaml"
     hand_made.write_text("kind: ConfigMap # made by hand, not committed\n")
     for command in (("render",), ("publish",)):
-        result = modelship(*command, cwd=published, env=clean_env())
+        result = modelship(*command, cwd=published)
         assert result.returncode == ExitCode.USAGE, (command, result.stderr)
         assert "staging/kubernetes/models-rnd/notes.yaml" in result.stderr
         assert hand_made.exists(), command
@@ -37,7 +38,7 @@ def test_publish_does_not_overwrite_a_damaged_working_tree_index(published):
     index.write_text('{"format": 1, "models": [')
     before = read_tree(published / "rendered")
     for command in (("render",), ("publish",)):
-        result = modelship(*command, cwd=published, env=clean_env())
+        result = modelship(*command, cwd=published)
         assert result.returncode == ExitCode.USAGE, (command, result.stderr)
         assert "rendered/index.json: not a Modelship index" in result.stderr
         assert "at HEAD" not in result.stderr, "the working tree's copy is the damaged one"
