@@ -258,8 +258,8 @@ def remote_url(rendered: RenderedRepo) -> str:
 
 def github_repository(url: str) -> str | None:
     """``owner/name`` of a GitHub remote URL (https, ssh or scp-like), else None."""
-    match = re.match(
-        r"^(?:[a-z+]+://(?:[^@/]+@)?[^/]+/|[^@/:]+@[^:/]+:)([\w.-]+)/([\w.-]+?)(?:\.git)?/?$", url
+    match = re.fullmatch(
+        r"(?:[a-z+]+://(?:[^@/]+@)?[^/]+/|[^@/:]+@[^:/]+:)([\w.-]+)/([\w.-]+?)(?:\.git)?/?", url
     )
     return f"{match.group(1)}/{match.group(2)}" if match else None
 

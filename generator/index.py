@@ -62,8 +62,8 @@ class Damaged:
     """An entry of index.json that fails its checks: its model cannot be rendered again from
     it. It affects that model only — rendered anew when its repository is accepted, else
     kept exactly as it was (the entry written back as it is, its files untouched) — and is
-    reported on every run until then. ``files`` and ``repo`` are what can still be trusted
-    of it (None when they too are damaged)."""
+    reported on every run until then. ``files`` are its files when that list is sound (None
+    otherwise), ``repo`` the repository it names (None when it names none)."""
 
     id: str  # the entry's key in "models"
     record: Any  # the entry as written, kept verbatim
@@ -302,7 +302,10 @@ def _damaged(
         record=record,
         problems=tuple(sorted(found for _, found in problems)),
         files=tuple(files) if isinstance(files, list) and sound("files") else None,
-        repo=repo if isinstance(repo, str) and sound("source", "repo") else None,
+        # The repository it names, even one that is no valid name (an older Modelship wrote
+        # folder names such as "acme/my model"): it still holds the id, and once a complete
+        # scan no longer sees it, the entry is gone and its id free again.
+        repo=repo if isinstance(repo, str) and repo else None,
     )
 
 

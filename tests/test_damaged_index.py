@@ -128,3 +128,26 @@ def test_a_damaged_committed_index_is_named_as_committed(tmp_path):
         result = modelship(command, cwd=folder)
         assert result.returncode == ExitCode.USAGE, result.stderr
         assert "rendered/index.json at HEAD: not a Modelship index" in result.stderr, command
+
+
+def test_the_wedge_of_an_invalid_folder_name_heals_once_the_folder_is_renamed(tmp_path):
+    """An older Modelship recorded a local folder named `my model` as the repository
+    `acme/my model`, which index.json cannot hold: every later run exited 2. Now that entry
+    is kept as it was while the folder stays, and renaming the folder renders it anew."""
+    folder = platform_dir(tmp_path)
+    assert modelship("render", cwd=folder).returncode == ExitCode.OK
+    path = folder / "rendered" / "index.json"
+    document = json.loads(path.read_text())
+    document["models"][DAMAGED]["source"]["repo"] = "acme/size advice-model"
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    repos = folder / "examples" / "repos"
+    (repos / "size-advice-model").rename(repos / "size advice-model")
+    result = modelship("render", cwd=folder)
+    assert result.returncode == ExitCode.FINDINGS, result.stderr
+    assert "cannot be a model's repository" in result.stderr
+    assert entries(folder)[DAMAGED]["source"]["repo"] == "acme/size advice-model"
+    (repos / "size advice-model").rename(repos / "size-advice-model")
+    healed = modelship("render", cwd=folder)
+    assert healed.returncode == ExitCode.OK, healed.stderr
+    assert entries(folder)[DAMAGED]["source"]["repo"] == "acme/size-advice-model"
+    assert modelship("render", "--check", cwd=folder).returncode == ExitCode.OK
