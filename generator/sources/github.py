@@ -13,7 +13,10 @@ Requests, for an organization of N repositories:
 The pages are walked by hand rather than with PyGithub's ``PaginatedList`` because the
 walk must check the cursor chain (a repeated or missing cursor, a repository seen twice,
 a count that does not match ``totalCount``) and keep what was read when a page fails;
-``PaginatedList`` does neither. Any failure makes the scan incomplete; nothing is raised.
+``PaginatedList`` does neither. The REST team listings are walked by hand too: each page
+must be a list of repositories (``PaginatedList`` crashes on an HTML page with status 200),
+and a 404 after the first page is a failed read, not a team that does not exist. Any
+failure makes the scan incomplete; nothing is raised.
 """
 
 from __future__ import annotations
