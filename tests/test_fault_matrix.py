@@ -1,5 +1,5 @@
-"""The fault matrix: every fault the GitHub source, git and the disk can meet, each against a
-platform with deployed models. After each: no model was removed, and the tree is consistent —
+"""The fault matrix: every fault the GitHub source, git, the disk and Consul can meet, each
+against a platform with deployed models. After each: no model was removed, and the tree is consistent —
 its index.json reads without damage and accounts for exactly the files the tree holds — and
 the run's exit status says what happened (3: an external system failed, nothing deleted; 1: a
 repository failed and its model is kept; 2: the tree or its configuration needs a person).
@@ -29,29 +29,55 @@ import yaml
 
 from generator import cli, index, rendered_tree
 from generator.errors import ExitCode
+from testsupport.consul import (
+    CONSUL_VARIABLES,
+    decoded,
+    point_at,
+    rendered_platform,
+    set_timeout,
+)
+from testsupport.consul import PREFIX as CONSUL_PREFIX
+from testsupport.fakes.consul_server import DEFAULT_TOKEN as DEFAULT_CONSUL_TOKEN
+from testsupport.fakes.consul_server import MANAGEMENT
 from testsupport.fakes.github_server import DEFAULT_TOKEN, FakeGitHub
 from testsupport.gitfixtures import (
     bare_remote,
     edit,
     git,
     platform_repo,
+    publish,
     set_platform,
 )
-from testsupport.helpers import ROOT, mlproject, platform_dir, read_tree, tool, unprivileged
+from testsupport.helpers import (
+    ROOT,
+    mlproject,
+    platform_dir,
+    read_tree,
+    tool,
+    unprivileged,
+    write_repo,
+)
 from testsupport.inprocess import modelship
+from testsupport.nginx import free_port
 
 # ---------------------------------------------------------------- the invariants
 
 
-def assert_intact(root: Path, deployed: set[str]) -> dict[str, bytes]:
-    """No model of ``deployed`` is gone, and the tree at ``root`` is consistent; its files."""
+def assert_intact(
+    root: Path, deployed: set[str], damaged: frozenset[str] = frozenset()
+) -> dict[str, bytes]:
+    """No model of ``deployed`` is gone, and the tree at ``root`` is consistent (the entries
+    of ``damaged`` are the damaged ones, kept as they were); its files."""
     tree = read_tree(root)
     recorded = index.loads(tree[index.INDEX_PATH])
-    assert dict(recorded.damaged) == {}
-    assert deployed <= set(recorded.models), f"removed: {sorted(deployed - set(recorded.models))}"
+    assert set(recorded.damaged) == damaged
+    present = {*recorded.models, *recorded.damaged}
+    assert deployed <= present, f"removed: {sorted(deployed - present)}"
     accounted = {index.INDEX_PATH, *recorded.shared_files}
     for entry in recorded.models.values():
         accounted.update(entry.files)
+    for item in recorded.damaged.values():
+        accounted.update(item.files or ())
     assert set(tree) == accounted, f"unaccounted: {sorted(set(tree) ^ accounted)[:5]}"
     return tree
 
@@ -606,8 +632,164 @@ def test_unreadable_repositories_and_files_keep_their_models(deployed):
 
 # ---------------------------------------------------------------- Consul
 #
-# CONSUL FAULTS — the place for the faults of `modelship sync-consul` (the Consul sync is being
-# built in its own branch now): an agent that refuses or times out, a transaction that fails
-# half-way (check-and-set conflicts, more than 64 operations), ACL denials, a kv.json that is
-# damaged. Each case belongs here, against the same deployed platform, asserting with
-# assert_intact() that no model is removed and that Consul keeps every key of every model.
+# sync-consul applies kv.json as committed at HEAD to a Consul that holds the keys of the
+# models deployed before. The publish since then adds six models, updates one, keeps one on
+# error, removes one and preserves one whose index.json entry is damaged: 87 operations, two
+# transactions. After each fault no key of a model kv.json still lists is gone from Consul,
+# each model's keys come whole from one version (as deployed, or as rendered now), and the
+# next sync, the fault gone, leaves Consul exactly as kv.json says.
+
+STAGING_KV = "rendered/staging/consul/kv.json"
+ADDED = tuple(f"extra{number}" for number in range(6))
+PRESERVED = "search-ranking"  # its index.json entry is damaged and its repository fails
+
+
+@dataclass(frozen=True)
+class ConsulPlatform:
+    folder: Path  # a platform repository whose last publish changed the models' keys
+    deployed: dict[str, bytes]  # the keys Consul holds: kv.json of the publish before
+    rendered: dict[str, bytes]  # kv.json at HEAD
+    models: set[str]  # the models of index.json at HEAD
+
+
+def consul_keys(folder: Path, revision: str) -> dict[str, bytes]:
+    return decoded(json.loads(git(folder, "show", f"{revision}:{STAGING_KV}")))
+
+
+@pytest.fixture(scope="module")
+def consul_published(tmp_path_factory) -> ConsulPlatform:
+    folder = rendered_platform(tmp_path_factory.mktemp("consul") / "platform")
+    index_file = folder / "rendered" / index.INDEX_PATH
+    document = json.loads(index_file.read_text())
+    document["models"][PRESERVED]["spec"]["entry_points"] = [1]  # as an older Modelship wrote
+    index_file.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    git(folder, "commit", "--quiet", "--all", "-m", "an entry an older Modelship wrote")
+    repos = folder / "examples" / "repos"
+    for model in ADDED:
+        write_repo(repos, f"{model}-model", mlproject(name=f"{model}-model", id=model))
+    edit(folder, "size-advice-model", "slo: 80000", "slo: 90000")
+    edit(folder, "fraud-score-model", "slo: 20000", "slo: fast")  # kept on error
+    edit(folder, "search-ranking-model", "slo: 50000", "slo: fast")
+    shutil.rmtree(repos / "price-elasticity-model")
+    published = publish(folder)
+    assert published.returncode == ExitCode.FINDINGS, published.stderr
+    deployed, rendered = consul_keys(folder, "HEAD~1"), consul_keys(folder, "HEAD")
+    assert deployed != rendered
+    assert {key for key in deployed if f"/{PRESERVED}/" in key} <= set(rendered)
+    return ConsulPlatform(folder, deployed, rendered, models_of(folder / "rendered"))
+
+
+@pytest.fixture
+def consul_case(consul_published, consul_servers, tmp_path, monkeypatch):
+    """A copy of the published platform, and a loopback Consul holding the deployed keys."""
+    for name in CONSUL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CONSUL_HTTP_TOKEN", DEFAULT_CONSUL_TOKEN)
+    folder = Path(shutil.copytree(consul_published.folder, tmp_path / "platform", symlinks=True))
+    server = consul_servers(datacenter="staging")
+    for key, value in consul_published.deployed.items():
+        server.put(key, value)
+    point_at(folder, address=server.address, datacenter="staging")
+    git(folder, "commit", "--quiet", "--all", "-m", "staging's Consul")
+    return folder, server, consul_published
+
+
+def model_of(key: str) -> str:
+    return key.removeprefix(CONSUL_PREFIX).split("/")[0]
+
+
+def assert_no_key_lost(live: dict[str, bytes], platform: ConsulPlatform) -> None:
+    """No key of a model kv.json at HEAD lists is gone from Consul, and each model's keys are
+    whole: all as deployed before, or all as rendered now."""
+    for model in sorted({model_of(key) for key in platform.rendered}):
+
+        def mine(keys: dict[str, bytes], owner: str = model) -> dict[str, bytes]:
+            return {key: value for key, value in keys.items() if model_of(key) == owner}
+
+        before, now, after = mine(platform.deployed), mine(live), mine(platform.rendered)
+        assert set(before) <= set(now), f"{model} lost {sorted(set(before) - set(now))}"
+        assert now in (before, after), f"{model}'s keys are neither as deployed nor as rendered"
+
+
+def consul_recovers(folder: Path, server: Any, platform: ConsulPlatform) -> None:
+    """With the fault gone, a sync completes and Consul holds exactly what kv.json says."""
+    code, err = in_process(folder, "sync-consul", "--env", "staging")
+    assert code == ExitCode.OK, err
+    assert server.values(CONSUL_PREFIX) == platform.rendered
+    assert_intact(folder / "rendered", platform.models, frozenset({PRESERVED}))
+
+
+def test_the_published_platform_changes_keys_of_every_kind(consul_case):
+    folder, server, platform = consul_case
+    assert server.values(CONSUL_PREFIX) == platform.deployed
+    assert {model_of(key) for key in platform.rendered} >= {*ADDED, PRESERVED}
+    assert "price-elasticity" not in {model_of(key) for key in platform.rendered}
+    consul_recovers(folder, server, platform)
+    assert [t.operations for t in server.transactions()] == [60, 27]
+
+
+def test_a_refused_consul_token_writes_nothing(consul_case):
+    folder, server, platform = consul_case
+    server.refuse(DEFAULT_CONSUL_TOKEN)
+    code, err = in_process(folder, "sync-consul", "--env", "staging")
+    assert code == ExitCode.EXTERNAL, err
+    assert "refused the token from CONSUL_HTTP_TOKEN (403: ACL not found)" in err
+    assert server.writes() == []
+    assert server.values(CONSUL_PREFIX) == platform.deployed
+    server.tokens[DEFAULT_CONSUL_TOKEN] = MANAGEMENT
+    consul_recovers(folder, server, platform)
+
+
+def test_a_consul_failing_between_transactions_loses_no_key(consul_case):
+    folder, server, platform = consul_case
+    server.fail_txn(2)
+    code, err = in_process(folder, "sync-consul", "--env", "staging")
+    assert code == ExitCode.EXTERNAL, err
+    assert "before transaction 2 of 2 failed; run sync-consul again to finish" in err
+    live = server.values(CONSUL_PREFIX)
+    assert live not in (platform.deployed, platform.rendered), "one transaction was applied"
+    assert_no_key_lost(live, platform)
+    consul_recovers(folder, server, platform)
+
+
+def test_a_concurrent_consul_writer_is_never_overwritten_unseen_and_loses_no_key(consul_case):
+    folder, server, platform = consul_case
+    written = []
+
+    def other_writer(consul: Any, number: int) -> None:
+        """Between this sync's read and its first write, another client changes a key this
+        sync updates and deletes a key of a model it keeps."""
+        if number == 1:
+            changed = f"{CONSUL_PREFIX}size-advice/slo"
+            gone = f"{CONSUL_PREFIX}{PRESERVED}/slo"
+            consul.put(changed, "1")
+            consul.delete(gone)
+            written.extend([changed, gone])
+
+    server.before_txn(other_writer)
+    code, err = in_process(folder, "sync-consul", "--env", "staging")
+    assert code == ExitCode.OK, err
+    assert written, "the other writer wrote"
+    assert f'another writer changed "{written[0]}" after it was read' in err
+    assert 409 in [t.status for t in server.transactions()], "rolled back, not overwritten"
+    assert server.values(CONSUL_PREFIX) == platform.rendered, "re-read, re-planned, converged"
+    consul_recovers(folder, server, platform)
+
+
+@pytest.mark.parametrize("fault", ["unreachable", "silent"])
+def test_an_unreachable_or_silent_consul_changes_nothing(consul_case, fault):
+    folder, server, platform = consul_case
+    if fault == "unreachable":
+        point_at(folder, address=f"127.0.0.1:{free_port()}")
+        git(folder, "commit", "--quiet", "--all", "-m", "a Consul nothing listens on")
+    else:
+        set_timeout(folder, 0.5)
+        server.hang(2)
+    code, err = in_process(folder, "sync-consul", "--env", "staging")
+    assert code == ExitCode.EXTERNAL, err
+    assert "cannot connect to Consul" in err if fault == "unreachable" else "did not answer" in err
+    assert server.writes() == []
+    assert server.values(CONSUL_PREFIX) == platform.deployed
+    point_at(folder, address=server.address)
+    set_timeout(folder, 5)
+    consul_recovers(folder, server, platform)
