@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from generator import index
-from generator.index import STATE_KEPT, IndexEntry
+from generator.index import STATE_KEPT, Damaged, IndexEntry
 
 ADDED = "added"
 CHANGED = "changed"
@@ -76,10 +76,11 @@ def classify(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> ChangeSet:
     new_index = index.tree_index(new, "the rendered tree")
     owned: set[str] = set()
     models: list[ModelChange] = []
-    for model_id in sorted(old_index.models.keys() | new_index.models.keys()):
-        before = old_index.models.get(model_id)
-        after = new_index.models.get(model_id)
-        paths = sorted({*(before.files if before else ()), *(after.files if after else ())})
+    ids = {*old_index.models, *old_index.damaged, *new_index.models, *new_index.damaged}
+    for model_id in sorted(ids):
+        before = old_index.models.get(model_id) or old_index.damaged.get(model_id)
+        after = new_index.models.get(model_id) or new_index.damaged.get(model_id)
+        paths = sorted({*_files(before), *_files(after)})
         owned.update(paths)
         files = tuple(_changes(paths, old, new))
         models.append(_model_change(model_id, before, after, files))
@@ -94,17 +95,23 @@ def _changes(paths: list[str], old: Mapping[str, bytes], new: Mapping[str, bytes
             yield FileChange(path, before, after)
 
 
+def _files(item: IndexEntry | Damaged | None) -> tuple[str, ...]:
+    if item is None:
+        return ()
+    return item.files if isinstance(item, IndexEntry) else item.files or ()
+
+
 def _model_change(
     model_id: str,
-    before: IndexEntry | None,
-    after: IndexEntry | None,
+    before: IndexEntry | Damaged | None,
+    after: IndexEntry | Damaged | None,
     files: tuple[FileChange, ...],
 ) -> ModelChange:
     if after is None:
         kind = REMOVED
     elif before is None:
         kind = ADDED
-    elif after.state == STATE_KEPT:
+    elif isinstance(after, Damaged) or after.state == STATE_KEPT:
         kind = KEPT
     elif files or before != after:
         kind = CHANGED
@@ -112,6 +119,8 @@ def _model_change(
         kind = UNCHANGED
     entry = after or before
     assert entry is not None
+    if isinstance(entry, Damaged):
+        return _damaged_change(model_id, kind, entry, files)
     return ModelChange(
         id=model_id,
         kind=kind,
@@ -119,5 +128,24 @@ def _model_change(
         commit=entry.model.provenance.commit,
         team=entry.model.spec.team,
         files=files,
-        errors=after.errors if after else (),
+        errors=after.errors if isinstance(after, IndexEntry) else (),
+    )
+
+
+def _damaged_change(
+    model_id: str, kind: str, entry: Damaged, files: tuple[FileChange, ...]
+) -> ModelChange:
+    """A model whose index.json entry is damaged: what can be read of it, and its problems."""
+    record = entry.record if isinstance(entry.record, dict) else {}
+    source = record.get("source") if isinstance(record.get("source"), dict) else {}
+    spec = record.get("spec") if isinstance(record.get("spec"), dict) else {}
+    commit, team = source.get("commit"), spec.get("team")
+    return ModelChange(
+        id=model_id,
+        kind=kind,
+        repo=entry.repo or "?",
+        commit=commit if isinstance(commit, str) else "",
+        team=team if isinstance(team, str) else "?",
+        files=files,
+        errors=tuple(str(problem) for problem in entry.problems),
     )

@@ -13,6 +13,7 @@ from generator import __version__
 from generator.commands import diff, discover, publish, render, schema, sync_consul, validate
 from generator.commands import list as list_command
 from generator.errors import ExitCode, ModelshipError
+from generator.findings import printable, printable_lines
 
 COMMANDS: dict[str, ModuleType] = {
     "validate": validate,
@@ -72,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except ModelshipError as error:
-        print(f"modelship: error: {error.message}", file=sys.stderr)
+        # Messages may quote input (paths, names, index.json): never raw on a terminal.
+        print(f"modelship: error: {printable_lines(error.message)}", file=sys.stderr)
         return int(error.exit_code)
     except KeyboardInterrupt:
         print("modelship: interrupted", file=sys.stderr)
@@ -85,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("MODELSHIP_DEBUG"):
             traceback.print_exc()
         print(
-            f"modelship: internal error: {type(error).__name__}: {error}\n"
+            f"modelship: internal error: {type(error).__name__}: {printable(str(error))}\n"
             "This is a bug in modelship; set MODELSHIP_DEBUG=1 for a traceback and report it.",
             file=sys.stderr,
         )

@@ -9,7 +9,7 @@ from generator.config.settings import Platform
 from generator.findings import Finding, Severity
 from generator.index import Index
 from generator.model import Model
-from generator.sources.base import Scan
+from generator.sources.base import RepoSnapshot, Scan
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,7 @@ def evaluate(platform: Platform | None, scan: Scan, previous: Index) -> Evaluati
     for snapshot in scan.snapshots:
         if snapshot.mlproject is None:
             continue
-        result = mlproject.parse(
-            snapshot.mlproject, snapshot.mlproject_location, snapshot.full_name
-        )
+        result = _parse(snapshot)
         findings.extend(result.findings)
         if result.spec is not None and not snapshot.push_teams_unknown:
             candidates.append(
@@ -77,6 +75,28 @@ def evaluate(platform: Platform | None, scan: Scan, previous: Index) -> Evaluati
     )
 
 
+INTERNAL_RULE = "internal/repository"
+
+
+def _parse(snapshot: RepoSnapshot) -> mlproject.ParseResult:
+    """The MLproject checked; an exception while checking it — a bug in Modelship, since
+    every bad input has a finding of its own — fails this repository alone (its model is
+    kept on error), never the run."""
+    assert snapshot.mlproject is not None
+    try:
+        return mlproject.parse(snapshot.mlproject, snapshot.mlproject_location, snapshot.full_name)
+    except Exception as error:
+        message = (
+            f"Modelship failed while checking this MLproject (internal error: "
+            f"{type(error).__name__}); the repository is treated as failing and its model "
+            "stays as it was. This is a bug in Modelship: please report it with the file"
+        )
+        finding = Finding(
+            snapshot.mlproject_location, 1, 1, "", message, INTERNAL_RULE, repo=snapshot.full_name
+        )
+        return mlproject.ParseResult(None, (finding,))
+
+
 def departed(scan: Scan, previous: Index) -> frozenset[str]:
     """The repositories of ``previous`` whose models this run removes for certain: a complete
     scan did not see them, or saw them without an MLproject. They hold no id and no name
@@ -86,11 +106,9 @@ def departed(scan: Scan, previous: Index) -> frozenset[str]:
         return frozenset()
     present = {policy.same_repo(s.full_name) for s in scan.snapshots if s.mlproject is not None}
     present |= {policy.same_repo(failure.full_name) for failure in scan.failures}
-    return frozenset(
-        entry.repo
-        for entry in previous.models.values()
-        if policy.same_repo(entry.repo) not in present
-    )
+    repos = [entry.repo for entry in previous.models.values()]
+    repos += [item.repo for item in previous.damaged.values() if item.repo is not None]
+    return frozenset(repo for repo in repos if policy.same_repo(repo) not in present)
 
 
 FETCH_FAILED_RULE = "source/fetch-failed"

@@ -8,9 +8,13 @@ entry point shapes MLflow would crash on).
 
 from __future__ import annotations
 
+import re
 import string
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 
@@ -19,6 +23,9 @@ from generator.findings import Finding, Severity, has_errors
 
 MLFLOW_ENV_KEYS = ("docker_env", "python_env", "conda_env")
 INPUT_TYPES = ("integers", "floats", "doubles", "bytes", "strings")
+# The schemes a package URL (``name @ URL``) may use: the image build fetches it, and these
+# are the ones that authenticate the server and encrypt the transfer.
+PACKAGE_URL_SCHEMES = ("https", "git+https")
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,28 @@ def is_mlproject_filename(name: str) -> bool:
     return name.lower() == "mlproject"
 
 
+# Real MLproject files are a few hundred bytes; this is far beyond any of them and small
+# enough that no source reads more than this of a file before refusing it.
+MAX_BYTES = 256 * 1024
+
+
+def too_large(name: str, size: int) -> str:
+    return f"{name} is {size:,} bytes, more than the {MAX_BYTES:,} bytes an MLproject may have"
+
+
+def several_files(names: Iterable[str]) -> str | None:
+    """Why a repository with more than one MLproject file (names differing in letter case)
+    cannot be read, or None: MLflow refuses such a project, and sources would disagree on
+    which one counts."""
+    found = sorted(names)
+    if len(found) < 2:
+        return None
+    return (
+        f"the repository has {len(found)} MLproject files ({', '.join(found)}); MLflow "
+        "refuses a project with more than one: keep one"
+    )
+
+
 class _Collector:
     """Builds Findings for one file, positioned from its YAML document."""
 
@@ -104,6 +133,23 @@ class _Collector:
 
 def parse(text: str, path: str = "MLproject", repo: str = "") -> ParseResult:
     """Parse and validate one MLproject. ``repo`` is ``owner/name`` when known."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_BYTES:
+        message = too_large(PurePosixPath(path).name, size)
+        return ParseResult(
+            None, (Finding(path, 1, 1, "", message, "mlproject/too-large", repo=repo),)
+        )
+    if (found := _AMBIGUOUS_BREAK.search(text)) is not None:
+        line = text.count("\n", 0, found.start()) + 1
+        column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+        message = (
+            f"the file holds U+{ord(found.group()):04X}, which YAML 1.1 (Modelship, MLflow) "
+            "reads as a line break and YAML 1.2 (editors, GitHub) does not: the two would "
+            "see different keys; remove it, or write it as an escape in a quoted string"
+        )
+        return ParseResult(
+            None, (Finding(path, line, column, "", message, "mlproject/line-break", repo=repo),)
+        )
     try:
         document = yamlpos.load(text)
     except yamlpos.YamlSyntaxError as error:
@@ -123,21 +169,20 @@ def parse(text: str, path: str = "MLproject", repo: str = "") -> ParseResult:
             "duplicate-key",
             position=duplicate.position,
         )
-    schema_findings = schemacheck.check(
-        document, resources.schema("mlproject"), path, "mlproject", repo
-    )
+    values = _Collector(path, repo, document)
+    _check_values(values, document, "mlproject")
     data = document.data
+    hinted: set[str] = set()
     if isinstance(data, dict):
         hinted = _check_value_hints(collector, data)
-        # A "quote it" hint says more than the schema's type error for the same key.
-        schema_findings = [
-            f for f in schema_findings if not (f.key in hinted and f.rule == "mlproject/type")
-        ]
+        _check_number_forms(collector, hinted)
         _check_environments(collector, data)
-        _check_packages(collector, data)
         _check_entry_points(collector, data)
         _check_name(collector, data, repo)
-    collector.findings.extend(schema_findings)
+    # A "quote it" hint says more than the schema's type error for the same key.
+    collector.findings.extend(
+        f for f in values.findings if not (f.key in hinted and f.rule == "mlproject/type")
+    )
     findings = tuple(sorted(collector.findings))
     if has_errors(findings):
         return ParseResult(None, findings)
@@ -149,11 +194,22 @@ def parse(text: str, path: str = "MLproject", repo: str = "") -> ParseResult:
 # than in an MLproject, and two record what the MLproject's environment and entry points were.
 RECORD_RENAMED = {"main_language": "main-language"}
 RECORD_ONLY = ("mlflow_env", "entry_points")
+_LEFT_TO_PLATFORM = ("slo", "instances")  # None in a record: the MLproject left them out
+
+
+def record_of(spec: ModelSpec) -> dict[str, Any]:
+    """The spec as index.json records it (JSON types: lists, not tuples)."""
+    return {
+        key: list(value) if isinstance(value, tuple) else value
+        for key, value in asdict(spec).items()
+    }
 
 
 def check_record(document: yamlpos.YamlDocument, at: yamlpos.PathKey, path: str) -> ParseResult:
-    """A ModelSpec as index.json records it, at ``at`` in ``document``, checked by the
-    MLproject schema and rules: a record holds only what a valid MLproject can."""
+    """A ModelSpec as index.json records it, at ``at`` in ``document``, checked by the rules of
+    an MLproject — the same schema and value rules, applied to the MLproject the record stands
+    for — and then required to be exactly what that MLproject gives: a record holds only what
+    a valid MLproject can, so what ``validate`` accepts is what index.json accepts."""
     part = document.below(at, RECORD_RENAMED)
     collector = _Collector(path, "", part)
     record = part.data
@@ -167,23 +223,50 @@ def check_record(document: yamlpos.YamlDocument, at: yamlpos.PathKey, path: str)
             f"must be {', '.join(sorted(MLFLOW_ENV_KEYS))} or null (got {environment!r})",
             "record",
         )
-    names = record.get("entry_points", [])
-    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
-        collector.add(("entry_points",), "must be a list of entry point names", "record")
     project = {
         key: value
         for key, value in record.items()
-        if key not in RECORD_ONLY and not (value is None and key in ("slo", "instances"))
+        if key not in RECORD_ONLY and not (value is None and key in _LEFT_TO_PLATFORM)
     }
-    collector.findings.extend(
-        schemacheck.check(replace(part, data=project), resources.schema("mlproject"), path, "index")
-    )
-    _check_packages(collector, project)
+    names = record.get("entry_points", [])
+    if not isinstance(names, list) or not all(_hashable(name) for name in names):
+        collector.add(("entry_points",), "must be a list of entry point names", "record")
+    else:
+        # As an MLproject holds them: names of entry points (their content is not recorded).
+        project["entry_points"] = {name: {} for name in names}
+    _check_values(collector, replace(part, data=project), "index")
     findings = tuple(sorted(f for f in collector.findings if f.is_error))
     if findings:
         return ParseResult(None, findings)
-    spec = replace(_spec(project), mlflow_env=environment, entry_points=tuple(names))
+    spec = replace(_spec(project), mlflow_env=environment)
+    expected = record_of(spec)
+    written = document.value_at(at)
+    if written != expected:
+        differing = sorted(key for key in expected if written.get(key) != expected[key])
+        for key in differing or ["entry_points"]:
+            collector.add(
+                (RECORD_RENAMED.get(key, key),),
+                f"is not as an MLproject gives it: {expected[key]!r}",
+                "record",
+            )
+        return ParseResult(None, tuple(sorted(collector.findings)))
     return ParseResult(spec)
+
+
+def _hashable(value: Any) -> bool:
+    return not isinstance(value, list | dict)
+
+
+def _check_values(collector: _Collector, document: yamlpos.YamlDocument, rule_prefix: str) -> None:
+    """The rules every value a model's spec holds must pass, for an MLproject and for its
+    record in index.json alike: the JSON schema, then what it cannot say."""
+    collector.findings.extend(
+        schemacheck.check(
+            document, resources.schema("mlproject"), collector.path, rule_prefix, collector.repo
+        )
+    )
+    if isinstance(document.data, dict):
+        _check_packages(collector, document.data)
 
 
 def _spec(data: dict[str, Any]) -> ModelSpec:
@@ -230,6 +313,47 @@ def _check_value_hints(collector: _Collector, data: dict[str, Any]) -> set[str]:
     return hinted
 
 
+_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)\Z")
+# Line breaks of YAML 1.1 only: a text holding one is read differently by YAML 1.2 readers.
+_AMBIGUOUS_BREAK = re.compile("[\x85\u2028\u2029]")
+
+
+def _number_form(raw: str) -> str:
+    """How YAML 1.1 read the integer ``raw`` that is not a plain decimal number."""
+    body = raw.lstrip("+-").lower()
+    if ":" in body:
+        return "base 60"
+    if body.startswith("0x"):
+        return "hexadecimal"
+    if body.startswith("0b"):
+        return "binary"
+    if body.startswith("0"):
+        return "octal"
+    if "_" in body:
+        return "underscores"
+    return "plus sign"
+
+
+def _check_number_forms(collector: _Collector, hinted: set[str]) -> None:
+    """Integers written in a form YAML 1.1 reads in a surprising base (``010`` is 8, ``1:40:00``
+    is 6000) or that YAML 1.2 readers take for text (``100_000``): said, never silent."""
+    document = collector.document
+    if document is None:
+        return
+    for path, raw in sorted(document.plain_scalars.items(), key=lambda item: str(item[0])):
+        if _DECIMAL.match(raw) or (len(path) == 1 and path[0] in hinted):
+            continue
+        value = document.value_at(path)
+        if isinstance(value, int) and not isinstance(value, bool):
+            collector.add(
+                path,
+                f"YAML reads {raw} as the number {value} ({_number_form(raw)}); write {value} "
+                "if that is what you mean, or quote it if it is text",
+                "number-form",
+                Severity.WARNING,
+            )
+
+
 def _check_environments(collector: _Collector, data: dict[str, Any]) -> None:
     present = [key for key in MLFLOW_ENV_KEYS if key in data]
     if len(present) > 1:
@@ -247,8 +371,11 @@ def _check_packages(collector: _Collector, data: dict[str, Any]) -> None:
     if not isinstance(packages, list):
         return
     seen: dict[str, int] = {}
+    item_rule = schemacheck.validator_for(
+        resources.schema("mlproject")["properties"]["packages"]["items"]
+    )
     for index, entry in enumerate(packages):
-        if not isinstance(entry, str) or not entry:
+        if not item_rule.is_valid(entry):
             continue  # the schema reported it
         try:
             requirement = Requirement(entry)
@@ -260,6 +387,9 @@ def _check_packages(collector: _Collector, data: dict[str, Any]) -> None:
                 "pep508",
             )
             continue
+        if requirement.url is not None and (problem := _package_url_problem(requirement.url)):
+            collector.add(("packages", index), f"{problem} (got {entry!r})", "package-url")
+            continue
         name = requirement.name.lower().replace("_", "-")
         if name in seen:
             collector.add(
@@ -269,6 +399,24 @@ def _check_packages(collector: _Collector, data: dict[str, Any]) -> None:
                 Severity.WARNING,
             )
         seen.setdefault(name, index)
+
+
+def _package_url_problem(url: str) -> str | None:
+    """Why a package URL breaks the platform's policy (see SECURITY.md), or None."""
+    try:
+        parts = urlsplit(url)
+        credentials = parts.username is not None or parts.password is not None
+    except ValueError:
+        return "not a URL"
+    if parts.scheme.lower() not in PACKAGE_URL_SCHEMES or not parts.hostname:
+        schemes = " or ".join(f"{scheme}://" for scheme in PACKAGE_URL_SCHEMES)
+        return f"a package URL must start with {schemes} and name a host"
+    if credentials:
+        return (
+            "a package URL must not hold credentials (user:password@): they would be written "
+            "into index.json, the Jenkins job and git history; give the build agent access"
+        )
+    return None
 
 
 def _check_entry_points(collector: _Collector, data: dict[str, Any]) -> None:

@@ -59,8 +59,14 @@ class Owners:
         """The holders in ``previous``, except the repositories in ``departed``."""
         gone = {same_repo(repo) for repo in departed}
         entries = [e for e in previous.models.values() if same_repo(e.repo) not in gone]
+        # A damaged entry still holds its id for its repository (when that can be read).
+        damaged = {
+            item.id: item.repo
+            for item in previous.damaged.values()
+            if item.repo is not None and same_repo(item.repo) not in gone
+        }
         return cls(
-            ids={entry.id: entry.repo for entry in entries},
+            ids={**damaged, **{entry.id: entry.repo for entry in entries}},
             names={entry.model.spec.name: entry.repo for entry in entries},
         )
 

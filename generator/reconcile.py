@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from generator.config.settings import Platform
-from generator.evaluate import FETCH_FAILED_RULE, Evaluation, fetch_failed
+from generator.evaluate import FETCH_FAILED_RULE, Evaluation, departed, fetch_failed
 from generator.findings import Finding
-from generator.index import STATE_KEPT, Index, IndexEntry, ModelState
+from generator.index import STATE_KEPT, Damaged, Index, IndexEntry, ModelState
 from generator.model import Model
 from generator.policy import same_repo
 
@@ -52,6 +52,10 @@ class Outcome:
     findings: tuple[Finding, ...]  # problems of the decisions themselves
     incomplete_reason: str | None  # set when the scan did not complete
     refusal: str | None  # set when the mass-delete guard refuses this run
+    # Damaged index.json entries: kept exactly as they were, rendered anew, or removed.
+    preserved: tuple[Damaged, ...] = ()
+    healed: tuple[Damaged, ...] = ()
+    removed_damaged: tuple[Damaged, ...] = ()
 
     @property
     def incomplete(self) -> bool:
@@ -92,6 +96,9 @@ def reconcile(
         else:
             kept.append(keep)
 
+    preserved, healed, removed_damaged = _damaged(evaluation, previous, accepted)
+    findings.extend(problem for item in preserved for problem in item.problems)
+
     states: dict[str, ModelState] = {}
     for item in kept:
         if item.as_was:
@@ -101,16 +108,42 @@ def reconcile(
     models = tuple(sorted((*accepted.values(), *(k.entry.model for k in kept)), key=_model_id))
     refusal = None
     if not allow_mass_delete:
-        refusal = mass_delete_refusal(len(removed), len(previous.models), platform)
+        removing = len(removed) + len(removed_damaged)
+        refusal = mass_delete_refusal(removing, previous.size, platform)
     return Outcome(
         models=models,
         states=states,
         kept=tuple(kept),
         removed=tuple(removed),
-        findings=tuple(findings),
+        findings=tuple(sorted(findings)),
         incomplete_reason=None if scan.complete else (scan.incomplete_reason or "unknown reason"),
         refusal=refusal,
+        preserved=preserved,
+        healed=healed,
+        removed_damaged=removed_damaged,
     )
+
+
+def _damaged(
+    evaluation: Evaluation, previous: Index, accepted: Mapping[str, Model]
+) -> tuple[tuple[Damaged, ...], tuple[Damaged, ...], tuple[Damaged, ...]]:
+    """The damaged entries of ``previous``, split into those kept exactly as they were, those
+    this run renders anew (their id is accepted again), and those removed: their repository
+    is certainly gone (``departed``), or was accepted under another id."""
+    gone = {same_repo(repo) for repo in departed(evaluation.scan, previous)}
+    accepted_repos = {same_repo(model.provenance.repo) for model in accepted.values()}
+    preserved: list[Damaged] = []
+    healed: list[Damaged] = []
+    removed: list[Damaged] = []
+    for model_id, item in sorted(previous.damaged.items()):
+        repo = same_repo(item.repo) if item.repo is not None else None
+        if model_id in accepted:
+            healed.append(item)
+        elif repo is not None and (repo in gone or repo in accepted_repos):
+            removed.append(item)
+        else:
+            preserved.append(item)
+    return tuple(preserved), tuple(healed), tuple(removed)
 
 
 def mass_delete_refusal(removing: int, total: int, platform: Platform) -> str | None:

@@ -43,6 +43,7 @@ from pathlib import Path
 
 from generator.errors import ConfigError, ExternalError
 from generator.index import INDEX_PATH, foreign_tree
+from generator.present.console import shown_path
 from generator.treediff import TreeChanges, compare
 
 STAGE_SUFFIX = ".modelship-stage"
@@ -232,8 +233,24 @@ def write_tree(
             stage = backup
         shutil.rmtree(stage)
     except OSError as error:
-        raise ExternalError(f"cannot write {root}: {error}") from None
+        if root.is_dir():  # the tree is in place: what was staged beside it only takes room
+            shutil.rmtree(stage_path(root), ignore_errors=True)
+        raise ExternalError(_write_failure(root, error)) from None
     return changes
+
+
+def _write_failure(root: Path, error: OSError) -> str:
+    """What a failed write says: the tree that could not be written, and — when the error
+    was met building the new tree beside it — the folder that must be writable."""
+    shown = shown_path(root)
+    reason = error.strerror or str(error)
+    failed = str(error.filename or "")
+    if failed.startswith((str(stage_path(root)), str(backup_path(root)))):
+        return (
+            f"cannot write the rendered tree {shown}: {reason}; Modelship builds the new tree "
+            f"beside it and swaps the two, so the folder {root.parent} must be writable"
+        )
+    return f"cannot write the rendered tree {shown}: {reason} ({failed or root})"
 
 
 def _build_stage(

@@ -15,7 +15,9 @@ from generator import evaluate, index, reconcile, rendered_tree, resources, word
 from generator.config.settings import Platform
 from generator.errors import ConfigError, ExitCode, TemplateError, UsageError
 from generator.findings import Finding
+from generator.present.console import shown_path
 from generator.rendering import plan, templating
+from generator.rendering.targets import consul
 from generator.sources.base import Scan
 
 
@@ -78,6 +80,19 @@ class RenderRun:
             )
         if self.outcome.refusal:
             notes.append(self.outcome.refusal)
+        for damaged in self.outcome.preserved:
+            notes.append(
+                f"the index.json entry of model {damaged.id!r} is damaged (see the errors "
+                "above): the model cannot be rendered again from it, so it stays exactly as "
+                "it was — its entry, its files and its Consul keys untouched — until its "
+                "repository gives a valid MLproject again, or the entry is repaired by hand"
+            )
+        for damaged in self.outcome.healed:
+            notes.append(
+                f"the damaged index.json entry of model {damaged.id!r} is replaced by a new "
+                "render from its repository"
+            )
+        notes.extend(self.evaluation.scan.warnings)
         return notes
 
 
@@ -86,22 +101,52 @@ def render_run(
     scanned: Scan,
     *,
     base: Mapping[str, bytes] | None = None,
+    base_revision: str = "",
     allow_mass_delete: bool = False,
 ) -> RenderRun:
     """Everything a render of ``scanned`` needs to decide, nothing written yet.
 
     ``base`` is the tree the decisions are taken against — its index.json is the
-    previous state (the tree at HEAD for diff and publish); default: the tree on disk."""
+    previous state (the tree at HEAD for diff and publish) and ``base_revision`` the commit
+    it was read at; default: the tree on disk."""
     current = rendered_tree.read_tree(platform.rendered_path)
     tree = current if base is None else base
-    previous = index.tree_index(tree, str(platform.rendered_path))
+    previous = index.tree_index(tree, shown_path(platform.rendered_path), base_revision)
     evaluation = evaluate.evaluate(platform, scanned, previous)
     outcome = reconcile.reconcile(platform, evaluation, previous, allow_mass_delete)
     try:
         renderer = templating.Renderer(resources.load_templates(platform.templates_path))
-        planned = plan.plan(platform, outcome.models, renderer, outcome.states)
+        planned = plan.plan(
+            platform,
+            outcome.models,
+            renderer,
+            outcome.states,
+            [preserve(platform, tree, damaged) for damaged in outcome.preserved],
+        )
     except TemplateError as error:
         raise UsageError(f"template error: {error}") from None
     if stray := index.unaccounted(tree, previous, planned):
         raise ConfigError(index.unaccounted_message(platform.rendered_path, stray))
     return RenderRun(platform, evaluation, outcome, planned, current)
+
+
+def check_working_tree(platform: Platform, run: RenderRun) -> None:
+    """The rules render applies to the tree it writes, for a run that decided against another
+    tree (publish decides against HEAD): the tree's own index.json must be readable, and
+    every file the write would delete must be one it accounts for — a file made by hand or
+    an index damaged by hand is never overwritten or deleted unchecked."""
+    own = index.tree_index(run.current, shown_path(platform.rendered_path))
+    if stray := index.unaccounted(run.current, own, run.planned):
+        raise ConfigError(index.unaccounted_message(platform.rendered_path, stray))
+
+
+def preserve(
+    platform: Platform, tree: Mapping[str, bytes], damaged: index.Damaged
+) -> index.Preserved:
+    """A model whose index.json entry is damaged, kept as ``tree`` holds it."""
+    kv = next((consul.kv_path(env.name) for env in platform.environments), None)
+    return index.Preserved(
+        damaged,
+        {path: tree[path] for path in damaged.files or () if path in tree},
+        consul.kept_entries(tree.get(kv) if kv else None, platform.consul_prefix, damaged.id),
+    )

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 import jsonschema
@@ -24,8 +26,38 @@ def _is_integer(checker: object, instance: object) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
+@lru_cache(maxsize=256)
+def ecma_pattern(pattern: str) -> re.Pattern[str]:
+    """A schema ``pattern`` compiled with ECMA-262's meaning of ``$``, which JSON Schema
+    prescribes: the end of the value. Python's ``$`` also matches before a final newline,
+    which would let ``"churn\\n"`` through ``^[a-z]+$``; outside a character class and
+    unescaped, ``$`` becomes ``\\Z``."""
+    out: list[str] = []
+    escaped = in_class = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            out.append("\\Z")
+            continue
+        out.append(char)
+    return re.compile("".join(out))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
+    if isinstance(instance, str) and not ecma_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 _StrictValidator = jsonschema.validators.extend(
     jsonschema.Draft202012Validator,
+    validators={"pattern": _pattern},
     type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
 )
 
@@ -65,8 +97,21 @@ def shown(document: YamlDocument, path: tuple[Any, ...], value: Any) -> str:
     if raw is not None and not isinstance(value, str):
         text = raw
     else:
-        text = json.dumps(value, default=str, ensure_ascii=False)
+        text = json.dumps(_jsonable(value), default=str, ensure_ascii=False)
     return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1] + "…"
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with every mapping key as text: YAML keys may be numbers, dates or null."""
+    if isinstance(value, dict):
+        return {_key_text(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def _key_text(key: Any) -> str:
+    return key if isinstance(key, str) else json.dumps(key, default=str).strip('"')
 
 
 def check(
@@ -77,21 +122,34 @@ def check(
     repo: str = "",
 ) -> list[Finding]:
     """Validate ``document.data`` against ``schema``; one Finding per problem."""
-    unique: dict[tuple[int, int, str, str], Finding] = {}
+    return sorted(found for _, found in located(document, schema, path, rule_prefix, repo))
+
+
+def located(
+    document: YamlDocument,
+    schema: dict[str, Any],
+    path: str,
+    rule_prefix: str,
+    repo: str = "",
+) -> list[tuple[tuple[Any, ...], Finding]]:
+    """Like ``check``, each Finding with the path of the value it is about."""
+    unique: dict[tuple[int, int, str, str], tuple[tuple[Any, ...], Finding]] = {}
     for error in validator_for(schema).iter_errors(document.data):
-        for found in _findings(error, document, path, rule_prefix, repo):
-            unique.setdefault((found.line, found.column, found.key, found.message), found)
-    return sorted(unique.values())
+        for at, found in _findings(error, document, path, rule_prefix, repo):
+            unique.setdefault((found.line, found.column, found.key, found.message), (at, found))
+    return list(unique.values())
 
 
 def _findings(
     error: ValidationError, document: YamlDocument, path: str, rule_prefix: str, repo: str
-) -> Iterator[Finding]:
+) -> Iterator[tuple[tuple[Any, ...], Finding]]:
     location = tuple(error.absolute_path)
 
-    def finding(at: tuple[Any, ...], message: str, rule: str, on_key: bool = False) -> Finding:
+    def finding(
+        at: tuple[Any, ...], message: str, rule: str, on_key: bool = False
+    ) -> tuple[tuple[Any, ...], Finding]:
         where = document.key_position(at) if on_key else document.value_position(at)
-        return Finding(
+        return at, Finding(
             path=path,
             line=where.line,
             column=where.column,

@@ -8,6 +8,7 @@ the 1-based line/column of every key and value by path.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,16 @@ class YamlDocument:
     def value_position(self, path: PathKey) -> Position:
         """Where the value at ``path`` starts (its nearest known ancestor otherwise)."""
         return self._nearest(self.values, path) or Position(1, 1)
+
+    def value_at(self, path: PathKey) -> Any:
+        """The loaded value at ``path`` (None when the path leads nowhere)."""
+        value = self.data
+        for key in path:
+            try:
+                value = value[key]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return value
 
     def below(self, prefix: PathKey, rename: dict[Any, Any] | None = None) -> YamlDocument:
         """The part of the document at ``prefix`` as a document of its own, its keys
@@ -130,7 +141,7 @@ def load(text: str) -> YamlDocument:
     try:
         node = loader.get_single_node()
         if node is not None:
-            _check_shape(node)
+            _check_shape(loader, node)
         data = loader.construct_document(node) if node is not None else None
         document = YamlDocument(data=data)
         if node is not None:
@@ -154,14 +165,40 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _check_shape(root: yaml.Node) -> None:
-    """Refuse a document that is recursive, nested too deeply, or that aliases blow up.
+_INT_TAG = "tag:yaml.org,2002:int"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+# Scalars whose construction can fail although the parser accepted them, and why.
+_UNCONSTRUCTABLE = {
+    _INT_TAG: f"a number of more than {sys.get_int_max_str_digits()} digits",
+    _TIMESTAMP_TAG: "not a valid date or time",
+}
+
+
+def _check_scalar(loader: yaml.SafeLoader, node: yaml.Node) -> None:
+    """Construct the scalars whose construction may raise (huge integers, dates such as
+    2024-02-30) one by one, so that a failure names its position."""
+    reason = _UNCONSTRUCTABLE.get(node.tag) if isinstance(node, yaml.ScalarNode) else None
+    if reason is None:
+        return
+    try:
+        loader.construct_object(node)
+    except (ValueError, OverflowError):
+        raise YamlSyntaxError(
+            f"YAML cannot read {node.value[:40]!r}: {reason}; quote it if it is text",
+            _position(node.start_mark),
+        ) from None
+
+
+def _check_shape(loader: yaml.SafeLoader, root: yaml.Node) -> None:
+    """Refuse a document that is recursive, nested too deeply, too large, or that aliases
+    blow up, and any scalar that cannot be constructed.
 
     Walks the node graph once (aliases share nodes), counting each node's expanded
     size — what a consumer walking the loaded data would see.
     """
     sizes: dict[int, int] = {}
     in_progress: set[int] = set()
+    shared = False  # an alias made a node count more than once
     stack: list[tuple[yaml.Node, int, bool]] = [(root, 0, False)]
     while stack:
         node, depth, finished = stack.pop()
@@ -170,13 +207,17 @@ def _check_shape(root: yaml.Node) -> None:
             in_progress.discard(key)
             sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
             if sizes[key] > MAX_VALUES:
-                raise YamlSyntaxError(
-                    f"YAML aliases expand this document to more than {MAX_VALUES} values",
-                    _position(node.start_mark),
+                message = (
+                    f"YAML aliases expand this document to more than {MAX_VALUES} values"
+                    if shared
+                    else f"the document has more than {MAX_VALUES} values"
                 )
+                raise YamlSyntaxError(message, _position(node.start_mark))
             continue
         if key in sizes:
+            shared = True
             continue
+        _check_scalar(loader, node)
         if key in in_progress:
             raise YamlSyntaxError(
                 "a YAML alias refers to a value that contains it (a recursive structure)",

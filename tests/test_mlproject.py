@@ -82,7 +82,7 @@ def test_every_error_is_reported_at_once():
         ("main-language", "scala", "main-language: must be 'python'"),
         ("description", "x" * 201, "description: must be one line of 1 to 200 characters"),
         ("description", "", "description: must be one line"),
-        ("description", "a\u2028b", "description: must be one line"),
+        ("description", "a\u2028b", "U+2028, which YAML 1.1 (Modelship, MLflow) reads as a line"),
         ("description", "a\tb", "without control characters"),
         ("packages", "pandas", "packages: must be a list of PEP 508 requirement strings"),
         ("packages", ["pandas", 3], "packages[1]: must be a PEP 508 requirement string"),

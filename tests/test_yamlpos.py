@@ -80,3 +80,27 @@ def test_deep_nesting_is_refused():
 def test_empty_document_is_none():
     assert yamlpos.load("").data is None
     assert yamlpos.load("# only a comment\n").data is None
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("slo: 1" + "0" * 5000 + "\n", "a number of more than 4300 digits"),
+        ("when: 2024-02-30\n", "not a valid date"),
+        ("when: 2024-13-01 10:00:00\n", "not a valid date"),
+    ],
+)
+def test_values_yaml_cannot_construct_are_syntax_errors_at_their_position(text, fragment):
+    with pytest.raises(yamlpos.YamlSyntaxError) as caught:
+        yamlpos.load(text)
+    assert caught.value.position.line == 1
+    assert caught.value.position.column == text.index(":") + 3
+    assert fragment in caught.value.message
+
+
+def test_a_large_document_without_aliases_is_not_blamed_on_aliases():
+    text = "packages:\n" + "".join(f"  - p{i}\n" for i in range(yamlpos.MAX_VALUES + 1))
+    with pytest.raises(yamlpos.YamlSyntaxError) as caught:
+        yamlpos.load(text)
+    assert "alias" not in caught.value.message
+    assert f"more than {yamlpos.MAX_VALUES} values" in caught.value.message

@@ -1,9 +1,11 @@
-"""A real nginx on loopback for the tests: the binary, a command with every writable path under
-a prefix, and a foreground nginx that is always stopped within bounded waits."""
+"""A real nginx for tests: free loopback ports, nginx run in the foreground with every
+writable path under a prefix (always stopped, within bounded waits), and HTTP calls to it."""
 
 from __future__ import annotations
 
 import contextlib
+import http.client
+import json
 import os
 import shutil
 import signal
@@ -11,6 +13,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -76,3 +79,33 @@ def running_nginx(prefix: Path, conf: Path, ports: tuple[int, ...]) -> Iterator[
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=STOP_WAIT_S)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+    seconds: float
+
+    def json(self) -> object:
+        assert self.headers["Content-Type"] == "application/json"
+        return json.loads(self.body)
+
+
+def call(port: int, method: str, path: str, body: bytes | None = None) -> Answer:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        started = time.monotonic()
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        data = response.read()
+        return Answer(response.status, response.headers, data, time.monotonic() - started)
+    finally:
+        connection.close()
+
+
+def predict(port: int, model: str, values: list[float] | None = None) -> Answer:
+    payload = json.dumps({"input": values if values is not None else [1.1, 5.1]}).encode()
+    return call(port, "POST", f"/{model}/predict", payload)

@@ -13,6 +13,7 @@ from generator import changeset, rendered_repo
 from generator.commands import options
 from generator.config.settings import Platform
 from generator.errors import UsageError
+from generator.findings import printable_lines
 from generator.github import pull_requests
 from generator.github.client import Connection, connect
 from generator.github.hosting import hosting_repository
@@ -110,7 +111,9 @@ def execute(
     # Where the comment goes, and the credentials, are checked before any work is done.
     target = _comment_target(args, platform, rendered, environ) if args.comment else None
     base = rendered_repo.head_tree(rendered, args.against)
-    result = render_run(platform, options.scan(source), base=base)
+    result = render_run(
+        platform, options.scan(source), base=base, base_revision=args.against or "HEAD"
+    )
     report_run(result)
     changes = changeset.classify(base, result.planned)
     notes = result.notes()
@@ -131,7 +134,7 @@ def execute(
     elif comment is not None and args.format == "markdown":
         sys.stdout.write(comment.text)
     else:
-        text = change_views.as_text(changes) + change_views.full_diff(changes)
+        text = change_views.as_text(changes) + printable_lines(change_views.full_diff(changes))
         sys.stdout.write(github_actions.inert(text))
     outputs = change_views.change_outputs(changes, result.findings)
     outputs["truncated"] = comment is not None and comment.truncated

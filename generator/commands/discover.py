@@ -10,6 +10,7 @@ from typing import Any
 from generator import wording
 from generator.commands import options
 from generator.errors import ExitCode
+from generator.findings import printable
 from generator.present import console, json_output
 from generator.sources.base import RepoSnapshot, Scan
 from generator.sources.report import ScanReport, Skipped
@@ -48,8 +49,10 @@ def run(args: argparse.Namespace) -> int:
         _print_summary(scanned, github_report)
     if not scanned.complete:
         console.stderr().print(
-            f"modelship: error: the scan is incomplete: {scanned.incomplete_reason}; "
-            "the list holds only what was read",
+            printable(
+                f"modelship: error: the scan is incomplete: {scanned.incomplete_reason}; "
+                "the list holds only what was read"
+            ),
             markup=False,
         )
         return ExitCode.EXTERNAL
@@ -101,7 +104,7 @@ def _print_tables(scanned: Scan, github_report: ScanReport | None) -> None:
 def _print_summary(scanned: Scan, github_report: ScanReport | None) -> None:
     err = console.stderr()
     for failure in scanned.failures:
-        err.print(f"{failure.full_name}: {failure.shown}", markup=False)
+        err.print(printable(f"{failure.full_name}: {failure.shown}"), markup=False)
     with_file = sum(1 for s in scanned.snapshots if s.mlproject is not None)
     selected = len(scanned.snapshots) + len(scanned.failures)
     found = f"{_count(selected, 'model repository', 'model repositories')} "
@@ -124,7 +127,7 @@ def _print_summary(scanned: Scan, github_report: ScanReport | None) -> None:
         )
         err.print(f"rate limit left: {left}", markup=False)
     for warning in github_report.warnings:
-        err.print(f"warning: {warning}", markup=False)
+        err.print(printable(f"warning: {warning}"), markup=False)
 
 
 def _requests_line(github_report: ScanReport) -> str:

@@ -17,7 +17,11 @@ HELP = "list the rendered models (MODEL VERSION STATE INSTANCES INPUT TEAM)"
 DESCRIPTION = """\
 List the models of the rendered tree as recorded in its index.json: the
 deployed version (first 7 characters of the model sha1), state, number of
-instances, input type and owning team.
+instances, input type and owning team. A model whose index.json entry is
+damaged is listed with the state damaged-entry (it stays deployed as it was)
+and its problems are printed on stderr.
+
+Exit status: 0 listed, 1 some entries are damaged, 2 bad usage or configuration.
 """
 
 
@@ -28,30 +32,45 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     platform = options.load_platform(args)
     rendered_repo.prepare(platform)
-    entries = sorted(previous_index(platform).models.values(), key=lambda e: e.id)
+    recorded = previous_index(platform)
+    entries = sorted(recorded.models.values(), key=lambda e: e.id)
+    damaged = sorted(recorded.damaged.values(), key=lambda d: d.id)
+    for item in damaged:
+        console.stderr().print(
+            f"modelship: the index.json entry of {item.id!r} is damaged: "
+            + "; ".join(str(problem) for problem in item.problems),
+            markup=False,
+        )
+    exit_code = ExitCode.FINDINGS if damaged else ExitCode.OK
     if args.format == "json":
-        sys.stdout.write(json_output.to_json({"models": [_as_json(e) for e in entries]}))
-        return ExitCode.OK
-    table = console.table(
-        ("MODEL", "VERSION", "STATE", "INSTANCES", "INPUT", "TEAM"),
+        listed = [_as_json(e) for e in entries]
+        listed += [{"id": item.id, "state": DAMAGED} for item in damaged]
+        models = sorted(listed, key=lambda m: m["id"])
+        sys.stdout.write(json_output.to_json({"models": models}))
+        return exit_code
+    rows = [
         (
-            (
-                entry.id,
-                entry.model.spec.version[:7],
-                entry.state,
-                str(entry.instances),
-                entry.model.spec.input_type,
-                entry.model.spec.team,
-            )
-            for entry in entries
-        ),
-    )
+            entry.id,
+            entry.model.spec.version[:7],
+            entry.state,
+            str(entry.instances),
+            entry.model.spec.input_type,
+            entry.model.spec.team,
+        )
+        for entry in entries
+    ]
+    rows += [(item.id, "?", DAMAGED, "?", "?", "?") for item in damaged]
+    table = console.table(("MODEL", "VERSION", "STATE", "INSTANCES", "INPUT", "TEAM"), sorted(rows))
     out = console.stdout()
-    if entries:
+    if rows:
         out.print(table)
     else:
         out.print(f"no models in {console.shown_path(platform.rendered_path)}", markup=False)
-    return ExitCode.OK
+    return exit_code
+
+
+# The state `list` shows for a model whose index.json entry is damaged (kept as it was).
+DAMAGED = "damaged-entry"
 
 
 def _as_json(entry: IndexEntry) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from generator.github.client import Connection, connect
 from generator.github.hosting import hosting_repository
 from generator.present import change_views, console, github_actions, pr_markdown
 from generator.present.run_report import report_run
-from generator.run import RenderRun, render_run
+from generator.run import RenderRun, check_working_tree, render_run
 from generator.sources.base import Source
 
 HELP = "render, commit the rendered tree, and push it or open a pull request"
@@ -200,7 +200,11 @@ def _render_and_commit(
 ) -> _Step:
     base = rendered_repo.head_tree(rendered)
     run = render_run(
-        platform, options.scan(source), base=base, allow_mass_delete=args.allow_mass_delete
+        platform,
+        options.scan(source),
+        base=base,
+        base_revision="HEAD",
+        allow_mass_delete=args.allow_mass_delete,
     )
     report_run(run)
     changes = changeset.classify(base, run.planned)
@@ -214,6 +218,7 @@ def _render_and_commit(
         # tree stay as they are.
         sha = rendered_repo.commit_tree(rendered, message, identity, run.planned)
     else:
+        check_working_tree(platform, run)
         rendered_tree.write_tree(platform.rendered_path, run.planned, run.current)
         sha = rendered_repo.commit(rendered, message, identity)
     step = _Step(run, changes, sha)

@@ -9,6 +9,7 @@ from generator import rendered_repo, rendered_tree, treediff, wording
 from generator.commands import options
 from generator.config.settings import Platform
 from generator.errors import ExitCode
+from generator.findings import printable_lines
 from generator.present import change_views, console, github_actions
 from generator.present.run_report import report_run
 from generator.run import render_run
@@ -70,7 +71,7 @@ def execute(args: argparse.Namespace, platform: Platform, source: Source) -> int
     exit_code = result.exit_code
     if args.dry_run:
         diff = "".join(treediff.unified(result.current, result.planned, changes))
-        sys.stdout.write(github_actions.inert(diff))
+        sys.stdout.write(github_actions.inert(printable_lines(diff)))
         headline = f"dry run: {changes.summary()} in {where}; nothing written"
     elif args.check:
         for path in changes.paths:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from generator.mlproject import several_files
+
 PAGE_SIZE = 100  # GraphQL's largest page: `first` must be 1-100
 MLPROJECT_SPELLINGS = ("MLproject", "MLProject", "mlproject")
 _ALIASES = {spelling: f"file{index}" for index, spelling in enumerate(MLPROJECT_SPELLINGS)}
@@ -69,6 +71,8 @@ class Blob:
     truncated: bool
     binary: bool
     size: int
+    # Why the repository's MLproject cannot be read at all (spelt twice, or not a file).
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -172,25 +176,35 @@ def _node(node: Any) -> RepoNode:
 
 
 def _mlproject(node: dict[str, Any], where: str) -> Blob | None:
+    present: list[tuple[str, Any]] = []
     for spelling, alias in _ALIASES.items():
         if alias not in node:
             raise ResponseShapeError(f"{where} has no field {alias!r}")
-        found = node[alias]
-        # null: no such path; {}: the path is a folder (the Blob fragment does not apply)
-        if found is None or found == {}:
-            continue
-        blob_where = f"{where} {spelling}"
-        text = found.get("text") if isinstance(found, dict) else None
-        if text is not None and not isinstance(text, str):
-            raise ResponseShapeError(f"{blob_where}: text is not a string")
-        return Blob(
-            path=spelling,
-            text=text,
-            truncated=_field(found, "isTruncated", bool, blob_where),
-            binary=_field(found, "isBinary", bool, blob_where),
-            size=_field(found, "byteSize", int, blob_where),
+        # null: no such path; {}: the path is a folder or a submodule (the Blob fragment
+        # selects nothing of it)
+        if node[alias] is not None:
+            present.append((spelling, node[alias]))
+    if not present:
+        return None
+    spelling, found = present[0]
+    several = several_files(name for name, _ in present)
+    if several is not None or found == {}:
+        problem = several or (
+            f"{spelling} is a folder or a submodule, not a file; a repository's MLproject "
+            "must be a regular file"
         )
-    return None
+        return Blob(spelling, None, truncated=False, binary=False, size=0, problem=problem)
+    blob_where = f"{where} {spelling}"
+    text = found.get("text") if isinstance(found, dict) else None
+    if text is not None and not isinstance(text, str):
+        raise ResponseShapeError(f"{blob_where}: text is not a string")
+    return Blob(
+        path=spelling,
+        text=text,
+        truncated=_field(found, "isTruncated", bool, blob_where),
+        binary=_field(found, "isBinary", bool, blob_where),
+        size=_field(found, "byteSize", int, blob_where),
+    )
 
 
 def _field(container: Any, key: str, kind: type, where: str) -> Any:

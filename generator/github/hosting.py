@@ -10,13 +10,13 @@ from generator.errors import UsageError
 from generator.rendered_repo import RenderedRepo, remote_url
 
 _GITHUB_REMOTE = re.compile(
-    r"^(?:[a-z+]+://(?:[^@/]+@)?[^/]+/|[^@/:]+@[^:/]+:)([\w.-]+)/([\w.-]+?)(?:\.git)?/?$"
+    r"(?:[a-z+]+://(?:[^@/]+@)?[^/]+/|[^@/:]+@[^:/]+:)([\w.-]+)/([\w.-]+?)(?:\.git)?/?"
 )
 
 
 def github_repository(url: str) -> str | None:
     """``owner/name`` of a GitHub remote URL (https, ssh or scp-like), else None."""
-    match = _GITHUB_REMOTE.match(url)
+    match = _GITHUB_REMOTE.fullmatch(url)
     return f"{match.group(1)}/{match.group(2)}" if match else None
 
 

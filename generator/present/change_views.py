@@ -16,7 +16,7 @@ from generator.changeset import (
     ChangeSet,
     FileChange,
 )
-from generator.findings import Finding
+from generator.findings import Finding, printable
 from generator.present import finding_views, github_actions
 from generator.present import markdown as md
 from generator.treediff import TreeChanges
@@ -36,15 +36,18 @@ def full_diff(changes: ChangeSet) -> str:
 
 
 def as_text(changes: ChangeSet) -> str:
+    """The summary for a terminal: every value one escaped line (errors come from
+    repositories, and through index.json from any earlier run)."""
     lines = [summary(changes)]
     shown = changes.changed_models
-    width = max((len(m.id) for m in shown), default=0)
+    width = max((len(printable(m.id)) for m in shown), default=0)
     for model in shown:
-        lines.append(f"  {model.kind:<13}  {model.id:<{width}}  {model.source}  {model.team}")
-        lines.extend(f"      {error}" for error in model.errors)
+        model_id, source, team = printable(model.id), printable(model.source), printable(model.team)
+        lines.append(f"  {model.kind:<13}  {model_id:<{width}}  {source}  {team}")
+        lines.extend(f"      {printable(error)}" for error in model.errors)
     if changes.shared:
         lines.append("  shared files:")
-        lines.extend(f"    {change.path}" for change in changes.shared)
+        lines.extend(f"    {printable(change.path)}" for change in changes.shared)
     return "\n".join(lines) + "\n"
 
 
@@ -79,10 +82,10 @@ def commit_message(platform_name: str, changes: ChangeSet) -> str:
         line = f"{verbs[model.kind]} {model.id} from {model.repo}@{model.commit}"
         if model.kind == KEPT:
             line += " (its repository failed; the last good version stays)"
-        lines.append(line)
+        lines.append(printable(line))
     if changes.shared:
         lines.extend(["", "shared files:"])
-        lines.extend(f"  {change.path}" for change in changes.shared)
+        lines.extend(f"  {printable(change.path)}" for change in changes.shared)
     return "\n".join(lines) + "\n"
 
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from generator.findings import printable
+
 _ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _LINE_BREAKS = re.compile(r"[\r\n]+")
 
 
 def _one_line(value: str) -> str:
-    return _LINE_BREAKS.sub(" ", value)
+    """On one line, and with every character that could act on a terminal escaped."""
+    return printable(_LINE_BREAKS.sub(" ", value))
 
 
 def text(value: str) -> str:

@@ -11,12 +11,14 @@ left, with a note naming the file that holds the full diff.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from generator import index
 from generator.changeset import KEPT, REMOVED, ChangeSet, FileChange, ModelChange
+from generator.findings import printable, printable_lines
 from generator.present import markdown as md
 from generator.present.change_views import file_diff, summary
 from generator.wording import plural
@@ -204,20 +206,21 @@ def _cut_table(table_head: list[str], rows: list[str], room: int) -> list[str]:
 def _model_section(model: ModelChange) -> _Section:
     blocks: list[_Block] = []
     if model.errors:
-        blocks.append(_Block("text", tuple(f"{error}\n" for error in model.errors)))
+        blocks.append(_Block("text", tuple(f"{printable(error)}\n" for error in model.errors)))
     if model.kind == REMOVED:  # the content of files that go is noise: name them
-        blocks.append(_Block("text", tuple(f"deleted {f.path}\n" for f in model.files)))
+        blocks.append(_Block("text", tuple(f"deleted {printable(f.path)}\n" for f in model.files)))
     else:
         blocks.extend(_diff_block(change) for change in model.files)
     details = [f"{model.kind}"]
     if model.errors:
         details.append(plural(len(model.errors), "error"))
     details.append(plural(len(model.files), "file"))
-    head = f"<details>\n<summary><code>{model.id}</code> {', '.join(details)}</summary>\n\n"
+    shown_id = html.escape(printable(model.id))
+    head = f"<details>\n<summary><code>{shown_id}</code> {', '.join(details)}</summary>\n\n"
     if model.kind == KEPT:
         head += (
-            f"Its repository `{model.repo}` failed, so the version from "
-            f"`{model.source}` stays deployed.\n\n"
+            f"Its repository {md.code(model.repo)} failed, so the version from "
+            f"{md.code(model.source)} stays deployed.\n\n"
         )
     return _Section(head, tuple(blocks))
 
@@ -233,4 +236,4 @@ def _shared_section(changes: Sequence[FileChange]) -> _Section | None:
 
 
 def _diff_block(change: FileChange) -> _Block:
-    return _Block("diff", tuple(file_diff(change).splitlines(keepends=True)))
+    return _Block("diff", tuple(printable_lines(file_diff(change)).splitlines(keepends=True)))

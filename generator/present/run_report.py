@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+from generator.findings import printable
 from generator.present import console, finding_views
 from generator.run import RenderRun
 
@@ -15,9 +16,11 @@ def report_run(run: RenderRun) -> None:
     for kept in run.outcome.kept:
         if not kept.as_was:
             err.print(
-                f"kept-on-error: {kept.entry.id} ({kept.entry.repo}) stays as last rendered "
-                f"from {kept.entry.model.provenance}",
+                printable(
+                    f"kept-on-error: {kept.entry.id} ({kept.entry.repo}) stays as last "
+                    f"rendered from {kept.entry.model.provenance}"
+                ),
                 markup=False,
             )
     for note in run.notes():
-        err.print(f"modelship: {note}", markup=False)
+        err.print(printable(f"modelship: {note}"), markup=False)

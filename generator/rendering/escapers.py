@@ -96,6 +96,7 @@ def json_value(value: Any) -> str:
 # '$' (a geo value is never interpolated), and the escaper spells every '$' with it.
 NGINX_DOLLAR_VARIABLE = "modelship_dollar"
 _NGINX_PLAIN = re.compile(r"[A-Za-z0-9_/@][A-Za-z0-9_.:/@-]*\Z")
+_NGINX_VARIABLE = re.compile(r"[a-z_][a-z0-9_]*\Z")
 # Inside a double-quoted nginx string a backslash escapes '"', "'" and itself and spells
 # tab, CR and LF as \t, \r and \n; every other character stands for itself.
 _NGINX_QUOTED = str.maketrans(
@@ -131,6 +132,39 @@ def nginx_token(value: Any) -> str:
     if _NGINX_PLAIN.match(value):
         return value
     return '"' + value.translate(_NGINX_QUOTED) + '"'
+
+
+# nginx reads each configuration token into a buffer of 4096 bytes (NGX_CONF_BUFFER): a
+# longer argument makes `nginx -t` fail ("too long parameter") for the whole configuration.
+NGINX_TOKEN_BYTES = 4096
+
+
+def nginx_appends(variable: str, value: str, limit: int = NGINX_TOKEN_BYTES // 2) -> list[Raw]:
+    """The arguments of ``set $variable ...;`` directives that build ``value`` piece by piece,
+    each at most ``limit`` bytes: the first holds the first piece, each later one
+    ``${variable}`` followed by the next. A value too long for one token, escaped (a '$'
+    takes nineteen bytes), gets in this way; nginx expands a variable's value once, so
+    text from earlier pieces stays text."""
+    if not _NGINX_VARIABLE.match(variable):
+        raise ValueError(f"not an nginx variable name: {variable!r}")
+    prefix = "${" + variable + "}"
+    tokens: list[Raw] = []
+    current: list[str] = []
+    size = 2  # the quotes
+    for char in value:
+        grown = len(char.translate(_NGINX_QUOTED).encode("utf-8"))
+        if current and size + grown > limit:
+            tokens.append(_appended(tokens, prefix, current))
+            current, size = [], 2 + len(prefix)
+        current.append(char)
+        size += grown
+    tokens.append(_appended(tokens, prefix, current))
+    return tokens
+
+
+def _appended(tokens: list[Raw], prefix: str, chars: list[str]) -> Raw:
+    text = "".join(chars).translate(_NGINX_QUOTED)
+    return Raw(f'"{prefix}{text}"' if tokens else f'"{text}"')
 
 
 def to_json(value: Any) -> Raw:

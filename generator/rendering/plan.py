@@ -26,14 +26,17 @@ def plan(
     models: Sequence[Model],
     renderer: Renderer,
     states: Mapping[str, index.ModelState] | None = None,
+    preserved: Sequence[index.Preserved] = (),
 ) -> dict[str, bytes]:
     """Every file of the rendered tree, by path relative to its root.
 
-    ``states`` gives index.json's state of a model by id (default: deployed)."""
+    ``states`` gives index.json's state of a model by id (default: deployed). ``preserved``
+    are models whose index.json entry is damaged: their files and entries are kept as they
+    are, and the files that list every model (kustomizations, Consul's) still list them."""
     deployments = [ModelDeployment.of(platform, m) for m in sorted(models, key=lambda m: m.id)]
     files: dict[str, RenderedFile] = {}
     for target in ALL_TARGETS:
-        for rendered in target.render(platform, deployments, renderer):
+        for rendered in target.render(platform, deployments, renderer, preserved=preserved):
             if rendered.path in files:
                 raise TemplateError(f"two targets write {rendered.path}")
             files[rendered.path] = rendered
@@ -42,11 +45,16 @@ def plan(
         if rendered.owner is not None:
             owned[rendered.owner].append(rendered.path)
     shared = [path for path, rendered in files.items() if rendered.owner is None]
+    for kept in preserved:
+        for path, content in kept.files.items():
+            # What this render writes wins: a preserved model never overwrites another's file.
+            files.setdefault(path, RenderedFile(path, content, owner=kept.id))
     files[index.INDEX_PATH] = RenderedFile(
         index.INDEX_PATH,
         index.dumps(
             (d.index_entry(tuple(owned[d.id]), (states or {}).get(d.id)) for d in deployments),
             shared,
+            (kept.damaged for kept in preserved),
         ),
     )
     renderer.forget()

@@ -87,6 +87,9 @@ class Scan:
     # Only repositories the caller chose were read (validate PATH...): as with a single
     # read, nothing may be concluded about the others.
     chosen: bool = False
+    # What a person must know about the scan that is no repository's fault, e.g. a GitHub
+    # team platform.yaml names that the credentials cannot see.
+    warnings: tuple[str, ...] = ()
 
     @property
     def partial(self) -> bool:

@@ -13,26 +13,30 @@ Requests, for an organization of N repositories:
 The pages are walked by hand rather than with PyGithub's ``PaginatedList`` because the
 walk must check the cursor chain (a repeated or missing cursor, a repository seen twice,
 a count that does not match ``totalCount``) and keep what was read when a page fails;
-``PaginatedList`` does neither. Any failure makes the scan incomplete; nothing is raised.
+``PaginatedList`` does neither. The REST team listings are walked by hand too: each page
+must be a list of repositories (``PaginatedList`` crashes on an HTML page with status 200),
+and a 404 after the first page is a failed read, not a team that does not exist. Any
+failure makes the scan incomplete; nothing is raised.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
 from github.GithubException import UnknownObjectException
-from github.PaginatedList import PaginatedList
-from github.Repository import Repository
+from requests.utils import parse_header_links
 
 from generator.config.settings import GitHubSettings, Platform
 from generator.github import graphql, transport
 from generator.github.client import Connection, connect
 from generator.github.errors import FAILURES, describe
+from generator.github.graphql import ResponseShapeError
 from generator.github.transport import Clock
+from generator.mlproject import MAX_BYTES, too_large
 from generator.sources import selection
 from generator.sources.base import (
     FetchFailure,
@@ -45,6 +49,7 @@ from generator.sources.report import RateLimit, ScanReport, Skipped
 
 PUSH_PERMISSIONS = ("push", "maintain", "admin")
 PAGE_SIZE = graphql.PAGE_SIZE
+MAX_REST_PAGES = 1000  # 100,000 entries in one listing: beyond any organization's
 
 
 class _Incomplete(Exception):
@@ -132,6 +137,7 @@ class GitHubSource:
             failures=tuple(sorted(failures, key=lambda f: f.full_name)),
             complete=not reason,
             incomplete_reason=reason,
+            warnings=tuple(report.warnings),
         )
 
     # -- one repository ----------------------------------------------------------------------
@@ -188,9 +194,10 @@ class GitHubSource:
         wanted = set(self.team_slugs)
         teams: set[str] = set()
         try:
-            for team in self.connection.client.get_repo(full_name).get_teams():
-                if team.slug in wanted and team.permission in PUSH_PERMISSIONS:
-                    teams.add(team.slug)
+            for page in self._rest_pages(f"/repos/{full_name}/teams", f"the teams of {full_name}"):
+                for slug, permission in _fields(page, ("slug", "permission"), full_name):
+                    if slug in wanted and permission in PUSH_PERMISSIONS:
+                        teams.add(slug)
         except FAILURES as error:
             failure = describe(error, self.connection.credential_hint)
             return {}, f"the teams of {full_name} could not be listed: {failure}"
@@ -302,7 +309,11 @@ class GitHubSource:
             blob = node.mlproject
             if blob is None:
                 continue
-            if blob.binary:
+            if blob.problem is not None:
+                failures.append(FetchFailure(node.full_name, blob.problem))
+            elif blob.size > MAX_BYTES:
+                failures.append(FetchFailure(node.full_name, too_large(blob.path, blob.size)))
+            elif blob.binary:
                 failures.append(
                     FetchFailure(node.full_name, f"{blob.path} is a binary file, not YAML text")
                 )
@@ -348,29 +359,64 @@ class GitHubSource:
     # -- ownership -------------------------------------------------------------------------
 
     def _push_teams(self, report: ScanReport) -> tuple[dict[str, set[str]], str]:
-        """Lower-cased owner/name → slugs of the platform's GitHub teams with push access."""
+        """Lower-cased owner/name → slugs of the platform's GitHub teams with push access.
+
+        A 404 for the first page of a team's listing means the team does not exist (or the
+        credentials cannot see it): said once, and its repositories have no push access by
+        it. Any other failure, a 404 on a later page included, leaves ownership unknown."""
         owners: dict[str, set[str]] = defaultdict(set)
-        requester = self.connection.client.requester
         for slug in self.team_slugs:
-            listing = PaginatedList(
-                Repository, requester, f"/orgs/{self.organization}/teams/{slug}/repos", None
-            )
+            read = 0  # pages of this team's listing read so far
+            url = f"/orgs/{self.organization}/teams/{slug}/repos"
             try:
-                for repo in listing:
-                    permissions = repo.permissions
-                    if any(getattr(permissions, p, False) for p in PUSH_PERMISSIONS):
-                        owners[repo.full_name.lower()].add(slug)
-            except UnknownObjectException:
-                report.warnings.append(
-                    f"GitHub team {self.organization}/{slug} does not exist or these credentials "
-                    "cannot see it: it owns no repository"
-                )
+                for page in self._rest_pages(url, f"GitHub team {slug}'s repositories"):
+                    read += 1
+                    where = f"page {read} of GitHub team {slug}'s repositories"
+                    for full_name, permissions in _fields(
+                        page, ("full_name", "permissions"), where
+                    ):
+                        if isinstance(permissions, dict) and any(
+                            permissions.get(p) is True for p in PUSH_PERMISSIONS
+                        ):
+                            owners[full_name.lower()].add(slug)
+            except UnknownObjectException as error:
+                if read:
+                    failure = describe(error, self.connection.credential_hint)
+                    return owners, (
+                        f"page {read + 1} of GitHub team {slug}'s repositories could not be "
+                        f"read after page {read} was: {failure}"
+                    )
+                report.warnings.append(missing_team(self.organization, slug))
             except FAILURES as error:
                 failure = describe(error, self.connection.credential_hint)
-                return owners, f"GitHub team {slug}'s repositories could not be listed: {failure}"
+                return owners, (
+                    f"GitHub team {slug}'s repositories could not be listed (page {read + 1}): "
+                    f"{failure}"
+                )
         if self.team_slugs:
             self._observe_rest(report)
         return owners, ""
+
+    def _rest_pages(self, url: str, what: str) -> Iterator[list[Any]]:
+        """Each page of a REST listing (100 per page), following GitHub's ``Link`` header. An
+        answer that is not a JSON list (an HTML page with status 200, say) is a
+        ResponseShapeError, as the GraphQL pages' are: never a crash, never an empty list."""
+        requester = self.connection.client.requester
+        next_url: str | None = url
+        parameters: dict[str, Any] | None = {"per_page": PAGE_SIZE}
+        for page in range(1, MAX_REST_PAGES + 1):
+            if next_url is None:
+                return
+            headers, data = requester.requestJsonAndCheck("GET", next_url, parameters=parameters)
+            if not isinstance(data, list):
+                raise ResponseShapeError(f"page {page} of {what} is not a list")
+            yield data
+            links = {
+                link.get("rel"): link.get("url")
+                for link in parse_header_links(str(headers.get("link", "")))
+            }
+            next_url, parameters = links.get("next"), None
+        raise ResponseShapeError(f"{what} run to more than {MAX_REST_PAGES} pages")
 
     def _snapshot(
         self,
@@ -397,6 +443,26 @@ class GitHubSource:
             push_teams=push_teams,
             push_teams_unknown=bool(reason),
         )
+
+
+def missing_team(organization: str, slug: str) -> str:
+    return (
+        f"GitHub team {organization}/{slug} (named in platform.yaml's github_teams) does not "
+        "exist or these credentials cannot see it: it gives push access to no repository, so "
+        "a platform team that relies on it cannot own its models — its new models are "
+        "rejected and its deployed ones are kept on error until the team is visible"
+    )
+
+
+def _fields(page: list[Any], keys: tuple[str, str], where: str) -> list[tuple[str, Any]]:
+    """The two fields ``keys`` of every object of a listing page, the first a string."""
+    found = []
+    for item in page:
+        first = item.get(keys[0]) if isinstance(item, dict) else None
+        if not isinstance(first, str) or keys[1] not in item:
+            raise ResponseShapeError(f"{where}: an entry lacks {keys[0]} or {keys[1]}")
+        found.append((first, item[keys[1]]))
+    return found
 
 
 class _FileError(Exception):

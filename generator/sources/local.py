@@ -16,13 +16,15 @@ import hashlib
 import os
 import stat
 from pathlib import Path
+from typing import Any, NoReturn
 
 import git
 from git.refs import SymbolicReference
 
 from generator.config.settings import GitHubSettings, Platform
 from generator.errors import ConfigError
-from generator.mlproject import is_mlproject_filename
+from generator.index import repository_problem
+from generator.mlproject import MAX_BYTES, is_mlproject_filename, several_files, too_large
 from generator.sources.base import (
     FetchFailure,
     ProgressCallback,
@@ -47,12 +49,10 @@ class LocalSource:
         return cls(platform.source_path, platform.github)
 
     def scan(self, progress: ProgressCallback | None = None) -> Scan:
-        if not self.folder.is_dir():
-            raise ConfigError(f"source.path {self.folder}: no such folder")
-        folders = sorted(p for p in self.folder.iterdir() if p.is_dir() and _is_repo_folder(p))
+        folders, refused = self._listing()
         clashes = _clashes(folders, self.github.organization)
         snapshots: list[RepoSnapshot] = []
-        failures: list[FetchFailure] = []
+        failures: list[FetchFailure] = list(refused)
         reported: set[str] = set()
         for done, folder in enumerate(folders, start=1):
             full_name = _full_name(folder, self.github.organization)
@@ -67,13 +67,45 @@ class LocalSource:
                     failures.append(FetchFailure(full_name, error.message, error.detail))
             if progress:
                 progress(done, len(folders))
-        return Scan(tuple(snapshots), tuple(failures))
+        return Scan(tuple(snapshots), tuple(sorted(failures, key=lambda f: f.full_name)))
+
+    def _listing(self) -> tuple[list[Path], list[FetchFailure]]:
+        """The repository folders of ``source.path`` (never through a link), and the entries
+        that look like repositories but cannot be read as one: each a failure of its own."""
+        try:
+            entries = sorted(os.scandir(self.folder), key=lambda entry: entry.name)
+        except FileNotFoundError:
+            raise ConfigError(f"source.path {self.folder}: no such folder") from None
+        except NotADirectoryError:
+            raise ConfigError(f"source.path {self.folder}: not a folder") from None
+        except OSError as error:
+            raise ConfigError(f"source.path {self.folder}: cannot read: {error.strerror}") from None
+        folders: list[Path] = []
+        refused: list[FetchFailure] = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            full_name = _full_name(Path(entry.name), self.github.organization)
+            try:
+                if entry.is_symlink():
+                    if os.path.isdir(entry.path):
+                        refused.append(FetchFailure(full_name, _LINKED_FOLDER))
+                    continue
+                if not entry.is_dir(follow_symlinks=False):
+                    continue
+            except OSError as error:
+                refused.append(FetchFailure(full_name, f"cannot read the folder: {error.strerror}"))
+                continue
+            problem = repository_problem(full_name)
+            if problem is not None:
+                refused.append(FetchFailure(full_name, f"the folder name {problem}"))
+            else:
+                folders.append(Path(entry.path))
+        return folders, refused
 
     def read(self, full_name: str, progress: ProgressCallback | None = None) -> Scan:
         """Only the folder of ``full_name``: ``<source.path>/<name>`` (or ``<name>.git``)
         when its owner is the platform's organization."""
-        if not self.folder.is_dir():
-            raise ConfigError(f"source.path {self.folder}: no such folder")
         owner, _, name = full_name.partition("/")
         folder = (
             self._folder_of(name) if owner.lower() == self.github.organization.lower() else None
@@ -84,25 +116,46 @@ class LocalSource:
             where = os.path.relpath(self.folder)
             missing = f"is not a folder of the local source ({where}/{name})"
             return Scan((), single=SingleRead(full_name, missing))
+        if isinstance(folder, FetchFailure):
+            return Scan((), (folder,), single=SingleRead(full_name))
         found = f"{self.github.organization}/{folder.name.removesuffix('.git')}"
         try:
             return Scan((self._read(folder, found),), single=SingleRead(full_name))
         except _ReadError as error:
             return Scan((), (FetchFailure(found, str(error)),), single=SingleRead(full_name))
 
-    def _folder_of(self, name: str) -> Path | None:
-        """The repository folder named ``name`` (GitHub's names ignore case)."""
+    def _folder_of(self, name: str) -> Path | FetchFailure | None:
+        """The repository folder named ``name`` (GitHub's names ignore case), or the failure
+        that such an entry is, as in a full scan."""
         wanted = {name.lower(), f"{name.lower()}.git"}
-        for folder in sorted(self.folder.iterdir()):
-            if folder.name.lower() in wanted and folder.is_dir() and _is_repo_folder(folder):
+        folders, refused = self._listing()
+        for failure in refused:
+            if failure.full_name.rsplit("/", 1)[-1].lower() in wanted:
+                return failure
+        for folder in folders:
+            if folder.name.lower() in wanted:
                 return folder
         return None
 
     def _read(self, folder: Path, full_name: str) -> RepoSnapshot:
-        if _is_git(folder):
-            head_sha, branch, path, text = _read_git(folder)
-        else:
-            head_sha, branch, path, text = _read_plain(folder)
+        """The repository at HEAD. Anything that goes wrong reading it — whatever the error —
+        is a failure of this repository alone: its model stays as it was."""
+        try:
+            if _is_git(folder):
+                head_sha, branch, path, text = _read_git(folder)
+            else:
+                head_sha, branch, path, text = _read_plain(folder)
+        except _ReadError:
+            raise
+        except OSError as error:
+            raise _ReadError(f"cannot read the folder: {error.strerror}") from None
+        except Exception as error:  # a bug of ours or of a library: this repository only
+            raise _ReadError(
+                f"Modelship could not read the repository (internal error: "
+                f"{type(error).__name__}); its model stays as it was. This is a bug: please "
+                "report it",
+                f"internal error reading {folder}: {type(error).__name__}: {error}",
+            ) from None
         on_disk = folder / path
         return RepoSnapshot(
             full_name=full_name,
@@ -155,8 +208,10 @@ def _clashes(folders: list[Path], organization: str) -> dict[str, str]:
     return clashes
 
 
-def _is_repo_folder(folder: Path) -> bool:
-    return not folder.name.startswith(".")
+_LINKED_FOLDER = (
+    "is a symbolic link to a folder; the local source reads only folders inside source.path "
+    "and never follows a link out of it: move the repository there"
+)
 
 
 def _is_git(folder: Path) -> bool:
@@ -188,41 +243,84 @@ def _read_git(folder: Path) -> tuple[str, str, str, str | None]:
         try:
             commit = repo.commit(head_sha)
             branch = "HEAD" if repo.head.is_detached else repo.head.reference.name
-            for blob in commit.tree.blobs:
-                if is_mlproject_filename(blob.name):
-                    data = blob.data_stream.read()
-                    return commit.hexsha, branch, blob.name, _decode(data, blob.name)
+            found = [item for item in commit.tree if is_mlproject_filename(item.name)]
+            text = _git_mlproject(found)
         except (ValueError, git.GitError, OSError) as error:
             raise _ReadError(
                 f"HEAD ({head_sha}) cannot be read: the repository's objects are missing or "
                 "damaged",
                 f"HEAD ({head_sha}) cannot be read: {error}",
             ) from None
-        return commit.hexsha, branch, "MLproject", None
+        return commit.hexsha, branch, found[0].name if found else "MLproject", text
+
+
+def _git_mlproject(found: list[Any]) -> str | None:
+    """The text of the one MLproject file among the top-level entries ``found`` (any letter
+    case), None when there is none; anything else is a failure of the repository."""
+    if (several := several_files(item.name for item in found)) is not None:
+        raise _ReadError(several)
+    if not found:
+        return None
+    [item] = found
+    if not isinstance(item, git.Blob):
+        return _not_a_file(item.name, "a folder" if isinstance(item, git.Tree) else "a submodule")
+    if stat.S_ISLNK(item.mode):
+        raise _ReadError(f"{item.name} is a symbolic link; Modelship reads only regular files")
+    if item.size > MAX_BYTES:
+        raise _ReadError(too_large(item.name, item.size))
+    return _decode(item.data_stream.read(), item.name)
+
+
+def _not_a_file(name: str, what: str) -> NoReturn:
+    raise _ReadError(
+        f"{name} is {what}, not a file; a repository's MLproject must be a regular file"
+    )
 
 
 def _read_plain(folder: Path) -> tuple[str, str, str, str | None]:
     """A folder without git: its "commit" is a hash of its files. Links are hashed as links
     (their target's name) and never followed, special files (pipes, devices) are skipped;
-    a file that cannot be read is a failure of the repository."""
+    a file that cannot be read is a failure of the repository, and so is an MLproject that
+    is not one regular file."""
+    _check_plain_mlproject(folder)
     digest = hashlib.sha1(usedforsecurity=False)
     text: str | None = None
     name = "MLproject"
     for parts, path, mode in _entries(folder):
         relative = "/".join(parts)
         if stat.S_ISLNK(mode):
-            if len(parts) == 1 and is_mlproject_filename(path.name):
-                raise _ReadError(
-                    f"{path.name} is a symbolic link; Modelship reads only regular files"
-                )
             digest.update(f"{relative}\0->\0{os.readlink(path)}\0".encode())
             continue
-        data = _read_file(path, relative)
-        digest.update(f"{relative}\0{len(data)}\0".encode())
-        digest.update(data)
-        if len(parts) == 1 and is_mlproject_filename(path.name):
+        mlproject = len(parts) == 1 and is_mlproject_filename(path.name)
+        data = _hash_file(path, relative, digest, keep=mlproject)
+        if mlproject:
             name, text = path.name, _decode(data, path.name)
     return digest.hexdigest(), "main", name, text
+
+
+def _check_plain_mlproject(folder: Path) -> None:
+    """A plain folder's MLproject is one regular file of at most MAX_BYTES: a folder, a pipe,
+    a device or a link of that name, or two files whose names differ in letter case, would
+    otherwise be read as "no MLproject" (and remove the model) or be chosen arbitrarily."""
+    try:
+        with os.scandir(folder) as listing:
+            found = [entry for entry in listing if is_mlproject_filename(entry.name)]
+        if (several := several_files(entry.name for entry in found)) is not None:
+            raise _ReadError(several)
+        for entry in found:
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISLNK(info.st_mode):
+                raise _ReadError(
+                    f"{entry.name} is a symbolic link; Modelship reads only regular files"
+                )
+            if stat.S_ISDIR(info.st_mode):
+                _not_a_file(entry.name, "a folder")
+            if not stat.S_ISREG(info.st_mode):
+                _not_a_file(entry.name, "a special file (a pipe, a socket or a device)")
+            if info.st_size > MAX_BYTES:
+                raise _ReadError(too_large(entry.name, info.st_size))
+    except OSError as error:
+        raise _ReadError(f"cannot read the folder: {error.strerror}") from None
 
 
 def _entries(folder: Path) -> list[tuple[tuple[str, ...], Path, int]]:
@@ -251,8 +349,20 @@ def _entries(folder: Path) -> list[tuple[tuple[str, ...], Path, int]]:
     return sorted(found, key=lambda item: item[0])
 
 
-def _read_file(path: Path, relative: str) -> bytes:
+_CHUNK = 1024 * 1024
+
+
+def _hash_file(path: Path, relative: str, digest: Any, keep: bool) -> bytes:
+    """Add a file to the content hash as ``relative\\0size\\0bytes``, read in chunks (a model
+    folder may hold gigabytes of data); its bytes are returned only when ``keep``."""
+    kept = bytearray()
     try:
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            digest.update(f"{relative}\0{os.fstat(handle.fileno()).st_size}\0".encode())
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+                if keep:
+                    kept += chunk
     except OSError as error:
         raise _ReadError(f"cannot read {relative}: {error.strerror}") from None
+    return bytes(kept)

@@ -5,17 +5,21 @@ named ``MLproject`` (in any letter case) belongs to the repository its folder is
 after — ``<organization>/<folder>`` when the platform is known — so the name rule and
 the platform's ownership rules apply to it; any other file (``bad-id.MLproject``) is
 checked on its own, without a repository. Only the named files are read: the scan is
-``chosen``, so no other repository may be taken as gone.
+``chosen``, so no other repository may be taken as gone. A PATH may name anything — a
+pipe, a device, a link, a huge file, a folder with two MLproject files — and each such is
+a failure of that PATH (``mlproject_file``), never a hang, a crash or an arbitrary choice.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import ConfigError
-from generator.mlproject import is_mlproject_filename
+from generator.mlproject import is_mlproject_filename, several_files
+from generator.sources import mlproject_file
 from generator.sources.base import FetchFailure, ProgressCallback, RepoSnapshot, Scan
 from generator.sources.report import ScanReport
 
@@ -30,14 +34,15 @@ class PathsSource:
         snapshots: list[RepoSnapshot] = []
         failures: list[FetchFailure] = []
         for done, argument in enumerate(self.arguments, start=1):
-            path, folder = _locate(argument)
+            path, folder, ambiguous = _locate(argument)
             shown = path.as_posix()
             repo = f"{self.organization}/{folder}" if self.organization and folder else folder
             try:
-                text = path.read_text(encoding="utf-8")
-            except UnicodeDecodeError as error:
-                message = f"{path.name} is not UTF-8 text (byte {error.start})"
-                failures.append(FetchFailure(repo, message, location=shown))
+                if ambiguous is not None:
+                    raise mlproject_file.Unreadable(ambiguous)
+                text = mlproject_file.read(path)
+            except mlproject_file.Unreadable as problem:
+                failures.append(FetchFailure(repo, problem.message, location=shown))
                 continue
             except OSError as error:
                 raise ConfigError(f"{shown}: cannot read: {error.strerror}") from None
@@ -61,16 +66,20 @@ class PathsSource:
         raise ConfigError(f"{full_name}: validate PATH reads files, not repositories")
 
 
-def _locate(argument: str) -> tuple[Path, str]:
-    """The MLproject file for a PATH argument, and the repository folder it implies ("" for
-    a file that is not named MLproject)."""
+def _locate(argument: str) -> tuple[Path, str, str | None]:
+    """The MLproject file for a PATH argument, the repository folder it implies ("" for a
+    file that is not named MLproject), and why the folder's MLproject is ambiguous (None
+    when it is not)."""
     path = Path(argument)
-    if path.is_dir():
-        names = sorted(p for p in path.iterdir() if is_mlproject_filename(p.name))
-        if not names:
-            raise ConfigError(f"{argument}: no MLproject file in this folder")
-        return names[0], path.resolve().name
-    if not path.exists():
-        raise ConfigError(f"{argument}: no such file or folder")
+    try:
+        if path.is_dir():
+            names = sorted(p.name for p in path.iterdir() if is_mlproject_filename(p.name))
+            if not names:
+                raise ConfigError(f"{argument}: no MLproject file in this folder")
+            return path / names[0], path.resolve().name, several_files(names)
+        if not os.path.lexists(path):
+            raise ConfigError(f"{argument}: no such file or folder")
+    except OSError as error:
+        raise ConfigError(f"{argument}: cannot read: {error.strerror}") from None
     folder = path.resolve().parent.name if is_mlproject_filename(path.name) else ""
-    return path, folder
+    return path, folder, None

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from generator.config.settings import GitHubAuth, GitHubSettings
 from generator.errors import ConfigError
 from generator.github.client import connect
-from generator.sources.github import GitHubSource
+from generator.sources.github import GitHubSource, missing_team
 from testsupport.fakes.clock import FakeClock
 from testsupport.fakes.github_server import FakeApp
 from testsupport.github_helpers import ENV, model_text, populate_models, source
@@ -115,8 +115,11 @@ def test_files_the_contents_api_cannot_return_are_fetch_failures_of_that_repo(gi
     assert [s.full_name for s in scan.snapshots] == ["acme/fine-model"]
     assert {f.full_name: f.message for f in scan.failures} == {
         "acme/binary-model": "MLproject is a binary file, not YAML text",
-        "acme/huge-model": "MLproject is 1048577 bytes, larger than GitHub's contents API returns",
+        # Past the MLproject size limit: refused before the contents API is asked for it.
+        "acme/huge-model": "MLproject is 1,048,577 bytes, more than the 262,144 bytes an "
+        "MLproject may have",
     }
+    assert server.count("contents") == 0
 
 
 # -- request counts -----------------------------------------------------------------------------
@@ -292,10 +295,8 @@ def test_push_teams_come_from_one_listing_per_configured_team(github_server):
     report = github_source.report
     assert report.ownership_requests == 5
     assert report.scan_requests == 2
-    assert report.warnings == [
-        "GitHub team acme/ghost does not exist or these credentials cannot see it: "
-        "it owns no repository"
-    ]
+    assert report.warnings == [missing_team("acme", "ghost")]
+    assert "acme/ghost" in report.warnings[0]
 
 
 def test_a_repository_no_configured_team_can_push_to_has_no_push_teams(github_server):

@@ -25,7 +25,7 @@ transaction endpoint on 127.0.0.1, as Consul documents them and its agent behave
 
 Hooks for tests, transactions counted from the call on, 1-based: ``before_txn(hook)`` (the
 hook is called with the server and the transaction's number before it is applied: a
-concurrent writer), ``fail_txn(number)`` (that transaction fails with a 500 and applies
+concurrent writer, who writes with ``put`` and ``delete``), ``fail_txn(number)`` (that transaction fails with a 500 and applies
 nothing), ``refuse(token)`` (the token becomes unknown),
 ``hang(seconds)`` (the next request answers that much later). Every request is recorded.
 """
@@ -225,6 +225,12 @@ class FakeConsul:
         with self._lock:
             self.index += 1
             return _set(self.store(datacenter, namespace), key, data, flags, self.index)
+
+    def delete(self, key: str, datacenter: str | None = None, namespace: str = "default") -> None:
+        """Delete a key as another client would (a new index, a tombstone)."""
+        with self._lock:
+            self.index += 1
+            _remove(self.store(datacenter, namespace), key, self.index)
 
     def values(
         self, prefix: str = "", datacenter: str | None = None, namespace: str = "default"

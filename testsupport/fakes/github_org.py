@@ -317,7 +317,12 @@ def repo_node_json(org: Org, repo: Repo, files: dict[str, str], text_limit: int)
         else {"name": repo.default_branch, "target": {"oid": repo.head_sha}},
     }
     for alias, path in files.items():
-        node[alias] = None if repo.head_sha is None else blob_json(repo.files.get(path), text_limit)
+        if repo.head_sha is None:
+            node[alias] = None
+        elif path not in repo.files and any(name.startswith(f"{path}/") for name in repo.files):
+            node[alias] = {}  # a Tree: the query's `... on Blob` fragment selects nothing of it
+        else:
+            node[alias] = blob_json(repo.files.get(path), text_limit)
     return node
 
 

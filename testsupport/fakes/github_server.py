@@ -236,6 +236,12 @@ class FakeGitHub:
         with self._lock:
             return sum(1 for r in self.requests if route is None or r.route == route)
 
+    def clear_faults(self) -> None:
+        """Back to a healthy GitHub: no fault pending, no rate-limit window open."""
+        with self._lock:
+            self.faults.clear()
+            self._blocks.clear()
+
     def reset_counts(self) -> None:
         with self._lock:
             self.requests.clear()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from generator.config.settings import Platform
+from generator.index import Preserved
 from generator.rendering.deployment import ModelDeployment
 from generator.rendering.templating import Renderer
 
@@ -22,8 +23,17 @@ class RenderedFile:
 
 
 class Target(Protocol):
-    """A render target: chooses templates and the paths their output goes to."""
+    """A render target: chooses templates and the paths their output goes to.
+
+    ``preserved`` are models kept exactly as they were (their index.json entry is damaged):
+    their own files are copied by plan(); a target whose shared files list every model (a
+    kustomization, Consul's kv.json) lists them too."""
 
     def render(
-        self, platform: Platform, deployments: Sequence[ModelDeployment], renderer: Renderer
+        self,
+        platform: Platform,
+        deployments: Sequence[ModelDeployment],
+        renderer: Renderer,
+        *,
+        preserved: Sequence[Preserved] = (),
     ) -> Iterator[RenderedFile]: ...

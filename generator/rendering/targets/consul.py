@@ -11,10 +11,12 @@ value can name or create a key.
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Iterator, Sequence
 
 from generator.config.settings import Platform
+from generator.index import Preserved
 from generator.rendering.deployment import ModelDeployment
 from generator.rendering.targets.base import RenderedFile
 from generator.rendering.templating import Renderer
@@ -26,6 +28,7 @@ FLAGS = 0
 # key_prefix rule alike. The prefix is such segments joined by '/'.
 _SEGMENT = re.compile(r"[a-z0-9_-]+\Z")
 _PREFIX = re.compile(r"[a-z0-9_-]+(/[a-z0-9_-]+)*\Z")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}\Z")
 
 
 def kv_path(environment: str) -> str:
@@ -73,9 +76,41 @@ def entries(prefix: str, deployments: Sequence[ModelDeployment]) -> list[dict[st
     return sorted(found, key=lambda entry: str(entry["key"]))
 
 
+def kept_entries(kv: bytes | None, prefix: str, model_id: str) -> tuple[dict[str, object], ...]:
+    """The entries of model ``model_id`` in a kv.json as rendered before (``kv``): those of a
+    model kept exactly as it was. Only well-formed entries inside the model's own folder
+    are taken; anything else in a damaged file is left out."""
+    try:
+        document = json.loads(kv) if kv is not None else []
+    except ValueError:
+        return ()
+    folder = f"{prefix}/{model_id}/"
+    found = []
+    for entry in document if isinstance(document, list) else ():
+        if (
+            isinstance(entry, dict)
+            and set(entry) == {"flags", "key", "value"}
+            and entry["flags"] == FLAGS
+            and isinstance(entry["key"], str)
+            and entry["key"].startswith(folder)
+            and _SEGMENT.match(entry["key"][len(folder) :])
+            and isinstance(entry["value"], str)
+            and _BASE64.match(entry["value"])
+        ):
+            found.append(entry)
+    return tuple(found)
+
+
 def render(
-    platform: Platform, deployments: Sequence[ModelDeployment], renderer: Renderer
+    platform: Platform,
+    deployments: Sequence[ModelDeployment],
+    renderer: Renderer,
+    *,
+    preserved: Sequence[Preserved] = (),
 ) -> Iterator[RenderedFile]:
-    content = renderer.render(TEMPLATE, entries=entries(platform.consul_prefix, deployments))
+    rendered = entries(platform.consul_prefix, deployments)
+    kept = [dict(entry) for model in preserved for entry in model.consul]
+    every = sorted([*rendered, *kept], key=lambda entry: str(entry["key"]))
+    content = renderer.render(TEMPLATE, entries=every)
     for env in platform.environments:
         yield RenderedFile(kv_path(env.name), content)

@@ -21,7 +21,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from generator.config.settings import Environment, Platform
+from generator.index import Preserved
+from generator.rendering import escapers
 from generator.rendering.deployment import ModelDeployment
+from generator.rendering.escapers import Raw
 from generator.rendering.targets.base import RenderedFile
 from generator.rendering.templating import Renderer
 
@@ -89,6 +92,33 @@ class Server:
     listen: str
 
 
+# nginx reads at most 4 KiB per token; an answer whose token would pass half of that is built
+# in a variable of its own, piece by piece (see Answer).
+ANSWER_TOKEN_BYTES = escapers.NGINX_TOKEN_BYTES // 2
+ANSWER_VARIABLE = "modelship_answer"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A default answer as ``return 200 <body>;`` prints it: the answer itself, one token —
+    or, when a long default_output makes that token longer than nginx reads, a variable that
+    ``set <variable> <piece>;`` directives build first, each token within the limit."""
+
+    body: str | Raw
+    pieces: tuple[Raw, ...] = ()
+
+    @property
+    def variable(self) -> Raw:
+        return Raw("$" + ANSWER_VARIABLE)
+
+    @classmethod
+    def of(cls, text: str) -> Answer:
+        if len(escapers.nginx_token(text).encode("utf-8")) <= ANSWER_TOKEN_BYTES:
+            return cls(text)
+        pieces = escapers.nginx_appends(ANSWER_VARIABLE, text, ANSWER_TOKEN_BYTES)
+        return cls(Raw("$" + ANSWER_VARIABLE), pieces=tuple(pieces))
+
+
 @dataclass(frozen=True)
 class Route:
     """Everything a model's route file prints, each a whole value."""
@@ -100,8 +130,8 @@ class Route:
     timeout: str
     timeout_location: str
     unavailable_location: str
-    timeout_answer: str
-    unavailable_answer: str
+    timeout_answer: Answer
+    unavailable_answer: Answer
 
     @classmethod
     def of(cls, deployment: ModelDeployment) -> Route:
@@ -117,12 +147,14 @@ class Route:
             timeout=f"{whole_ms + (rest_us > 0)}ms",
             timeout_location=f"@{model_id}-timeout",
             unavailable_location=f"@{model_id}-unavailable",
-            timeout_answer=default_answer(
-                deployment.default_output,
-                f"model {model_id} did not answer within its SLO of {slo_ms} ms",
+            timeout_answer=Answer.of(
+                default_answer(
+                    deployment.default_output,
+                    f"model {model_id} did not answer within its SLO of {slo_ms} ms",
+                )
             ),
-            unavailable_answer=default_answer(
-                deployment.default_output, f"model {model_id} is unavailable"
+            unavailable_answer=Answer.of(
+                default_answer(deployment.default_output, f"model {model_id} is unavailable")
             ),
         )
 
@@ -136,7 +168,11 @@ def servers(platform: Platform, env: Environment) -> tuple[Server, Server]:
 
 
 def render(
-    platform: Platform, deployments: Sequence[ModelDeployment], renderer: Renderer
+    platform: Platform,
+    deployments: Sequence[ModelDeployment],
+    renderer: Renderer,
+    *,
+    preserved: Sequence[Preserved] = (),  # their route and job files list nothing shared
 ) -> Iterator[RenderedFile]:
     responses = Responses.of(platform)
     for env in platform.environments:

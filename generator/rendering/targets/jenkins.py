@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from generator.config.settings import Platform
 from generator.errors import ConfigError
+from generator.index import Preserved
 from generator.rendering.deployment import ModelDeployment
 from generator.rendering.targets.base import RenderedFile
 from generator.rendering.templating import Renderer
@@ -149,7 +150,11 @@ def build_job(platform: Platform, deployment: ModelDeployment) -> BuildJob:
 
 
 def render(
-    platform: Platform, deployments: Sequence[ModelDeployment], renderer: Renderer
+    platform: Platform,
+    deployments: Sequence[ModelDeployment],
+    renderer: Renderer,
+    *,
+    preserved: Sequence[Preserved] = (),  # their route and job files list nothing shared
 ) -> Iterator[RenderedFile]:
     # One copy of the static script, beside the jobs, which include it by name.
     yield RenderedFile(PIPELINE_SCRIPT, renderer.source(PIPELINE_SCRIPT).encode("utf-8"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from generator.config.settings import Environment, Platform
+from generator.index import Preserved
 from generator.rendering.deployment import ModelDeployment
 from generator.rendering.targets.base import RenderedFile
 from generator.rendering.templating import Renderer
@@ -24,9 +25,14 @@ def model_files(deployment: ModelDeployment) -> tuple[str, ...]:
 
 
 def render(
-    platform: Platform, deployments: Sequence[ModelDeployment], renderer: Renderer
+    platform: Platform,
+    deployments: Sequence[ModelDeployment],
+    renderer: Renderer,
+    *,
+    preserved: Sequence[Preserved] = (),
 ) -> Iterator[RenderedFile]:
     teams = sorted(platform.teams.values(), key=lambda team: team.namespace)
+    kept_folders = {path for kept in preserved for path in kept.files}
     for env in platform.environments:
         root = f"{env.name}/kubernetes"
         yield RenderedFile(
@@ -38,6 +44,14 @@ def render(
         for team in teams:
             folder = f"{root}/{team.namespace}"
             members = [d for d in deployments if d.namespace == team.namespace]
+            # A preserved model's folder stays listed, so its objects stay applied.
+            kept = sorted(
+                path.split("/")[-2]
+                for path in kept_folders
+                if path.startswith(f"{folder}/")
+                and path.count("/") == folder.count("/") + 2
+                and path.endswith("/kustomization.yaml")
+            )
             context = {"platform": platform, "env": env, "team": team}
             yield RenderedFile(
                 f"{folder}/namespace.yaml",
@@ -47,7 +61,7 @@ def render(
                 f"{folder}/kustomization.yaml",
                 renderer.render(
                     "kubernetes/kustomization.yaml.j2",
-                    resources=["namespace.yaml", *(d.id for d in members)],
+                    resources=["namespace.yaml", *sorted({*(d.id for d in members), *kept})],
                 ),
             )
             for deployment in members:

@@ -16,7 +16,6 @@ import re
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,7 +33,7 @@ from generator.rendering.targets.gateway import default_answer
 from generator.sources.local import LocalSource
 from testsupport import helpers
 from testsupport.helpers import ROOT, mlproject, modelship, platform_dir
-from testsupport.nginx import STOP_WAIT_S, free_port, nginx_command, running_nginx
+from testsupport.nginx import STOP_WAIT_S, call, free_port, nginx_command, predict, running_nginx
 
 ENV = "staging"
 MAX_BODY = 16 * 1024
@@ -216,36 +215,6 @@ def gateway(tmp_path_factory, stand_ins) -> Iterator[Gateway]:
     conf = gateway_dir / "nginx.conf"
     with running_nginx(prefix, conf, (internal, public)):
         yield Gateway(internal, public, prefix, conf)
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-    seconds: float
-
-    def json(self) -> object:
-        assert self.headers["Content-Type"] == "application/json"
-        return json.loads(self.body)
-
-
-def call(port: int, method: str, path: str, body: bytes | None = None) -> Answer:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        started = time.monotonic()
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        data = response.read()
-        return Answer(response.status, response.headers, data, time.monotonic() - started)
-    finally:
-        connection.close()
-
-
-def predict(port: int, model: str, values: list[float] | None = None) -> Answer:
-    payload = json.dumps({"input": values if values is not None else [1.1, 5.1]}).encode()
-    return call(port, "POST", f"/{model}/predict", payload)
 
 
 def access_log_lines(gateway: Gateway) -> list[dict]:

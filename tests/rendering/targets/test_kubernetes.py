@@ -12,7 +12,7 @@ from generator.index import Index
 from generator.rendering.plan import plan as plan_tree
 from generator.sources.local import LocalSource
 from testsupport import helpers
-from testsupport.helpers import mlproject, platform_dir, tool
+from testsupport.helpers import VALID, platform_dir, tool
 
 KUBERNETES_VERSION = "1.37.0"
 HOSTILE_DESCRIPTION = "it's \"quoted\" {{ x }} ${HOME} $(id) `id` ; # : - ''' \\ \u00e9\U0001f600"
@@ -163,7 +163,9 @@ def test_network_policy_admits_only_the_gateway(example):
 
 
 def test_hostile_values_stay_inert_through_kustomize(tmp_path):
-    text = mlproject(description=HOSTILE_DESCRIPTION, default_output="'''\n$(reboot)\u2028{{ }}")
+    # Written with escapes: a raw U+2028 in the file is refused (YAML 1.1 reads a line break).
+    values = {"description": HOSTILE_DESCRIPTION, "default_output": "'''\n$(reboot)\u2028{{ }}"}
+    text = yaml.safe_dump({**VALID, **values}, allow_unicode=False)
     platform, _ = rendered(platform_dir(tmp_path, repos={"churn-model": text}))
     built = kustomize(platform.rendered_path / "production" / "kubernetes")
     [deployment] = [o for o in built if o["kind"] == "Deployment"]

@@ -1,0 +1,153 @@
+"""A damaged index.json entry — written by an older Modelship, or by hand — affects its own
+model only: the other models render, it stays exactly as it was (its entry written back as it
+is, its files, kustomization listing and Consul keys untouched) and is reported on every run,
+until its repository is valid again (it is rendered anew) or gone (it is removed)."""
+
+import json
+import shutil
+import subprocess
+
+from generator.errors import ExitCode
+from testsupport.helpers import platform_dir, read_tree, tool
+from testsupport.inprocess import modelship
+
+DAMAGED = "size-advice"
+
+
+def damage(folder, model_id=DAMAGED, **spec):
+    """Write ``spec`` values into the model's entry, as an older version or a hand would."""
+    path = folder / "rendered" / "index.json"
+    document = json.loads(path.read_text())
+    document["models"][model_id]["spec"].update(spec)
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    return document["models"][model_id]
+
+
+def edit(folder, repo, old, new):
+    path = folder / "examples" / "repos" / repo / "MLproject"
+    path.write_text(path.read_text().replace(old, new))
+
+
+def entries(folder):
+    return json.loads((folder / "rendered" / "index.json").read_text())["models"]
+
+
+def kustomized(folder, env="staging"):
+    result = subprocess.run(
+        [tool("kubectl"), "kustomize", str(folder / "rendered" / env / "kubernetes")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_a_damaged_entry_is_kept_as_it_was_while_the_others_render(tmp_path):
+    folder = platform_dir(tmp_path)
+    assert modelship("render", cwd=folder).returncode == ExitCode.OK
+    before = read_tree(folder / "rendered")
+    record = damage(folder, entry_points=[1])  # what Modelship once wrote for `1: {...}`
+    edit(folder, "size-advice-model", "slo: 80000", "slo: fast")  # its repository fails too
+    edit(folder, "fraud-score-model", "instances: 3", "instances: 4")
+    result = modelship("render", cwd=folder)
+    assert result.returncode == ExitCode.FINDINGS, result.stderr
+    assert "models.size-advice.spec.entry_points" in result.stderr
+    assert "stays exactly as it was" in result.stderr
+    assert "Traceback" not in result.stderr
+    after = read_tree(folder / "rendered")
+    models = entries(folder)
+    assert models[DAMAGED] == record, "the entry is written back as it was"
+    assert models["fraud-score"]["instances"] == 4, "the others render"
+    owned = list(record["files"])
+    assert {path: after[path] for path in owned} == {path: before[path] for path in owned}
+    assert "  - size-advice\n" in after["staging/kubernetes/models-rnd/kustomization.yaml"].decode()
+    assert f"/{DAMAGED}/slo" in after["staging/consul/kv.json"].decode()
+    assert f"name: {DAMAGED}\n" in kustomized(folder)
+    again = modelship("render", cwd=folder)
+    assert again.returncode == ExitCode.FINDINGS, "reported on every run, never a wedge"
+    assert read_tree(folder / "rendered") == after
+    listed = modelship("list", cwd=folder)
+    assert listed.returncode == ExitCode.FINDINGS
+    assert any(
+        line.split()[:3] == [DAMAGED, "?", "damaged-entry"] for line in listed.stdout.splitlines()
+    ), listed.stdout
+
+
+def test_a_valid_repository_renders_its_model_anew_over_a_damaged_entry(tmp_path):
+    folder = platform_dir(tmp_path)
+    assert modelship("render", cwd=folder).returncode == ExitCode.OK
+    healthy = entries(folder)[DAMAGED]
+    damage(folder, entry_points=[1], version="4f1255f50f5f32e93b4fb69704d23f466e468ebd\n")
+    result = modelship("render", cwd=folder)
+    assert result.returncode == ExitCode.OK, result.stderr
+    assert "replaced by a new render" in result.stderr
+    assert entries(folder)[DAMAGED] == healthy
+
+
+def test_a_damaged_entry_whose_repository_is_gone_is_removed(tmp_path):
+    folder = platform_dir(tmp_path)
+    assert modelship("render", cwd=folder).returncode == ExitCode.OK
+    record = damage(folder, entry_points=[1])
+    shutil.rmtree(folder / "examples" / "repos" / "size-advice-model")
+    result = modelship("render", cwd=folder)
+    assert result.returncode == ExitCode.OK, result.stderr
+    assert DAMAGED not in entries(folder)
+    tree = read_tree(folder / "rendered")
+    assert not set(record["files"]) & set(tree)
+    assert (
+        "  - size-advice\n" not in tree["staging/kubernetes/models-rnd/kustomization.yaml"].decode()
+    )
+
+
+def test_removing_damaged_entries_counts_against_the_mass_delete_guard(tmp_path):
+    folder = platform_dir(tmp_path)
+    assert modelship("render", cwd=folder).returncode == ExitCode.OK
+    for model_id, repo in (
+        ("size-advice", "size-advice-model"),
+        ("fraud-score", "fraud-score-model"),
+    ):
+        damage(folder, model_id, entry_points=[1])
+        shutil.rmtree(folder / "examples" / "repos" / repo)
+    before = read_tree(folder / "rendered")
+    result = modelship("render", cwd=folder)
+    assert result.returncode == ExitCode.FINDINGS, result.stderr
+    assert "refusing to remove 2 of 6 models" in result.stderr
+    assert read_tree(folder / "rendered") == before
+
+
+def test_a_damaged_committed_index_is_named_as_committed(tmp_path):
+    folder = platform_dir(tmp_path)
+    assert modelship("render", cwd=folder).returncode == ExitCode.OK
+    (folder / "rendered" / "index.json").write_text("{broken")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=folder, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=folder, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "broken index"], cwd=folder, check=True)
+    for command in ("diff", "publish"):
+        result = modelship(command, cwd=folder)
+        assert result.returncode == ExitCode.USAGE, result.stderr
+        assert "rendered/index.json at HEAD: not a Modelship index" in result.stderr, command
+
+
+def test_the_wedge_of_an_invalid_folder_name_heals_once_the_folder_is_renamed(tmp_path):
+    """An older Modelship recorded a local folder named `my model` as the repository
+    `acme/my model`, which index.json cannot hold: every later run exited 2. Now that entry
+    is kept as it was while the folder stays, and renaming the folder renders it anew."""
+    folder = platform_dir(tmp_path)
+    assert modelship("render", cwd=folder).returncode == ExitCode.OK
+    path = folder / "rendered" / "index.json"
+    document = json.loads(path.read_text())
+    document["models"][DAMAGED]["source"]["repo"] = "acme/size advice-model"
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    repos = folder / "examples" / "repos"
+    (repos / "size-advice-model").rename(repos / "size advice-model")
+    result = modelship("render", cwd=folder)
+    assert result.returncode == ExitCode.FINDINGS, result.stderr
+    assert "cannot be a model's repository" in result.stderr
+    assert entries(folder)[DAMAGED]["source"]["repo"] == "acme/size advice-model"
+    (repos / "size advice-model").rename(repos / "size-advice-model")
+    healed = modelship("render", cwd=folder)
+    assert healed.returncode == ExitCode.OK, healed.stderr
+    assert entries(folder)[DAMAGED]["source"]["repo"] == "acme/size-advice-model"
+    assert modelship("render", "--check", cwd=folder).returncode == ExitCode.OK
