@@ -10,7 +10,16 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from generator import __version__
-from generator.commands import diff, discover, publish, render, schema, validate
+from generator.commands import (
+    diff,
+    discover,
+    promote,
+    publish,
+    render,
+    rollback,
+    schema,
+    validate,
+)
 from generator.commands import list as list_command
 from generator.errors import ExitCode, ModelshipError
 
@@ -20,6 +29,8 @@ COMMANDS: dict[str, ModuleType] = {
     "render": render,
     "diff": diff,
     "publish": publish,
+    "promote": promote,
+    "rollback": rollback,
     "list": list_command,
     "schema": schema,
 }

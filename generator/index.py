@@ -1,17 +1,25 @@
 """rendered/index.json: the state of record of a rendered tree.   (pure)
 
-For every model: its full validated spec and where it came from (repo@commit)
-— enough to render it again —, the values the platform resolved for it, its
-state, and the files it owns; and the files no model owns. Later runs read it
-to keep a failing model deployed as it was, to decide who owns an ``id``, to
-count deletions, and to refuse deleting files it does not account for.
+For every model: where its source stands (the latest accepted spec and repo@commit, or
+the last good one while its repository fails) with its state; per environment what runs
+there (spec, repo@commit, image, instances, state, and in a promoted environment how it
+got there); and the files it owns. And the files no model owns. Later runs read it to keep
+a failing model deployed as it was, to run a promoted model at the spec it was promoted
+at, to decide who owns an ``id``, to count deletions, and to refuse deleting files it
+does not account for.
+
+Format 2 keeps each model's specs once, under their digest (``specs``), and refers to them
+by digest; format 1 (one spec per model, the same in every environment) is still read, and
+the next render writes format 2.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from functools import lru_cache
 from typing import Any
 
 from generator import mlproject, resources, schemacheck, yamlpos
@@ -21,11 +29,18 @@ from generator.mlproject import ModelSpec
 from generator.model import Model, Provenance
 
 INDEX_PATH = "index.json"
-FORMAT = 1
+FORMAT = 2
+JENKINS_FOLDER = "jenkins"  # the one top-level folder of the tree that is no environment
 
 STATE_DEPLOYED = "deployed"
-# The repository failed to fetch or to validate: the model stays as last rendered.
+# The repository failed to fetch or to validate (or, in an environment, the state it was
+# promoted to cannot be found): the model stays as last rendered.
 STATE_KEPT = "kept-on-error"
+
+ACTION_PROMOTE = "promote"
+ACTION_ROLLBACK = "rollback"
+
+SpecKey = tuple[str, str]  # (source commit, spec digest): one state of a model
 
 
 @dataclass(frozen=True)
@@ -38,15 +53,43 @@ class ModelState:
 
 
 @dataclass(frozen=True)
-class IndexEntry:
+class Promotion:
+    """How a model came to run in a promoted environment: ``modelship promote`` or
+    ``rollback``, when (ISO 8601, UTC) and by whom."""
+
+    action: str
+    at: str
+    by: str
+
+
+@dataclass(frozen=True)
+class EnvironmentEntry:
+    """What runs of a model in one environment."""
+
     model: Model
     namespace: str
     instances: int
     slo: int
     image: str
     state: str = STATE_DEPLOYED
+    errors: tuple[str, ...] = ()
+    promotion: Promotion | None = None
+
+    @property
+    def key(self) -> SpecKey:
+        return spec_key(self.model)
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """A model: its source state (``model``, ``state``, ``errors``), what runs of it in each
+    environment, and the files it owns."""
+
+    model: Model
+    state: str = STATE_DEPLOYED
     files: tuple[str, ...] = field(default=())
     errors: tuple[str, ...] = field(default=())
+    environments: Mapping[str, EnvironmentEntry] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -63,38 +106,101 @@ class Index:
     # The files of the tree no model owns (kustomizations, gateway and Consul files): with
     # the models' files, everything the tree held. Absent from an index written before it.
     shared_files: tuple[str, ...] = ()
+    format: int = FORMAT
+
+    def in_environment(self, environment: str) -> dict[str, EnvironmentEntry]:
+        """Model id → what runs of it in ``environment``."""
+        return {
+            model_id: entry.environments[environment]
+            for model_id, entry in self.models.items()
+            if environment in entry.environments
+        }
+
+    def catalog(self) -> dict[SpecKey, Model]:
+        """Every state of a model this index knows, by (commit, spec digest)."""
+        known: dict[SpecKey, Model] = {}
+        for entry in self.models.values():
+            for key, model in entry_catalog(entry).items():
+                known.setdefault(key, model)
+        return known
+
+
+_SPEC_DEFAULTS = {f.name: f.default for f in fields(ModelSpec) if f.default is not MISSING}
+
+
+@lru_cache(maxsize=65536)
+def spec_digest(spec: ModelSpec) -> str:
+    """``sha256:<hex>`` of the spec's values, those equal to their default left out: a field
+    added to the contract later does not change the digest of a spec recorded before it."""
+    record = {
+        key: value
+        for key, value in asdict(spec).items()
+        if key not in _SPEC_DEFAULTS or value != _SPEC_DEFAULTS[key]
+    }
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def spec_key(model: Model) -> SpecKey:
+    return (model.provenance.commit, spec_digest(model.spec))
 
 
 def dumps(entries: Iterable[IndexEntry], shared_files: Iterable[str]) -> bytes:
     models = {}
     for entry in sorted(entries, key=lambda e: e.id):
-        models[entry.id] = {
-            "spec": asdict(entry.model.spec),
+        specs: dict[str, Any] = {}
+
+        def ref(spec: ModelSpec, specs: dict[str, Any] = specs) -> str:
+            digest = spec_digest(spec)
+            specs.setdefault(digest, asdict(spec))
+            return digest
+
+        record: dict[str, Any] = {
             "source": asdict(entry.model.provenance),
-            "namespace": entry.namespace,
-            "instances": entry.instances,
-            "slo": entry.slo,
-            "image": entry.image,
+            "spec": ref(entry.model.spec),
             "state": entry.state,
             "files": sorted(entry.files),
+            "environments": {
+                name: _environment_record(placed, ref)
+                for name, placed in sorted(entry.environments.items())
+            },
         }
         if entry.errors:
-            models[entry.id]["errors"] = list(entry.errors)
+            record["errors"] = list(entry.errors)
+        record["specs"] = specs
+        models[entry.id] = record
     document = {"format": FORMAT, "models": models, "shared_files": sorted(shared_files)}
     return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode()
 
 
+def _environment_record(placed: EnvironmentEntry, ref: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "source": asdict(placed.model.provenance),
+        "spec": ref(placed.model.spec),
+        "namespace": placed.namespace,
+        "instances": placed.instances,
+        "slo": placed.slo,
+        "image": placed.image,
+        "state": placed.state,
+    }
+    if placed.errors:
+        record["errors"] = list(placed.errors)
+    if placed.promotion is not None:
+        record["promotion"] = asdict(placed.promotion)
+    return record
+
+
 def loads(data: bytes, where: str = INDEX_PATH) -> Index:
     """Parse and check an index.json; a damaged one is a configuration error (exit 2), never
-    'no models'. Every entry is checked as untrusted input — its spec by the MLproject
-    rules, its id, source, files and state by index.schema.json — because kept models are
-    rendered again from it."""
+    'no models'. Every entry is checked as untrusted input — each spec by the MLproject
+    rules, ids, sources, digests, files and states by index.schema.json — because kept and
+    promoted models are rendered again from it."""
     try:
         text = data.decode("utf-8")
         document = json.loads(text)
     except ValueError as error:
         raise ConfigError(f"{where}: not a Modelship index ({error})") from None
-    specs: dict[str, ModelSpec] = {}
+    specs: dict[tuple[str, str], ModelSpec] = {}
     findings = _check(yamlpos.YamlDocument(document), where, specs)
     if findings:
         # Positions cost a second parse, paid only to report the problems.
@@ -102,10 +208,71 @@ def loads(data: bytes, where: str = INDEX_PATH) -> Index:
         raise ConfigError(
             f"{where}: not a valid Modelship index:\n" + "\n".join(map(str, findings))
         )
+    version = document["format"]
+    build = _entry_v1 if version == 1 else _entry_v2
     models = {
-        model_id: _entry(entry, specs[model_id]) for model_id, entry in document["models"].items()
+        model_id: build(model_id, entry, specs) for model_id, entry in document["models"].items()
     }
-    return Index(models, tuple(document.get("shared_files", ())))
+    return Index(models, tuple(document.get("shared_files", ())), version)
+
+
+def known_states(data: bytes, wanted: Iterable[SpecKey]) -> dict[SpecKey, Model]:
+    """The states among ``wanted`` that an index.json (of any format, e.g. from the rendered
+    repository's history) records, each checked like a current entry. An entry that is
+    damaged, or a document that is no index, yields nothing."""
+    commits = {commit for commit, _ in wanted}
+    found: dict[SpecKey, Model] = {}
+    for entry in _entries_of(data, lambda record: _commits_of(record) & commits):
+        for key, model in entry_catalog(entry).items():
+            if key in wanted:
+                found.setdefault(key, model)
+    return found
+
+
+def entry_catalog(entry: IndexEntry) -> dict[SpecKey, Model]:
+    known = {spec_key(entry.model): entry.model}
+    for placed in entry.environments.values():
+        known.setdefault(placed.key, placed.model)
+    return known
+
+
+def recorded_state(data: bytes, model_id: str, environment: str) -> EnvironmentEntry | None:
+    """What an index.json (of any format) records of ``model_id`` in ``environment``."""
+    for entry in _entries_of(data, lambda record: True, only=model_id):
+        return entry.environments.get(environment)
+    return None
+
+
+def _commits_of(record: Any) -> set[str]:
+    """The commits a raw entry names, cheaply: to skip the entries not worth checking."""
+    if not isinstance(record, dict):
+        return set()
+    sources = [record.get("source")]
+    placed = record.get("environments")
+    if isinstance(placed, dict):
+        sources += [r.get("source") for r in placed.values() if isinstance(r, dict)]
+    return {
+        s["commit"] for s in sources if isinstance(s, dict) and isinstance(s.get("commit"), str)
+    }
+
+
+def _entries_of(data: bytes, worth: Any, only: str | None = None) -> Iterable[IndexEntry]:
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except ValueError:
+        return
+    models = document.get("models") if isinstance(document, dict) else None
+    if not isinstance(models, dict):
+        return
+    for model_id, record in models.items():
+        if (only is not None and model_id != only) or not worth(record):
+            continue
+        single = {"format": document.get("format"), "models": {model_id: record}}
+        try:
+            checked = loads(json.dumps(single).encode(), INDEX_PATH)
+        except ConfigError:
+            continue
+        yield checked.models[model_id]
 
 
 def tree_index(tree: Mapping[str, bytes], where: str) -> Index:
@@ -150,30 +317,79 @@ def unaccounted_message(where: object, paths: list[str]) -> str:
 
 
 def _check(
-    document: yamlpos.YamlDocument, where: str, specs: dict[str, ModelSpec]
+    document: yamlpos.YamlDocument, where: str, specs: dict[tuple[str, str], ModelSpec]
 ) -> list[Finding]:
-    """Every problem of an index document; fills ``specs`` with each entry's checked spec."""
+    """Every problem of an index document; fills ``specs`` with each entry's checked specs,
+    by (model id, digest) — in format 1 the one spec of each model, under ""."""
     findings = schemacheck.check(document, resources.schema("index"), where, "index")
-    models = document.data.get("models") if isinstance(document.data, dict) else None
+    data = document.data if isinstance(document.data, dict) else {}
+    version = data.get("format")
+    models = data.get("models")
     for model_id, entry in models.items() if isinstance(models, dict) else ():
-        if not isinstance(entry, dict) or "spec" not in entry:
+        if not isinstance(entry, dict):
             continue  # the schema reports it
-        at = ("models", model_id, "spec")
-        result = mlproject.check_record(document, at, where)
-        prefix = schemacheck.dotted(at)
-        findings.extend(
-            replace(f, key=f"{prefix}.{f.key}" if f.key else prefix) for f in result.findings
-        )
-        if result.spec is None:
-            continue
-        specs[model_id] = result.spec
-        if result.spec.id != model_id:
-            position = document.value_position((*at, "id"))
-            message = f"the entry of {model_id!r} holds the model {result.spec.id!r}"
-            findings.append(
-                Finding(where, position.line, position.column, f"{prefix}.id", message, "index/id")
-            )
+        held = entry.get("specs")
+        if version == 1 and "spec" in entry:
+            records = {"": ("models", model_id, "spec")}
+        elif version == 2 and isinstance(held, dict):
+            records = {digest: ("models", model_id, "specs", digest) for digest in held}
+        else:
+            continue  # the schema reports it
+        for digest, at in records.items():
+            spec = _checked_spec(document, at, where, findings)
+            if spec is None:
+                continue
+            specs[(model_id, digest)] = spec
+            if spec.id != model_id:
+                message = f"the entry of {model_id!r} holds the model {spec.id!r}"
+                findings.append(_finding(document, where, (*at, "id"), message, "index/id"))
+            if digest and spec_digest(spec) != digest:
+                message = f"is not the digest of the spec it holds ({spec_digest(spec)})"
+                findings.append(_finding(document, where, at, message, "index/spec-digest"))
+        if version == 2 and isinstance(held, dict):
+            findings.extend(_reference_problems(document, where, model_id, entry, held))
     return sorted(findings)
+
+
+def _checked_spec(
+    document: yamlpos.YamlDocument, at: tuple[Any, ...], where: str, findings: list[Finding]
+) -> ModelSpec | None:
+    result = mlproject.check_record(document, at, where)
+    prefix = schemacheck.dotted(at)
+    findings.extend(
+        replace(f, key=f"{prefix}.{f.key}" if f.key else prefix) for f in result.findings
+    )
+    return result.spec
+
+
+def _reference_problems(
+    document: yamlpos.YamlDocument,
+    where: str,
+    model_id: str,
+    entry: dict[str, Any],
+    held: dict[str, Any],
+) -> list[Finding]:
+    """A format-2 entry refers to its specs by digest: each must be one it holds."""
+    references = [(("models", model_id, "spec"), entry.get("spec"))]
+    placed = entry.get("environments")
+    for name, record in placed.items() if isinstance(placed, dict) else ():
+        if isinstance(record, dict):
+            references.append(
+                (("models", model_id, "environments", name, "spec"), record.get("spec"))
+            )
+    problems = []
+    for at, digest in references:
+        if isinstance(digest, str) and digest not in held:
+            message = f"names the spec {digest}, which the entry's specs do not hold"
+            problems.append(_finding(document, where, at, message, "index/spec-ref"))
+    return problems
+
+
+def _finding(
+    document: yamlpos.YamlDocument, where: str, at: tuple[Any, ...], message: str, rule: str
+) -> Finding:
+    position = document.value_position(at)
+    return Finding(where, position.line, position.column, schemacheck.dotted(at), message, rule)
 
 
 def _positioned(text: str, document: Any) -> yamlpos.YamlDocument:
@@ -186,14 +402,60 @@ def _positioned(text: str, document: Any) -> yamlpos.YamlDocument:
     return positioned if positioned.data == document else yamlpos.YamlDocument(document)
 
 
-def _entry(data: dict[str, Any], spec: ModelSpec) -> IndexEntry:
-    return IndexEntry(
-        model=Model(spec, Provenance(**data["source"])),
+def _provenance(data: dict[str, Any]) -> Provenance:
+    return Provenance(**data)
+
+
+def _entry_v1(
+    model_id: str, data: dict[str, Any], specs: Mapping[tuple[str, str], ModelSpec]
+) -> IndexEntry:
+    """A format-1 entry: one spec and commit, run in every environment whose folder holds
+    one of its files."""
+    model = Model(specs[(model_id, "")], _provenance(data["source"]))
+    errors = tuple(data.get("errors", ()))
+    files = tuple(data["files"])
+    placed = EnvironmentEntry(
+        model=model,
         namespace=data["namespace"],
         instances=data["instances"],
         slo=data["slo"],
         image=data["image"],
         state=data["state"],
+        errors=errors,
+    )
+    names = {path.split("/", 1)[0] for path in files if "/" in path}
+    return IndexEntry(
+        model=model,
+        state=data["state"],
+        files=files,
+        errors=errors,
+        environments=dict.fromkeys(sorted(names - {JENKINS_FOLDER}), placed),
+    )
+
+
+def _entry_v2(
+    model_id: str, data: dict[str, Any], specs: Mapping[tuple[str, str], ModelSpec]
+) -> IndexEntry:
+    def model(record: dict[str, Any]) -> Model:
+        return Model(specs[(model_id, record["spec"])], _provenance(record["source"]))
+
+    environments = {}
+    for name, record in data["environments"].items():
+        promotion = record.get("promotion")
+        environments[name] = EnvironmentEntry(
+            model=model(record),
+            namespace=record["namespace"],
+            instances=record["instances"],
+            slo=record["slo"],
+            image=record["image"],
+            state=record["state"],
+            errors=tuple(record.get("errors", ())),
+            promotion=Promotion(**promotion) if promotion is not None else None,
+        )
+    return IndexEntry(
+        model=model(data),
+        state=data["state"],
         files=tuple(data["files"]),
         errors=tuple(data.get("errors", ())),
+        environments=environments,
     )

@@ -42,6 +42,7 @@ class ModelSpec:
     slo: int | None = None
     instances: int | None = None
     packages: tuple[str, ...] = ()
+    skip_environments: tuple[str, ...] = ()
     mlflow_env: str | None = None
     entry_points: tuple[str, ...] = ()
 
@@ -202,6 +203,7 @@ def _spec(data: dict[str, Any]) -> ModelSpec:
         input_type=data["input_type"],
         default_output=data["default_output"],
         packages=tuple(data.get("packages") or ()),
+        skip_environments=tuple(sorted(data.get("skip_environments") or ())),
         mlflow_env=next((key for key in MLFLOW_ENV_KEYS if data.get(key)), None),
         entry_points=tuple(sorted(data.get("entry_points") or {})),
         **optional,

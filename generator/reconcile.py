@@ -113,14 +113,18 @@ def reconcile(
     )
 
 
-def mass_delete_refusal(removing: int, total: int, platform: Platform) -> str | None:
-    """Why a run that removes ``removing`` of ``total`` models may not, or None."""
+def mass_delete_refusal(
+    removing: int, total: int, platform: Platform, environment: str | None = None
+) -> str | None:
+    """Why a run that removes ``removing`` of ``total`` models (of ``environment``, or of the
+    platform) may not, or None."""
     limit = platform.max_delete_share
     if total == 0 or removing / total <= limit:
         return None
+    where = f" from {environment}" if environment else ""
     return (
-        f"refusing to remove {removing} of {total} models ({removing / total:.0%}), more than "
-        f"safety.max_delete_share allows ({limit:.0%}); nothing was written. "
+        f"refusing to remove {removing} of {total} models{where} ({removing / total:.0%}), "
+        f"more than safety.max_delete_share allows ({limit:.0%}); nothing was written. "
         "If this is intended, run again with --allow-mass-delete"
     )
 

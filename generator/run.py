@@ -11,10 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from generator import evaluate, index, reconcile, rendered_tree, resources, wording
+from generator import (
+    environments,
+    evaluate,
+    index,
+    promotion_store,
+    reconcile,
+    rendered_tree,
+    resources,
+    spec_history,
+    wording,
+)
 from generator.config.settings import Platform
 from generator.errors import ConfigError, ExitCode, TemplateError, UsageError
 from generator.findings import Finding
+from generator.pins import Promotions
 from generator.rendering import plan, templating
 from generator.sources.base import Scan
 
@@ -35,19 +46,31 @@ class RenderRun:
     platform: Platform
     evaluation: evaluate.Evaluation
     outcome: reconcile.Outcome
+    placements: environments.Placements
     planned: dict[str, bytes]
     current: Mapping[str, bytes]  # the tree on disk, read file by file when compared
 
     @property
     def findings(self) -> tuple[Finding, ...]:
-        return (*self.evaluation.findings, *self.outcome.findings)
+        return (*self.evaluation.findings, *self.outcome.findings, *self.placements.findings)
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the mass-delete guard refuses this run (of the platform, or of environments)."""
+        refusals = [r for r in (self.outcome.refusal, *self.placements.refusals) if r]
+        return "; ".join(refusals) if refusals else None
 
     @property
     def exit_code(self) -> ExitCode:
         """3 when the scan was incomplete, 1 for errors or a refused mass delete, else 0."""
         if self.outcome.incomplete:
             return ExitCode.EXTERNAL
-        if self.outcome.refusal or self.evaluation.has_errors or self.outcome.findings:
+        if (
+            self.refusal
+            or self.evaluation.has_errors
+            or self.outcome.findings
+            or any(f.is_error for f in self.placements.findings)
+        ):
             return ExitCode.FINDINGS
         return ExitCode.OK
 
@@ -76,8 +99,8 @@ class RenderRun:
                 f"{wording.plural(others, 'other model')} stay as index.json has them, and "
                 "nothing is removed"
             )
-        if self.outcome.refusal:
-            notes.append(self.outcome.refusal)
+        if self.refusal:
+            notes.append(self.refusal)
         return notes
 
 
@@ -87,21 +110,35 @@ def render_run(
     *,
     base: Mapping[str, bytes] | None = None,
     allow_mass_delete: bool = False,
+    promotions: Mapping[str, Promotions] | None = None,
+    history: spec_history.Lookup | None = None,
 ) -> RenderRun:
     """Everything a render of ``scanned`` needs to decide, nothing written yet.
 
     ``base`` is the tree the decisions are taken against — its index.json is the
-    previous state (the tree at HEAD for diff and publish); default: the tree on disk."""
+    previous state (the tree at HEAD for diff and publish); default: the tree on disk.
+    ``promotions`` are the promoted environments' pins (default: the files on disk);
+    ``history`` looks for pinned states the index does not hold (default: in the
+    rendered repository's history)."""
     current = rendered_tree.read_tree(platform.rendered_path)
     tree = current if base is None else base
     previous = index.tree_index(tree, str(platform.rendered_path))
     evaluation = evaluate.evaluate(platform, scanned, previous)
     outcome = reconcile.reconcile(platform, evaluation, previous, allow_mass_delete)
+    pins = promotion_store.read_all(platform) if promotions is None else promotions
+    catalog = previous.catalog()
+    catalog.update((index.spec_key(model), model) for model in outcome.models)
+    wanted = environments.wanted(platform, pins, catalog)
+    if wanted:
+        catalog.update((history or spec_history.finder(platform))(wanted))
+    placements = environments.place(
+        platform, outcome.models, outcome.states, previous, pins, catalog, allow_mass_delete
+    )
     try:
         renderer = templating.Renderer(resources.load_templates(platform.templates_path))
-        planned = plan.plan(platform, outcome.models, renderer, outcome.states)
+        planned = plan.plan(platform, outcome.models, renderer, outcome.states, placements)
     except TemplateError as error:
         raise UsageError(f"template error: {error}") from None
     if stray := index.unaccounted(tree, previous, planned):
         raise ConfigError(index.unaccounted_message(platform.rendered_path, stray))
-    return RenderRun(platform, evaluation, outcome, planned, current)
+    return RenderRun(platform, evaluation, outcome, placements, planned, current)

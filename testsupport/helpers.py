@@ -46,12 +46,13 @@ def write_repo(folder: Path, name: str, text: str | None, **files: str) -> Path:
 
 def platform_dir(tmp_path: Path, repos: dict[str, str] | None = None) -> Path:
     """A copy of the example platform in ``tmp_path``; its repos are ``repos`` (name → MLproject)
-    or, when None, a copy of examples/repos."""
+    or, when None, a copy of examples/repos and of the promotions that pin them in production."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "platform.yaml", tmp_path / "platform.yaml")
     folder = tmp_path / "examples" / "repos"
     if repos is None:
         shutil.copytree(ROOT / "examples" / "repos", folder)
+        shutil.copytree(ROOT / "promotions", tmp_path / "promotions")
     else:
         folder.mkdir(parents=True)
         for name, text in repos.items():

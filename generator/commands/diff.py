@@ -112,7 +112,7 @@ def execute(
     base = rendered_repo.head_tree(rendered, args.against)
     result = render_run(platform, options.scan(source), base=base)
     report_run(result)
-    changes = changeset.classify(base, result.planned)
+    changes = changeset.classify(base, result.planned, platform.promoted_from)
     notes = result.notes()
     comment = None
     if args.format == "markdown" or target is not None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
 from generator.config.settings import Platform
-from generator.rendering.deployment import ModelDeployment
+from generator.rendering.deployment import Release
 from generator.rendering.templating import Renderer
 
 
@@ -25,5 +25,15 @@ class Target(Protocol):
     """A render target: chooses templates and the paths their output goes to."""
 
     def render(
-        self, platform: Platform, deployments: Sequence[ModelDeployment], renderer: Renderer
+        self, platform: Platform, release: Release, renderer: Renderer
     ) -> Iterator[RenderedFile]: ...
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of Kubernetes object Modelship renders: for RBAC rules (``resource``, the
+    plural) and Argo CD project whitelists (``group``, ``kind``)."""
+
+    group: str
+    kind: str
+    resource: str

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from generator.config.settings import Platform
-from generator.rendering.deployment import ModelDeployment
+from generator.rendering.deployment import ModelDeployment, Release
 from generator.rendering.targets.base import RenderedFile
 from generator.rendering.templating import Renderer
 
@@ -73,9 +73,9 @@ def entries(prefix: str, deployments: Sequence[ModelDeployment]) -> list[dict[st
     return sorted(found, key=lambda entry: str(entry["key"]))
 
 
-def render(
-    platform: Platform, deployments: Sequence[ModelDeployment], renderer: Renderer
-) -> Iterator[RenderedFile]:
-    content = renderer.render(TEMPLATE, entries=entries(platform.consul_prefix, deployments))
-    for env in platform.environments:
-        yield RenderedFile(kv_path(env.name), content)
+def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator[RenderedFile]:
+    for placed in release.environments:
+        content = renderer.render(
+            TEMPLATE, entries=entries(platform.consul_prefix, placed.deployments)
+        )
+        yield RenderedFile(kv_path(placed.environment.name), content)
