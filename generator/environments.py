@@ -143,9 +143,29 @@ def _promoted(
                 )
             )
             continue
+        kept = before.get(model_id)
+        renamed = same_repo(pin.repo) != same_repo(model.provenance.repo)
+        if renamed and kept is not None and kept.key == pin.key:
+            # The repository was renamed (or the id moved) while this state ran here: it
+            # goes on running, and the next promotion records the new name.
+            findings.append(
+                pins.finding(
+                    model_id,
+                    f"the pin is of {pin.repo}, but {model_id} now comes from "
+                    f"{model.provenance.repo}; {env.name} goes on running the state pinned, "
+                    "and the next `modelship promote` of it records the new name",
+                    f"{RULE}/renamed",
+                    Severity.WARNING,
+                    repo=model.provenance.repo,
+                )
+            )
+            # The catalog holds this run's model when its source is at that state still:
+            # then it runs under the repository's new name.
+            running = catalog.get(pin.key, kept.model)
+            placed[model_id] = Placed(running, ModelState(), kept.promotion)
+            continue
         problem = _pin_problem(platform, model, pin, catalog)
         if problem:
-            kept = before.get(model_id)
             consequence = (
                 f"{env.name} keeps {model_id} as it runs ({kept.model.provenance})"
                 if kept is not None
@@ -175,7 +195,7 @@ def _pin_problem(
     if same_repo(pin.repo) != same_repo(model.provenance.repo):
         return (
             f"the pin is of {pin.repo}, but {model.id} now comes from "
-            f"{model.provenance.repo}; promote it again"
+            f"{model.provenance.repo}: promote it from there"
         )
     pinned = catalog.get(pin.key)
     if pinned is None:

@@ -14,8 +14,9 @@ from testsupport.helpers import ROOT
 
 PACKAGE = ROOT / "generator"
 
-# The pure core: parsing, validation, policy, evaluation, reconciliation, rendering and its
-# targets, the index, change sets, and the settings a platform is made of.
+# The pure core: parsing, validation, policy, evaluation, reconciliation, what runs in each
+# environment and the promotions that decide it, rendering and its targets, the index,
+# change sets, and the settings a platform is made of.
 CORE = (
     "generator.findings",
     "generator.yamlpos",
@@ -25,6 +26,9 @@ CORE = (
     "generator.policy",
     "generator.evaluate",
     "generator.reconcile",
+    "generator.environments",
+    "generator.pins",
+    "generator.promotion",
     "generator.index",
     "generator.changeset",
     "generator.treediff",

@@ -298,7 +298,8 @@ def test_a_state_is_found_in_an_earlier_index_of_either_format():
     assert index.known_states(dumped(EXAMPLE), {index.spec_key(new)}) == {index.spec_key(new): new}
     assert index.known_states(dumped(FORMAT_1), {("0" * 40, key[1])}) == {}
     placed = index.recorded_state(dumped(FORMAT_1), "size-advice", "production")
-    assert placed is not None and placed.model == old
+    assert placed is not None
+    assert placed.model == old
     assert index.recorded_state(dumped(FORMAT_1), "size-advice", "qa") is None
 
 

@@ -63,7 +63,12 @@ def test_an_incomplete_scan_deletes_nothing_renders_what_it_saw_and_exits_3(tmp_
     assert "5 models it could not confirm stay exactly as they were" in message
     models = models_of(folder)
     assert models.keys() == old_models.keys()
-    assert models["size-advice"].slo == 90000
+    assert models["size-advice"].environments["staging"].slo == 90000
+    # Production runs what was promoted: the new commit reaches staging only.
+    assert (
+        models["size-advice"].environments["production"]
+        == (old_models["size-advice"].environments["production"])
+    )
     after = read_tree(folder / "rendered")
     for model_id, entry in old_models.items():
         if model_id != "size-advice":
@@ -102,7 +107,9 @@ def test_a_repository_that_fails_validation_keeps_its_last_good_files(tmp_path):
     assert files_of(folder, "size-advice") == kept_files
     entry = models_of(folder)["size-advice"]
     assert entry.state == "kept-on-error"
-    assert entry.slo == 80000
+    assert entry.environments["staging"].slo == 80000
+    assert entry.environments["staging"].state == "kept-on-error"
+    assert entry.environments["production"].state == "deployed", "production runs its pin"
     [error] = entry.errors
     assert error.startswith("MLproject:10:6: slo: must be an integer number of microseconds")
     # A second failing run changes nothing; fixing the file deploys it again.
@@ -136,6 +143,27 @@ def test_a_mass_delete_is_refused_and_nothing_is_written(tmp_path):
         "search-ranking",
         "visual-similarity",
     }
+
+
+def test_a_mass_delete_from_one_environment_is_refused_too(tmp_path):
+    folder = platform_dir(tmp_path)
+    before = rendered(folder)
+    text = (folder / "platform.yaml").read_text()
+    narrowed = text.replace(
+        "    promotion:\n      from: staging",
+        "    models: {exclude: [size-advice, fraud-score]}\n    promotion:\n      from: staging",
+    )
+    assert narrowed != text
+    (folder / "platform.yaml").write_text(narrowed)
+    refused = modelship("render", cwd=folder)
+    assert refused.returncode == ExitCode.FINDINGS
+    assert "refusing to remove 2 of 6 models from production (33%)" in refused.stderr
+    assert read_tree(folder / "rendered") == before
+    allowed = modelship("render", "--allow-mass-delete", cwd=folder)
+    assert allowed.returncode == ExitCode.OK, allowed.stderr
+    placed = {m: sorted(e.environments) for m, e in models_of(folder).items()}
+    assert placed["size-advice"] == placed["fraud-score"] == ["staging"]
+    assert placed["search-ranking"] == ["production", "staging"]
 
 
 def test_one_removal_within_the_share_goes_through(tmp_path):
