@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=module.HELP,
             description=module.DESCRIPTION,
+            # Exit status and examples, after the options (a command without one has none).
+            epilog=getattr(module, "EPILOG", None),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.configure(subparser)

@@ -15,7 +15,7 @@ from generator.errors import ExitCode
 from generator.sources.base import Scan
 from generator.sources.local import LocalSource
 from testsupport.chosen_scan import ChosenScan
-from testsupport.helpers import mlproject, modelship, platform_dir, read_tree, write_repo
+from testsupport.helpers import ROOT, mlproject, modelship, platform_dir, read_tree, write_repo
 
 
 def render_with(folder, scan, *options):
@@ -245,3 +245,48 @@ def test_a_repository_may_only_use_a_team_whose_github_team_can_push_to_it(tmp_p
     assert render_with(folder, Scan(revoked)) == ExitCode.FINDINGS
     assert models_of(folder)["owned"].state == "kept-on-error"
     assert "does not own acme/owned-model" in models_of(folder)["owned"].errors[0]
+
+
+def format_1_tree(folder):
+    """The tree the example platform had before index format 2, every file its index lists
+    (their content does not matter: the next render replaces them)."""
+    old = json.loads((ROOT / "tests/data/index-format-1.json").read_text())
+    root = folder / "rendered"
+    paths = [*old["shared_files"], *(p for e in old["models"].values() for p in e["files"])]
+    for path in paths:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text("as an earlier Modelship wrote it\n")
+    shutil.copy(ROOT / "tests/data/index-format-1.json", root / "index.json")
+    return old
+
+
+def test_a_format_1_tree_is_read_and_rewritten_in_format_2_without_losing_a_model(tmp_path):
+    folder = platform_dir(tmp_path)
+    old = format_1_tree(folder)
+    listed = modelship("list", "--env", "production", cwd=folder)
+    assert listed.returncode == ExitCode.OK, listed.stderr
+    assert len(listed.stdout.splitlines()) == 1 + len(old["models"])
+    result = modelship("render", cwd=folder)
+    assert result.returncode == ExitCode.OK, result.stderr
+    document = json.loads((folder / "rendered/index.json").read_text())
+    assert document["format"] == 2
+    for model_id, entry in old["models"].items():
+        placed = document["models"][model_id]["environments"]
+        assert sorted(placed) == ["production", "staging"], model_id
+        assert placed["production"]["source"] == entry["source"]
+    tree = read_tree(folder / "rendered")
+    assert b"as an earlier Modelship wrote it\n" not in tree.values()
+    assert "production/kubernetes/models-rnd/namespace.yaml" not in tree, "the old layout went"
+
+
+def test_a_failing_repository_keeps_its_model_from_a_format_1_tree(tmp_path):
+    folder = platform_dir(tmp_path)
+    old = format_1_tree(folder)
+    edit(folder, "size-advice-model", "slo: 80000", "slo: fast")
+    result = modelship("render", cwd=folder)
+    assert result.returncode == ExitCode.FINDINGS
+    entry = models_of(folder)["size-advice"]
+    assert entry.state == "kept-on-error"
+    for env in ("staging", "production"):
+        placed = entry.environments[env]
+        assert placed.model.provenance.commit == old["models"]["size-advice"]["source"]["commit"]

@@ -30,7 +30,9 @@ no environment has one row with environment "-".
   --env NAME        only this environment
   --format json     every model with its source state and, per environment,
                     what runs there
+"""
 
+EPILOG = """\
 Exit status: 0 listed, 2 bad usage or configuration (a damaged index.json),
 3 the rendered repository could not be read.
 

@@ -28,7 +28,9 @@ request is opened or updated.
   --to COMMIT     the model repository's commit to return to
   --by WHO        who to record
   --format json   the change for tools
+"""
 
+EPILOG = """\
 Exit status: 0 rolled back, 1 the render at the new pin refused a mass delete
 (nothing pushed), 2 bad usage or configuration (an unknown model or environment,
 ENV not promoted into, no such earlier state), 3 git or GitHub failed.
