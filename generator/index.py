@@ -321,7 +321,9 @@ def _check(
 ) -> list[Finding]:
     """Every problem of an index document; fills ``specs`` with each entry's checked specs,
     by (model id, digest) — in format 1 the one spec of each model, under ""."""
-    findings = schemacheck.check(document, resources.schema("index"), where, "index")
+    findings = schemacheck.check(
+        document, schemacheck.inlined(resources.schema("index")), where, "index"
+    )
     data = document.data if isinstance(document.data, dict) else {}
     version = data.get("format")
     models = data.get("models")
