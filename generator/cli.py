@@ -10,7 +10,17 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from generator import __version__
-from generator.commands import diff, discover, publish, render, schema, sync_consul, validate
+from generator.commands import (
+    diff,
+    discover,
+    promote,
+    publish,
+    render,
+    rollback,
+    schema,
+    sync_consul,
+    validate,
+)
 from generator.commands import list as list_command
 from generator.errors import ExitCode, ModelshipError
 from generator.findings import printable, printable_lines
@@ -21,6 +31,8 @@ COMMANDS: dict[str, ModuleType] = {
     "render": render,
     "diff": diff,
     "publish": publish,
+    "promote": promote,
+    "rollback": rollback,
     "sync-consul": sync_consul,
     "list": list_command,
     "schema": schema,
@@ -60,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=module.HELP,
             description=module.DESCRIPTION,
+            # Exit status and examples, after the options (a command without one has none).
+            epilog=getattr(module, "EPILOG", None),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.configure(subparser)

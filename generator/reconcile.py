@@ -23,7 +23,7 @@ kept model like any other. Its spec and source commit stay those it had.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from generator.config.settings import Platform
@@ -124,6 +124,23 @@ def reconcile(
     )
 
 
+def keep_as_was(outcome: Outcome, problems: Mapping[str, Finding]) -> Outcome:
+    """``outcome`` with the damaged entries it would render anew whose ids ``problems`` holds
+    kept exactly as they were instead, each reported with its problem."""
+    moved = tuple(item for item in outcome.healed if item.id in problems)
+    if not moved:
+        return outcome
+    found = [*outcome.findings, *problems.values()]
+    found.extend(problem for item in moved for problem in item.problems)
+    return replace(
+        outcome,
+        models=tuple(model for model in outcome.models if model.id not in problems),
+        findings=tuple(sorted(found)),
+        preserved=tuple(sorted((*outcome.preserved, *moved), key=lambda item: item.id)),
+        healed=tuple(item for item in outcome.healed if item.id not in problems),
+    )
+
+
 def _damaged(
     evaluation: Evaluation, previous: Index, accepted: Mapping[str, Model]
 ) -> tuple[tuple[Damaged, ...], tuple[Damaged, ...], tuple[Damaged, ...]]:
@@ -146,14 +163,18 @@ def _damaged(
     return tuple(preserved), tuple(healed), tuple(removed)
 
 
-def mass_delete_refusal(removing: int, total: int, platform: Platform) -> str | None:
-    """Why a run that removes ``removing`` of ``total`` models may not, or None."""
+def mass_delete_refusal(
+    removing: int, total: int, platform: Platform, environment: str | None = None
+) -> str | None:
+    """Why a run that removes ``removing`` of ``total`` models (of ``environment``, or of the
+    platform) may not, or None."""
     limit = platform.max_delete_share
     if total == 0 or removing / total <= limit:
         return None
+    where = f" from {environment}" if environment else ""
     return (
-        f"refusing to remove {removing} of {total} models ({removing / total:.0%}), more than "
-        f"safety.max_delete_share allows ({limit:.0%}); nothing was written. "
+        f"refusing to remove {removing} of {total} models{where} ({removing / total:.0%}), "
+        f"more than safety.max_delete_share allows ({limit:.0%}); nothing was written. "
         "If this is intended, run again with --allow-mass-delete"
     )
 
