@@ -74,11 +74,11 @@ def promote(
 ) -> Decision:
     """Pin ``requested`` (None: every model) in ``target`` to what its source runs now."""
     source = str(target.promoted_from)
-    unknown = sorted(set(requested or ()) - set(index.models))
+    unknown = sorted(set(requested or ()) - _on_platform(index))
     if unknown:
         raise UsageError(
             f"{', '.join(unknown)}: no such model in the rendered tree's index.json "
-            f"({', '.join(sorted(index.models)) or 'it has none'})"
+            f"({', '.join(sorted(_on_platform(index))) or 'it has none'})"
         )
     running = index.in_environment(source)
     now = index.in_environment(target.name)
@@ -90,7 +90,7 @@ def promote(
     skipped: list[tuple[str, str]] = []
     for model_id in candidates:
         entry = running.get(model_id)
-        why = _why_not(source, entry)
+        why = DAMAGED if model_id in index.damaged else _why_not(source, entry)
         if why:
             refused.append((model_id, why))
             continue
@@ -116,6 +116,20 @@ def promote(
     )
 
 
+# Why a model whose index.json entry is damaged is neither promoted nor rolled back: it runs
+# as it was everywhere, its pins kept, and no pin moves it until it is rendered anew.
+DAMAGED = (
+    "its index.json entry is damaged: it runs exactly as it was until its repository renders "
+    "it anew (see `modelship list`)"
+)
+
+
+def _on_platform(index: Index) -> set[str]:
+    """The models of the rendered tree: its sound entries, and those whose entry is damaged
+    (kept as they were, so their pins are kept too)."""
+    return {*index.models, *index.damaged}
+
+
 def _why_not(source: str, entry: EnvironmentEntry | None) -> str:
     if entry is None:
         return f"it does not run in {source}"
@@ -125,11 +139,12 @@ def _why_not(source: str, entry: EnvironmentEntry | None) -> str:
 
 
 def _kept_pins(current: Promotions, index: Index) -> dict[str, Pin]:
-    return {model_id: pin for model_id, pin in current.pins.items() if model_id in index.models}
+    known = _on_platform(index)
+    return {model_id: pin for model_id, pin in current.pins.items() if model_id in known}
 
 
 def _dropped(current: Promotions, index: Index) -> tuple[str, ...]:
-    return tuple(sorted(set(current.pins) - set(index.models)))
+    return tuple(sorted(set(current.pins) - _on_platform(index)))
 
 
 @dataclass(frozen=True)
@@ -154,6 +169,8 @@ def rollback(
 ) -> Decision:
     """Pin ``model_id`` in ``target`` to an earlier state from ``history`` (newest first):
     the latest that differs from what is pinned now, or the latest at source commit ``to``."""
+    if model_id in index.damaged:
+        raise UsageError(f"{model_id} cannot be rolled back: {DAMAGED}")
     if model_id not in index.models:
         raise UsageError(f"{model_id}: no such model in the rendered tree's index.json")
     now = index.in_environment(target.name).get(model_id)

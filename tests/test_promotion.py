@@ -200,3 +200,26 @@ def test_a_damaged_promotions_file_is_a_positioned_configuration_error(text, exp
         pins.parse(text, "promotions/production.yaml", "production")
     assert caught.value.exit_code == ExitCode.USAGE
     assert expected in caught.value.message
+
+
+def damaged_entry(model_id):
+    return index.Damaged(model_id, {"spec": "?"}, (), None, f"acme/{model_id}-model")
+
+
+def test_a_model_whose_entry_is_damaged_keeps_its_pin_and_is_neither_promoted_nor_rolled_back():
+    """It runs as it was everywhere; dropping its pin would take it out of production the
+    moment its repository renders it anew."""
+    churn, fraud = model("churn"), model("fraud", team="fraud")
+    current = tree(fraud={"staging": fraud, "production": fraud})
+    current = Index(current.models, damaged={"churn": damaged_entry("churn")})
+    pins = pinned(churn, fraud)
+    everything = promotion.promote(PLATFORM, PRODUCTION, current, pins, None, AT, BY)
+    assert everything.dropped == ()
+    assert everything.promotions.pins == pins.pins
+    named = promotion.promote(PLATFORM, PRODUCTION, current, pins, ["churn"], AT, BY)
+    assert named.refused == (("churn", promotion.DAMAGED),)
+    assert named.promotions.pins["churn"] == pins.pins["churn"]
+    with pytest.raises(UsageError, match=r"churn cannot be rolled back: its index\.json entry is"):
+        promotion.rollback(PLATFORM, PRODUCTION, "churn", current, pins, [], None, AT, BY)
+    gone = promotion.promote(PLATFORM, PRODUCTION, Index(current.models), pins, None, AT, BY)
+    assert gone.dropped == ("churn",), "a model gone from the tree loses its pin"

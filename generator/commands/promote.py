@@ -19,7 +19,8 @@ FROM in platform.yaml (environments.TO.promotion.from). Only a model that runs
 in FROM and is not kept on error there is promoted, and only into an
 environment it may run in (platform.yaml's environments.TO.models, the
 MLproject's skip_environments); pins of models no longer on the platform are
-dropped. The change is printed model by model.
+dropped, and a model whose index.json entry is damaged keeps its pin and is not
+promoted (it runs as it was). The change is printed model by model.
 
 Without --pr the promotions file is written, and the next `modelship render`
 or `publish` renders TO at the new pins. With --pr nothing is written here: the
