@@ -26,6 +26,16 @@ GITHUB_ACTIONS_VARIABLES = (
 )
 
 
+# The longest test modules, run first: with the suite spread over the cores (scripts/test runs
+# pytest -n auto), the other workers run everything else meanwhile instead of waiting for one
+# long module at the end.
+LONGEST_FIRST = ("tests/test_image_chain.py",)
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in LONGEST_FIRST)
+
+
 def pytest_configure(config):
     for name in GITHUB_ACTIONS_VARIABLES:
         os.environ.pop(name, None)
