@@ -6,23 +6,17 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import sys
 from pathlib import Path
 
-from generator import pinning, promotion
 from generator.changeset import ChangeSet
 from generator.config import loader
 from generator.config.settings import Platform
-from generator.errors import ExitCode, ExternalError
+from generator.errors import ExternalError
 from generator.present import (
     change_views,
     console,
     github_actions,
-    json_output,
-    pr_markdown,
-    promotion_views,
 )
-from generator.run import RenderRun
 from generator.sources import registry
 from generator.sources.base import Scan, Source
 
@@ -146,81 +140,3 @@ def add_pinning(parser: argparse.ArgumentParser) -> None:
 def now() -> str:
     """The time a promotion records: UTC, to the second."""
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def finish_pinning(
-    args: argparse.Namespace,
-    platform: Platform,
-    state: pinning.State,
-    decision: promotion.Decision,
-    verb: str,
-    branch: str,
-) -> int:
-    """Show the decision, then write the promotions file or open a pull request; the exit
-    code: 1 when a model asked for was refused (or the render at the new pins was), else 0."""
-    err = console.stderr()
-    text = promotion_views.as_text(verb, decision)
-    outcome = pinning.Outcome(decision)
-    if not decision.changed:
-        err.print(f"nothing to change in {decision.promotions.environment}", markup=False)
-    elif args.pr:
-        outcome = pinning.open_pull_request(
-            platform,
-            state,
-            decision,
-            branch=branch,
-            message=promotion_views.commit_message(platform.name, verb, decision),
-            body=lambda changes, run: _pull_request_body(verb, decision, changes, run),
-            environ=os.environ,
-        )
-    else:
-        outcome.written = pinning.write(platform, decision)
-        err.print(
-            f"wrote {outcome.written}; `modelship render` (or `publish`) renders "
-            f"{decision.promotions.environment} at these pins",
-            markup=False,
-        )
-    for line in outcome.said:
-        err.print(line, markup=False)
-    if outcome.refusal:
-        err.print(f"modelship: {outcome.refusal}; nothing was pushed", markup=False)
-    pull = outcome.pull_request
-    if pull is not None:
-        err.print(
-            f"{'opened' if pull.created else 'updated'} pull request #{pull.number}: {pull.url}",
-            markup=False,
-        )
-    if args.format == "json":
-        sys.stdout.write(
-            json_output.to_json(
-                promotion_views.as_json(decision, outcome.written, pull.url if pull else "")
-            )
-        )
-    else:
-        sys.stdout.write(text)
-    github_actions.step_result(
-        f"Modelship {verb}",
-        promotion_views.preface(verb, decision),
-        {
-            "models": [move.model for move in decision.moves],
-            "changed": decision.changed,
-            "pull-request-url": pull.url if pull else "",
-        },
-    )
-    refused = bool(decision.refused) or outcome.refusal is not None
-    return ExitCode.FINDINGS if refused else ExitCode.OK
-
-
-def _pull_request_body(
-    verb: str, decision: promotion.Decision, changes: ChangeSet, run: RenderRun
-) -> str:
-    preface = promotion_views.preface(verb, decision)
-    comment = pr_markdown.markdown(
-        changes,
-        title="Rendered",
-        notes=run.notes(),
-        limit=pr_markdown.LIMIT - pr_markdown.size(preface),
-    )
-    if comment.truncated:
-        write_full_diff(Path(DEFAULT_FULL_DIFF), changes)
-    return preface + comment.text

@@ -6,7 +6,7 @@ import argparse
 import os
 
 from generator import pinning, promotion
-from generator.commands import options
+from generator.commands import options, pin_outcome
 from generator.errors import UsageError
 
 HELP = "pin models in a promoted environment to what the environment it follows runs now"
@@ -78,4 +78,4 @@ def run(args: argparse.Namespace) -> int:
         args.by or pinning.who(platform, state, os.environ),
     )
     branch = f"{platform.promotions.branch}/{env.name}"
-    return options.finish_pinning(args, platform, state, decision, "promoted", branch)
+    return pin_outcome.finish_pinning(args, platform, state, decision, "promoted", branch)

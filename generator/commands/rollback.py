@@ -7,7 +7,7 @@ import os
 import re
 
 from generator import pinning, promotion, spec_history
-from generator.commands import options
+from generator.commands import options, pin_outcome
 
 HELP = "pin a model in a promoted environment to a state it ran before"
 DESCRIPTION = """\
@@ -76,4 +76,4 @@ def run(args: argparse.Namespace) -> int:
         args.by or pinning.who(platform, state, os.environ),
     )
     branch = f"{platform.promotions.branch}/{env.name}-rollback"
-    return options.finish_pinning(args, platform, state, decision, "rolled back", branch)
+    return pin_outcome.finish_pinning(args, platform, state, decision, "rolled back", branch)
