@@ -1,22 +1,31 @@
 """Render benchmark: a synthetic platform of N plain-folder model repositories.
 
-    .venv/bin/python benchmarks/render.py 1000 10000
+    .venv/bin/python benchmarks/render.py 1000 10000          # 5 interleaved pairs each
+    .venv/bin/python benchmarks/render.py 1000 --pairs 7
+    .venv/bin/python benchmarks/render.py --smoke             # 20 models, 1 pair: does it run
 
 Every model runs in both environments of the example platform: production, promoted into from
-staging, gets a promotions file that pins every model at its state. For each N it measures,
-with the real CLI in a subprocess:
-  - `modelship render` into an empty rendered/ (wall time, peak memory of the process);
-  - the same bytes written by a bare Python loop (the floor any renderer must pay);
-  - a second `modelship render` with nothing changed (wall time, files written: must be 0).
-Targets (DESIGN.md): 1,000 models < 2 s, 10,000 < 15 s, peak < 500 MB, <= 3x the bare loop.
+staging, gets a promotions file that pins every model at its state. For each N, with the real
+CLI in a subprocess:
+  - a full render into an empty rendered/, and the same bytes written by a bare Python loop
+    (the floor any renderer pays on this disk), in interleaved pairs (render first in odd
+    pairs, the loop first in even ones); the ratio is the median of the pairs' ratios;
+  - a re-run with nothing changed (files written: must be 0);
+  - one model changed among N, read by a full scan, and another read alone
+    (`--repository`, the dispatch case): files written, which must be that model's and
+    shared files only.
+Each figure is printed beside its target (issue 16) and its ratio to it (< 1 meets it).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
+import platform as machine
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,6 +41,12 @@ ROOT = Path(__file__).resolve().parent.parent
 TEAMS = ("rnd", "search", "pricing", "fraud")
 INPUT_TYPES = ("integers", "floats", "doubles", "bytes", "strings")
 AT, BY = "2026-12-01T00:00:00Z", "benchmark"
+# Targets of issue 16, in seconds unless said otherwise.
+FULL_TARGETS = {1000: 1.5, 10000: 10.0}
+PEAK_TARGET_MB = 300
+LOOP_RATIO_TARGET = 2.0
+RERUN_SHARE_TARGET = 0.20  # of a full render's time, at 10,000 models
+ONE_CHANGED_TARGET = 1.0
 
 
 def make_platform(folder: Path, models: int) -> None:
@@ -55,22 +70,23 @@ def make_platform(folder: Path, models: int) -> None:
         )
     platform = loader.load(folder / "platform.yaml")
     scan = LocalSource.from_platform(platform).scan()
-    models = evaluate.evaluate(platform, scan, index.Index()).models
+    accepted = evaluate.evaluate(platform, scan, index.Index()).models
     for env in platform.environments:
         if env.promoted:
             pinned = {
-                m.id: Pin(m.provenance.repo, *index.spec_key(m), "promote", AT, BY) for m in models
+                m.id: Pin(m.provenance.repo, *index.spec_key(m), "promote", AT, BY)
+                for m in accepted
             }
             path = platform.promotions.path / pins.file_name(env.name)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(pins.dumps(Promotions(env.name, pinned)))
 
 
-def timed_render(folder: Path) -> tuple[float, float]:
+def timed_render(folder: Path, *options: str) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one `modelship render` subprocess."""
     start = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, "-m", "generator", "render"],
+        [sys.executable, "-m", "generator", "render", *options],
         cwd=folder,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -78,13 +94,17 @@ def timed_render(folder: Path) -> tuple[float, float]:
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"modelship render failed in {folder}")
+        raise SystemExit(f"modelship render {' '.join(options)} failed in {folder}")
     return wall, usage.ru_maxrss / 1024
 
 
-def bare_loop(tree: Path, target: Path) -> float:
-    """Seconds to write the same files with a plain loop (contents read beforehand)."""
-    files = {p.relative_to(tree): p.read_bytes() for p in tree.rglob("*") if p.is_file()}
+def tree_files(tree: Path) -> dict[Path, bytes]:
+    return {p.relative_to(tree): p.read_bytes() for p in tree.rglob("*") if p.is_file()}
+
+
+def bare_loop(files: dict[Path, bytes], target: Path) -> float:
+    """Seconds to write ``files`` into an empty ``target`` with a plain loop."""
+    shutil.rmtree(target, ignore_errors=True)
     start = time.perf_counter()
     for relative, content in files.items():
         path = target / relative
@@ -93,32 +113,144 @@ def bare_loop(tree: Path, target: Path) -> float:
     return time.perf_counter() - start
 
 
-def mtimes(tree: Path) -> dict[Path, int]:
-    return {p: p.stat().st_mtime_ns for p in tree.rglob("*") if p.is_file()}
+def mtimes(tree: Path) -> dict[str, int]:
+    return {
+        p.relative_to(tree).as_posix(): p.stat().st_mtime_ns for p in tree.rglob("*") if p.is_file()
+    }
 
 
-def run(models: int) -> dict[str, float]:
+def written_since(tree: Path, before: dict[str, int]) -> set[str]:
+    return {path for path, stamp in mtimes(tree).items() if before.get(path) != stamp}
+
+
+def change_one(folder: Path, number: int) -> tuple[str, str]:
+    """Edit the MLproject of model ``number``; its id and repository."""
+    path = folder / "examples" / "repos" / f"m{number:05d}-model" / "MLproject"
+    path.write_text(path.read_text().replace("Synthetic model", "Changed synthetic model"))
+    return f"m{number:05d}", f"acme/m{number:05d}-model"
+
+
+def only_its_files(tree: Path, model_id: str, written: set[str]) -> bool:
+    """Whether ``written`` holds nothing but the model's own files and shared files."""
+    document = json.loads((tree / index.INDEX_PATH).read_bytes())
+    allowed = {*document["models"][model_id]["files"], *document["shared_files"], "index.json"}
+    return written <= allowed
+
+
+def run(models: int, pairs: int) -> dict[str, float | int | bool]:
     with tempfile.TemporaryDirectory(prefix="modelship-bench-") as temporary:
         folder = Path(temporary)
         make_platform(folder, models)
-        wall, peak = timed_render(folder)
         rendered = folder / "rendered"
-        files = sum(1 for p in rendered.rglob("*") if p.is_file())
-        loop = bare_loop(rendered, folder / "bare")
+        renders, loops, ratios, peaks = [], [], [], []
+        files: dict[Path, bytes] = {}
+        for pair in range(pairs):
+            order = ("render", "loop") if pair % 2 == 0 else ("loop", "render")
+            for step in order:
+                if step == "render":
+                    shutil.rmtree(rendered, ignore_errors=True)
+                    wall, peak = timed_render(folder)
+                    renders.append(wall)
+                    peaks.append(peak)
+                    files = files or tree_files(rendered)
+                else:
+                    if not files:  # the first pair's loop needs the files a render writes
+                        timed_render(folder)
+                        files = tree_files(rendered)
+                    loops.append(bare_loop(files, folder / "bare"))
+            ratios.append(renders[-1] / loops[-1])
+        shutil.rmtree(folder / "bare", ignore_errors=True)
         before = mtimes(rendered)
         rerun, rerun_peak = timed_render(folder)
-        rewritten = sum(1 for p, m in mtimes(rendered).items() if before.get(p) != m)
+        rerun_written = len(written_since(rendered, before))
+        scanned_id, _ = change_one(folder, models // 2)
+        before = mtimes(rendered)
+        one, one_peak = timed_render(folder)
+        one_written = written_since(rendered, before)
+        dispatched_id, repository = change_one(folder, models // 3)
+        before = mtimes(rendered)
+        dispatch, _ = timed_render(folder, "--repository", repository)
+        dispatch_written = written_since(rendered, before)
+        one_only_its = only_its_files(rendered, scanned_id, one_written)
+        dispatch_only_its = only_its_files(rendered, dispatched_id, dispatch_written)
+    full = statistics.median(renders)
     return {
         "models": models,
-        "files": files,
-        "render_s": wall,
-        "peak_mb": peak,
-        "bare_loop_s": loop,
-        "ratio": wall / loop,
+        "files": len(files),
+        "pairs": pairs,
+        "render_s": full,
+        "render_min_s": min(renders),
+        "render_max_s": max(renders),
+        "peak_mb": max(peaks),
+        "loop_s": statistics.median(loops),
+        "ratio": statistics.median(ratios),
         "rerun_s": rerun,
         "rerun_peak_mb": rerun_peak,
-        "rerun_files_written": rewritten,
+        "rerun_written": rerun_written,
+        "one_s": one,
+        "one_peak_mb": one_peak,
+        "one_written": len(one_written),
+        "one_only_its": one_only_its,
+        "dispatch_s": dispatch,
+        "dispatch_written": len(dispatch_written),
+        "dispatch_only_its": dispatch_only_its,
     }
+
+
+def figure(name: str, value: str, target: str, ratio: float | None) -> str:
+    shown = f"{ratio:.2f}" if ratio is not None else "—"
+    return f"| {name} | {value} | {target} | {shown} |"
+
+
+def report(r: dict[str, float | int | bool]) -> list[str]:
+    n = int(r["models"])
+    target = FULL_TARGETS.get(n)
+    full = float(r["render_s"])
+    return [
+        f"\n{n:,} models, {int(r['files']):,} files, {int(r['pairs'])} interleaved pairs",
+        "| figure | value | target | value / target |",
+        "|---|---:|---:|---:|",
+        figure(
+            "full render (median; min to max)",
+            f"{full:.2f} s ({float(r['render_min_s']):.2f} to {float(r['render_max_s']):.2f})",
+            f"< {target} s" if target else "—",
+            full / target if target else None,
+        ),
+        figure("bare write loop (median)", f"{float(r['loop_s']):.2f} s", "—", None),
+        figure(
+            "render / bare loop (median of pairs)",
+            f"{float(r['ratio']):.2f}x",
+            f"<= {LOOP_RATIO_TARGET}x",
+            float(r["ratio"]) / LOOP_RATIO_TARGET,
+        ),
+        figure(
+            "peak RSS of a full render",
+            f"{float(r['peak_mb']):.0f} MB",
+            f"< {PEAK_TARGET_MB} MB",
+            float(r["peak_mb"]) / PEAK_TARGET_MB,
+        ),
+        figure(
+            "re-run, nothing changed",
+            f"{float(r['rerun_s']):.2f} s ({float(r['rerun_s']) / full:.0%} of full)",
+            f"< {RERUN_SHARE_TARGET:.0%} of full",
+            float(r["rerun_s"]) / full / RERUN_SHARE_TARGET,
+        ),
+        figure("files written by that re-run", str(r["rerun_written"]), "0", None),
+        figure(
+            "one model changed, full scan",
+            f"{float(r['one_s']):.2f} s, {r['one_written']} files"
+            + ("" if r["one_only_its"] else " (NOT only its own)"),
+            f"< {ONE_CHANGED_TARGET} s",
+            float(r["one_s"]) / ONE_CHANGED_TARGET,
+        ),
+        figure(
+            "one model changed, --repository",
+            f"{float(r['dispatch_s']):.2f} s, {r['dispatch_written']} files"
+            + ("" if r["dispatch_only_its"] else " (NOT only its own)"),
+            f"< {ONE_CHANGED_TARGET} s",
+            float(r["dispatch_s"]) / ONE_CHANGED_TARGET,
+        ),
+    ]
 
 
 def main() -> None:
@@ -126,20 +258,22 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("models", nargs="*", type=int, default=[1000, 10000])
+    parser.add_argument("--pairs", type=int, default=5, help="render/loop pairs (default 5)")
+    parser.add_argument("--smoke", action="store_true", help="20 models, 1 pair")
     args = parser.parse_args()
-    print(f"cpus: {os.cpu_count()}, python {sys.version.split()[0]}")
+    sizes, pairs = ([20], 1) if args.smoke else (args.models, args.pairs)
     print(
-        "| models | files | render (s) | peak RSS (MB) | bare loop (s) | render / loop "
-        "| re-run (s) | re-run peak (MB) | files written by re-run |"
+        f"{machine.processor() or machine.machine()}, {os.cpu_count()} cpus, "
+        f"python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}, "
+        f"TMPDIR {tempfile.gettempdir()}"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for models in args.models:
-        r = run(models)
-        print(
-            f"| {r['models']:,} | {r['files']:,} | {r['render_s']:.2f} | {r['peak_mb']:.0f} "
-            f"| {r['bare_loop_s']:.2f} | {r['ratio']:.1f}x | {r['rerun_s']:.2f} "
-            f"| {r['rerun_peak_mb']:.0f} | {r['rerun_files_written']} |"
-        )
+    for models in sizes:
+        result = run(models, pairs)
+        print("\n".join(report(result)))
+        if result["rerun_written"] != 0 or not (
+            result["one_only_its"] and result["dispatch_only_its"]
+        ):
+            raise SystemExit("a re-run wrote files it should not have")
 
 
 if __name__ == "__main__":

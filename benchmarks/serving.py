@@ -41,6 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 WARM_UP = 300
 TIMEOUT_S = 30.0
 ROW = [1.1, 5.1, 0.3, 2.2]
+HEALTHY_TARGET_S = 2.0
+IDLE_RSS_TARGET_MB = 150
+GATEWAY_P50_TARGET_MS = 1.0
 
 
 def free_port() -> int:
@@ -225,15 +228,22 @@ def main() -> None:
             direct = latencies(port, "/predict", args.requests)
             time.sleep(1.0)
             idle = memory_mb(process.pid)
-    ms = 1000
-    print(f"start to healthy: median {statistics.median(starts):.2f} s, "
-          f"slowest {max(starts):.2f} s ({args.starts} starts)")  # fmt: skip
-    print(f"idle RSS with scikit-learn loaded: {idle['VmRSS']:.0f} MB "
-          f"(anonymous {idle['RssAnon']:.0f} MB; importing sklearn.linear_model alone: "
-          f"{import_rss_mb():.0f} MB)")  # fmt: skip
-    for name, values in (("through the gateway", through), ("straight to the model", direct)):
-        print(f"{name}: p50 {percentile(values, 0.5) * ms:.2f} ms, "
-              f"p99 {percentile(values, 0.99) * ms:.2f} ms ({len(values)} requests)")  # fmt: skip
+    healthy_s, gateway_p50_ms = statistics.median(starts), percentile(through, 0.5) * 1000
+    print("| figure | value | target | value / target |")
+    print("|---|---:|---:|---:|")
+    print(f"| start to healthy (median; slowest of {args.starts}) | {healthy_s:.2f} s "
+          f"({max(starts):.2f} s) | < {HEALTHY_TARGET_S} s | "
+          f"{healthy_s / HEALTHY_TARGET_S:.2f} |")  # fmt: skip
+    print(f"| idle RSS, scikit-learn loaded | {idle['VmRSS']:.0f} MB (anonymous "
+          f"{idle['RssAnon']:.0f} MB; importing sklearn.linear_model alone: "
+          f"{import_rss_mb():.0f} MB) | < {IDLE_RSS_TARGET_MB} MB | "
+          f"{idle['VmRSS'] / IDLE_RSS_TARGET_MB:.2f} |")  # fmt: skip
+    print(f"| p50 / p99 through the gateway ({len(through)} requests) | {gateway_p50_ms:.2f} ms "
+          f"/ {percentile(through, 0.99) * 1000:.2f} ms | p50 < {GATEWAY_P50_TARGET_MS} ms | "
+          f"{gateway_p50_ms / GATEWAY_P50_TARGET_MS:.2f} |")  # fmt: skip
+    print(f"| p50 / p99 straight to the server ({len(direct)} requests) | "
+          f"{percentile(direct, 0.5) * 1000:.2f} ms / {percentile(direct, 0.99) * 1000:.2f} ms "
+          "| — | — |")  # fmt: skip
 
 
 if __name__ == "__main__":

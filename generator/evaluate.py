@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from generator import mlproject, policy
+from generator import digests, mlproject, policy
 from generator.config.settings import Platform
 from generator.findings import Finding, Severity
 from generator.index import Index
@@ -18,22 +19,75 @@ class Evaluation:
     findings: tuple[Finding, ...]
     failed_repos: tuple[str, ...]  # found but not rendered: fetch failed, or errors
     scan: Scan
+    # Model id → its MLproject's digest, for the accepted models whose MLproject had no
+    # finding (parsed now, or known unchanged): what index.json records (digests.py).
+    parsed: Mapping[str, str] = field(default_factory=dict)
+    code: str = ""  # the digest of the Modelship that evaluated (resources.code_digest)
 
     @property
     def has_errors(self) -> bool:
         return any(f.is_error for f in self.findings)
 
 
-def evaluate(platform: Platform | None, scan: Scan, previous: Index) -> Evaluation:
+def evaluate(
+    platform: Platform | None,
+    scan: Scan,
+    previous: Index,
+    code: str = "",
+    trust_digests: bool = True,
+) -> Evaluation:
     """Every snapshot's MLproject parsed and validated, then the platform's rules over the
     whole set (``policy``); without a platform (``validate PATH`` outside a platform
-    repository) the MLproject rules alone."""
+    repository) the MLproject rules alone.
+
+    With ``code`` (the digest of this Modelship) an MLproject whose digest is the one
+    ``previous`` records for its model is not parsed again: the model's spec is the one
+    recorded (index.json checked it on load). Should a platform rule find a problem with
+    such a model, its MLproject is parsed after all, for the lines the finding names.
+    ``trust_digests=False`` parses every MLproject (the digests are still recorded)."""
+    same_code = trust_digests and code and previous.code == code
+    known = _known_parses(previous) if same_code and platform is not None else {}
+    evaluation = _evaluate(platform, scan, previous, code, known)
+    trusted = {repo for repo, _ in known.values()}
+    doubted = {f.repo for f in evaluation.findings if f.repo in trusted}
+    if doubted:
+        known = {digest: item for digest, item in known.items() if item[0] not in doubted}
+        evaluation = _evaluate(platform, scan, previous, code, known)
+    return evaluation
+
+
+def _known_parses(previous: Index) -> dict[str, tuple[str, mlproject.ModelSpec]]:
+    """MLproject digest → (the repository, the spec) of each model whose entry records one."""
+    return {
+        entry.digests.mlproject: (entry.repo, entry.model.spec)
+        for entry in previous.models.values()
+        if entry.digests.mlproject
+    }
+
+
+def _evaluate(
+    platform: Platform | None,
+    scan: Scan,
+    previous: Index,
+    code: str,
+    known: Mapping[str, tuple[str, mlproject.ModelSpec]],
+) -> Evaluation:
     findings: list[Finding] = []
     candidates: list[policy.Candidate] = []
+    clean: dict[str, str] = {}  # repository → the digest of its MLproject, parsed without finding
     for snapshot in scan.snapshots:
         if snapshot.mlproject is None:
             continue
-        result = _parse(snapshot)
+        digest = ""
+        if code:
+            digest = digests.mlproject(snapshot.mlproject, snapshot.full_name)
+        recorded = known.get(digest)
+        if recorded is not None and recorded[0] == snapshot.full_name:
+            result = mlproject.ParseResult(recorded[1])
+        else:
+            result = _parse(snapshot)
+        if digest and result.spec is not None and not result.findings:
+            clean[snapshot.full_name] = digest
         findings.extend(result.findings)
         if result.spec is not None and not snapshot.push_teams_unknown:
             candidates.append(
@@ -67,11 +121,18 @@ def evaluate(platform: Platform | None, scan: Scan, previous: Index) -> Evaluati
     findings.extend(decision.findings)
     findings.extend(_single_read_findings(scan, previous, decision.accepted))
     failed = {f.repo for f in findings if f.is_error}
+    parsed = {
+        model.id: clean[model.provenance.repo]
+        for model in decision.accepted
+        if model.provenance.repo in clean
+    }
     return Evaluation(
         models=decision.accepted,
         findings=tuple(sorted(findings)),
         failed_repos=tuple(sorted(failed)),
         scan=scan,
+        parsed=parsed,
+        code=code,
     )
 
 

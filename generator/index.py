@@ -27,6 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 from generator import mlproject, resources, schemacheck, yamlpos
+from generator.digests import Digests
 from generator.errors import ConfigError
 from generator.findings import Finding
 from generator.mlproject import ModelSpec
@@ -94,6 +95,7 @@ class IndexEntry:
     files: tuple[str, ...] = field(default=())
     errors: tuple[str, ...] = field(default=())
     environments: Mapping[str, EnvironmentEntry] = field(default_factory=dict)
+    digests: Digests = field(default_factory=Digests)  # how it was made (digests.py)
 
     @property
     def id(self) -> str:
@@ -150,6 +152,9 @@ class Index:
     shared_files: tuple[str, ...] = ()
     damaged: Mapping[str, Damaged] = field(default_factory=dict)
     format: int = FORMAT
+    # The digest of the Modelship that wrote the tree (resources.code_digest), when it
+    # recorded the digests of an incremental render: another code renders every model anew.
+    code: str = ""
 
     @property
     def size(self) -> int:
@@ -202,9 +207,13 @@ def spec_key(model: Model) -> SpecKey:
 
 
 def dumps(
-    entries: Iterable[IndexEntry], shared_files: Iterable[str], kept: Iterable[Damaged] = ()
+    entries: Iterable[IndexEntry],
+    shared_files: Iterable[str],
+    kept: Iterable[Damaged] = (),
+    code: str = "",
 ) -> bytes:
-    """index.json of a tree; ``kept``: damaged entries written back exactly as they were."""
+    """index.json of a tree; ``kept``: damaged entries written back exactly as they were;
+    ``code``: the digest of the Modelship whose digests the entries record."""
     models: dict[str, Any] = {item.id: item.record for item in kept}
     for entry in sorted(entries, key=lambda e: e.id):
         specs: dict[str, Any] = {}
@@ -227,9 +236,18 @@ def dumps(
         }
         if entry.errors:
             record["errors"] = list(entry.errors)
+        made = {key: value for key, value in asdict(entry.digests).items() if value}
+        if made:
+            record["digests"] = made
         record["specs"] = specs
         models[entry.id] = record
-    document = {"format": FORMAT, "models": models, "shared_files": sorted(shared_files)}
+    document: dict[str, Any] = {
+        "format": FORMAT,
+        "models": models,
+        "shared_files": sorted(shared_files),
+    }
+    if code:
+        document["code"] = code
     return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode()
 
 
@@ -282,7 +300,8 @@ def loads(data: bytes, where: str = INDEX_PATH) -> Index:
             models[model_id] = _entry_v1(model_id, entry, checked.specs)
         else:
             models[model_id] = _entry_v2(model_id, entry, checked.specs)
-    return Index(models, tuple(document.get("shared_files", ())), damaged, version)
+    shared = tuple(document.get("shared_files", ()))
+    return Index(models, shared, damaged, version, document.get("code", ""))
 
 
 def entry_format(version: Any, entry: Any) -> int:
@@ -639,4 +658,5 @@ def _entry_v2(
         files=tuple(data["files"]),
         errors=tuple(data.get("errors", ())),
         environments=environments,
+        digests=Digests(**data.get("digests", {})),
     )

@@ -68,10 +68,18 @@ class DiskTree(Mapping[str, bytes]):
         self._root = root
         self._paths = sorted(paths)
         self._known = frozenset(paths)
+        self._remembered: dict[str, bytes] = {}
+
+    def remember(self, files: Mapping[str, bytes]) -> None:
+        """Keep these files' bytes, just read from this tree, for the next asks."""
+        self._remembered.update((path, files[path]) for path in files if path in self._known)
 
     def __getitem__(self, relative: str) -> bytes:
         if relative not in self._known:
             raise KeyError(relative)
+        remembered = self._remembered.get(relative)
+        if remembered is not None:
+            return remembered
         path = self._root / relative
         try:
             return _read_regular(path)

@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from generator import __version__, digests
 from generator.errors import TemplateError
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -31,6 +32,21 @@ def schema(name: str) -> dict[str, Any]:
     path = builtin_dir("schemas") / f"{name}.schema.json"
     loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return loaded
+
+
+@cache
+def code_digest() -> str:
+    """The digest of this Modelship: its version and the text of every module of it. What an
+    incremental render recorded under another code is made again (digests.py), so a
+    change to the code — released or not — never leaves a file as the old code wrote it."""
+    modules = sorted(_PACKAGE.rglob("*.py"))
+    return digests.of_text(
+        __version__,
+        *(
+            f"{path.relative_to(_PACKAGE).as_posix()}\0{path.read_text('utf-8')}"
+            for path in modules
+        ),
+    )
 
 
 def load_templates(override_dir: Path | None) -> dict[str, str]:

@@ -8,10 +8,11 @@ its outcome means (the exit code, the notes a person must read). Nothing is writ
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from generator import (
+    digests,
     environments,
     evaluate,
     index,
@@ -25,6 +26,7 @@ from generator import (
 from generator.config.settings import Platform
 from generator.errors import ConfigError, ExitCode, TemplateError, UsageError
 from generator.findings import Finding
+from generator.model import Model
 from generator.pins import Promotions
 from generator.present.console import shown_path
 from generator.rendering import plan, templating
@@ -128,6 +130,7 @@ def render_run(
     allow_mass_delete: bool = False,
     promotions: Mapping[str, Promotions] | None = None,
     history: spec_history.Lookup | None = None,
+    trust_digests: bool = True,
 ) -> RenderRun:
     """Everything a render of ``scanned`` needs to decide, nothing written yet.
 
@@ -135,11 +138,14 @@ def render_run(
     previous state (the tree at HEAD for diff and publish) and ``base_revision`` the commit
     it was read at; default: the tree on disk. ``promotions`` are the promoted
     environments' pins (default: the files on disk); ``history`` looks for pinned states
-    the index does not hold (default: in the rendered repository's history)."""
+    the index does not hold (default: in the rendered repository's history).
+    ``trust_digests=False`` parses and renders every model, whatever index.json's digests
+    say (``render --full``); the result is the same, only slower."""
     current = rendered_tree.read_tree(platform.rendered_path)
     tree = current if base is None else base
     previous = index.tree_index(tree, shown_path(platform.rendered_path), base_revision)
-    evaluation = evaluate.evaluate(platform, scanned, previous)
+    code = resources.code_digest()
+    evaluation = evaluate.evaluate(platform, scanned, previous, code, trust_digests)
     outcome = reconcile.reconcile(platform, evaluation, previous, allow_mass_delete)
     pins = promotion_store.read_all(platform) if promotions is None else promotions
     catalog = previous.catalog()
@@ -159,6 +165,11 @@ def render_run(
         allow_mass_delete,
         preserved={damaged.id for damaged in outcome.preserved},
     )
+    incremental = plan.Incremental(
+        code,
+        parsed_digests(evaluation, previous, outcome.models),
+        recorded_files(tree, previous, outcome.models, current, code) if trust_digests else {},
+    )
     try:
         renderer = templating.Renderer(resources.load_templates(platform.templates_path))
         planned = plan.plan(
@@ -168,12 +179,66 @@ def render_run(
             outcome.states,
             placements,
             [preserve(platform, tree, damaged) for damaged in outcome.preserved],
+            incremental,
         )
     except TemplateError as error:
         raise UsageError(f"template error: {error}") from None
     if stray := index.unaccounted(tree, previous, planned):
         raise ConfigError(index.unaccounted_message(platform.rendered_path, stray))
     return RenderRun(platform, evaluation, outcome, placements, planned, current)
+
+
+def parsed_digests(
+    evaluation: evaluate.Evaluation, previous: index.Index, models: Sequence[Model]
+) -> dict[str, str]:
+    """Model id → the digest of the MLproject its spec was parsed from without a finding:
+    this run's parse when the model is the one it accepted, else the digest index.json
+    records with this very model (kept as it was, or on error) — a digest names a text
+    and the spec it gives, whatever the model's state."""
+    accepted = {model.id: model for model in evaluation.models}
+    found = {}
+    for model in models:
+        entry = previous.models.get(model.id)
+        if model.id in evaluation.parsed and accepted.get(model.id) == model:
+            found[model.id] = evaluation.parsed[model.id]
+        elif (
+            entry is not None
+            and entry.digests.mlproject
+            and entry.model == model
+            and previous.code == evaluation.code
+        ):
+            found[model.id] = entry.digests.mlproject
+    return found
+
+
+def recorded_files(
+    tree: Mapping[str, bytes],
+    previous: index.Index,
+    models: Sequence[Model],
+    current: rendered_tree.DiskTree,
+    code: str,
+) -> dict[str, plan.Recorded]:
+    """The files each model had in ``tree`` when they are still what index.json says the
+    last render wrote (their digest is the recorded one): a file changed or removed since
+    makes the model render again. Files read from the tree on disk stay in memory for the
+    compare and the write, which then read them no more."""
+    found: dict[str, plan.Recorded] = {}
+    if previous.code != code:
+        return found
+    for model in models:
+        entry = previous.models.get(model.id)
+        if entry is None or not (entry.digests.inputs and entry.digests.files):
+            continue
+        if not all(path in tree for path in entry.files):
+            continue
+        files = {path: tree[path] for path in entry.files}
+        written = digests.files(files.items())
+        if written != entry.digests.files:
+            continue
+        if tree is current:
+            current.remember(files)
+        found[model.id] = plan.Recorded(entry.digests.inputs, files, written)
+    return found
 
 
 def check_working_tree(platform: Platform, run: RenderRun) -> None:

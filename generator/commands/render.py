@@ -28,6 +28,9 @@ a run may not remove more than safety.max_delete_share of the models.
   --dry-run             write nothing; print the unified diff of what would change
   --check               write nothing; exit 1 when the rendered tree is out of date
   --allow-mass-delete   allow removing more than safety.max_delete_share of the models
+  --full                parse and render every model anew, trusting none of the
+                        digests index.json records (the result is the same: a model
+                        whose digests match is otherwise neither parsed nor rendered)
   --repository OWNER/NAME
                         read only this model repository: every other model stays
                         as index.json has it and nothing is removed (in GitHub
@@ -54,6 +57,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     options.add_source(parser)
     options.add_repository(parser)
     options.add_mass_delete(parser)
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="parse and render every model, trusting no digest recorded in index.json",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,7 +72,12 @@ def run(args: argparse.Namespace) -> int:
 
 def execute(args: argparse.Namespace, platform: Platform, source: Source) -> int:
     rendered_repo.prepare(platform)
-    result = render_run(platform, options.scan(source), allow_mass_delete=args.allow_mass_delete)
+    result = render_run(
+        platform,
+        options.scan(source),
+        allow_mass_delete=args.allow_mass_delete,
+        trust_digests=not args.full,
+    )
     report_run(result)
     changes = treediff.compare(result.current, result.planned)
     where = console.shown_path(platform.rendered_path)

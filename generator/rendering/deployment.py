@@ -165,3 +165,10 @@ class Release:
 
     models: tuple[ModelDeployment, ...]
     environments: tuple[EnvironmentRelease, ...]
+    # Models whose own files plan() takes from the tree, unchanged since they were written
+    # (their digests match index.json's): targets write the files of the others only.
+    reused: frozenset[str] = frozenset()
+
+    def renders(self, model_id: str) -> bool:
+        """Whether a target writes the files ``model_id`` owns (else plan() copies them)."""
+        return model_id not in self.reused

@@ -11,9 +11,11 @@ each environment.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
-from generator import environments, index
+from generator import digests, environments, index
 from generator.config.settings import Platform
+from generator.digests import Digests
 from generator.environments import EnvironmentPlan, Placements
 from generator.errors import TemplateError
 from generator.model import Model
@@ -23,6 +25,29 @@ from generator.rendering.targets.registry import ALL_TARGETS
 from generator.rendering.templating import Renderer
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A model's files as the last render wrote them, still so in the tree (their digest is
+    the one index.json records), and the digest of what they were made from."""
+
+    inputs: str
+    files: Mapping[str, bytes]
+    files_digest: str
+
+
+@dataclass(frozen=True)
+class Incremental:
+    """What lets plan() skip the models that did not change: ``code``, the digest of this
+    Modelship (``resources.code_digest``, recorded once in index.json); per model id, the
+    digest of its MLproject when this run's parse of it had no finding (``mlproject``),
+    and its files as last rendered (``recorded``). Without it (the default) every model is
+    rendered, and index.json records no digests."""
+
+    code: str
+    mlproject: Mapping[str, str]
+    recorded: Mapping[str, Recorded]
+
+
 def plan(
     platform: Platform,
     models: Sequence[Model],
@@ -30,6 +55,7 @@ def plan(
     states: Mapping[str, index.ModelState] | None = None,
     placements: Placements | None = None,
     preserved: Sequence[index.Preserved] = (),
+    incremental: Incremental | None = None,
 ) -> dict[str, bytes]:
     """Every file of the rendered tree, by path relative to its root.
 
@@ -38,7 +64,8 @@ def plan(
     environment that follows the sources, none in a promoted one). ``preserved`` are
     models whose index.json entry is damaged: their files and entries are kept as they
     are, and the files that list an environment's models (kustomizations, the gateway's,
-    Consul's) still list them there."""
+    Consul's) still list them there. With ``incremental``, a model whose inputs digest is
+    the one its files were recorded with is not rendered: its files are copied."""
     states = states or {}
     if placements is None:
         placements = environments.place(platform, models, states, index.Index(), {}, {})
@@ -52,12 +79,25 @@ def plan(
             for placed in placements.environments
         ),
     )
+    made = _inputs(platform, renderer, release, placements, incremental)
+    if incremental is not None:
+        reused = frozenset(
+            model_id
+            for model_id, inputs in made.items()
+            if (known := incremental.recorded.get(model_id)) is not None and known.inputs == inputs
+        )
+        release = replace(release, reused=reused)
     files: dict[str, RenderedFile] = {}
     for target in ALL_TARGETS:
         for rendered in target.render(platform, release, renderer):
             if rendered.path in files:
                 raise TemplateError(f"two targets write {rendered.path}")
             files[rendered.path] = rendered
+    for model_id in sorted(release.reused):
+        assert incremental is not None
+        for path, content in incremental.recorded[model_id].files.items():
+            # A target that wrote the file anyway wrote what the tree holds: either will do.
+            files.setdefault(path, RenderedFile(path, content, owner=model_id))
     owned: dict[str, list[str]] = {m.id: [] for m in ordered}
     for rendered in files.values():
         if rendered.owner is not None:
@@ -70,9 +110,17 @@ def plan(
     files[index.INDEX_PATH] = RenderedFile(
         index.INDEX_PATH,
         index.dumps(
-            _entries(ordered, states, owned, placements, release),
+            _entries(
+                ordered,
+                states,
+                owned,
+                placements,
+                release,
+                _digests(files, owned, made, release, incremental),
+            ),
             shared,
             (item.damaged for item in kept),
+            incremental.code if incremental is not None else "",
         ),
     )
     renderer.forget()
@@ -101,12 +149,57 @@ def _environment_release(
     )
 
 
+def _inputs(
+    platform: Platform,
+    renderer: Renderer,
+    release: Release,
+    placements: Placements,
+    incremental: Incremental | None,
+) -> dict[str, str]:
+    """Each model's inputs digest (``digests.py``): the platform, the templates,
+    and every deployment of the model with what index.json records of it in each
+    environment. A deployment's ``repr`` holds every value a template can read of it."""
+    if incremental is None:
+        return {}
+    common = digests.of_text(digests.settings(platform), renderer.templates_digest)
+    parts: dict[str, list[str]] = {d.id: [common, repr(d)] for d in release.models}
+    for placed, environment in zip(placements.environments, release.environments, strict=True):
+        for deployment in environment.deployments:
+            running = placed.placed[deployment.id]
+            parts[deployment.id] += [
+                environment.environment.name,
+                repr(deployment),
+                repr(deployment.placement(running.state, running.promotion)),
+            ]
+    return {model_id: digests.of_text(*texts) for model_id, texts in parts.items()}
+
+
+def _digests(
+    files: Mapping[str, RenderedFile],
+    owned: Mapping[str, list[str]],
+    made: Mapping[str, str],
+    release: Release,
+    incremental: Incremental | None,
+) -> dict[str, Digests]:
+    if incremental is None:
+        return {}
+    result = {}
+    for model_id, inputs in made.items():
+        if model_id in release.reused:
+            written = incremental.recorded[model_id].files_digest
+        else:
+            written = digests.files((path, files[path].content) for path in owned[model_id])
+        result[model_id] = Digests(incremental.mlproject.get(model_id, ""), inputs, written)
+    return result
+
+
 def _entries(
     models: Sequence[Model],
     states: Mapping[str, index.ModelState],
     owned: Mapping[str, list[str]],
     placements: Placements,
     release: Release,
+    made: Mapping[str, Digests],
 ) -> list[index.IndexEntry]:
     deployments = {
         env.environment.name: {d.id: d for d in env.deployments} for env in release.environments
@@ -129,6 +222,7 @@ def _entries(
                 files=tuple(owned[model.id]),
                 errors=status.errors,
                 environments=where,
+                digests=made.get(model.id, Digests()),
             )
         )
     return entries

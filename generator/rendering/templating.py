@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 import jinja2.meta
 
+from generator import digests
 from generator.errors import TemplateError
 from generator.rendering import escapers
 
@@ -40,6 +41,7 @@ class Renderer:
 
     def __init__(self, templates: Mapping[str, str]) -> None:
         self._templates = dict(templates)
+        self._digest: str | None = None
         self._names: dict[str, frozenset[str] | None] = {}
         self._memo: dict[tuple[Any, ...], tuple[list[Any], bytes]] = {}
         loader = jinja2.FunctionLoader(self._load)
@@ -47,6 +49,13 @@ class Renderer:
             fmt: self._environment(loader, escaper, FILTERS[fmt])
             for fmt, escaper in ESCAPERS.items()
         }
+
+    @property
+    def templates_digest(self) -> str:
+        """The digest of every template the renderer holds (digests.py)."""
+        if self._digest is None:
+            self._digest = digests.templates(self._templates)
+        return self._digest
 
     def _load(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
         text = self._templates.get(name)

@@ -27,7 +27,11 @@ class Target(Protocol):
     Each ``release.environments`` item carries the models kept there exactly as they were
     (``preserved``: their index.json entry is damaged): their own files are copied by
     plan(); a target whose shared files list the environment's models (a kustomization,
-    the gateway's ConfigMaps, Consul's kv.json) lists them too."""
+    the gateway's ConfigMaps, Consul's kv.json) lists them too.
+
+    A target writes the files a model owns only when ``release.renders(model.id)``; the
+    files of the models it leaves out are unchanged since the last render and plan()
+    copies them from the tree. (A target that writes them anyway is right, only slower.)"""
 
     def render(
         self, platform: Platform, release: Release, renderer: Renderer

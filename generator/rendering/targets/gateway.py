@@ -309,6 +309,8 @@ def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator
             ),
         )
         for deployment in placed.deployments:
+            if not release.renders(deployment.id):
+                continue
             yield RenderedFile(
                 f"{root}/{route_file(deployment.id)}",
                 renderer.render(

@@ -154,5 +154,7 @@ def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator
     # A model is built once, at the commit its source is at; every environment runs an
     # image built this way (a promoted one, at the commit that was promoted).
     for deployment in release.models:
+        if not release.renders(deployment.id):
+            continue
         content = renderer.render(JOB_TEMPLATE, job=build_job(platform, deployment))
         yield RenderedFile(job_path(deployment), content, owner=deployment.id)

@@ -91,7 +91,10 @@ def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator
                 ),
             )
             for deployment in members:
-                yield from _model(platform, env, deployment, f"{folder}/{deployment.id}", renderer)
+                if release.renders(deployment.id):
+                    yield from _model(
+                        platform, env, deployment, f"{folder}/{deployment.id}", renderer
+                    )
 
 
 def _platform_part(

@@ -1,0 +1,39 @@
+"""The benchmarks run (a small smoke run of each, so they cannot rot); no time is asserted
+here — BENCHMARKS.md holds the figures, measured by the full runs."""
+
+import subprocess
+import sys
+
+from testsupport.helpers import ROOT
+
+
+def bench(*args: str, timeout: int = 300) -> str:
+    result = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_the_render_benchmark_runs_and_prints_each_figure_with_its_target():
+    out = bench("benchmarks/render.py", "--smoke")
+    for figure in (
+        "full render",
+        "render / bare loop (median of pairs)",
+        "re-run, nothing changed",
+        "one model changed, full scan",
+        "one model changed, --repository",
+    ):
+        assert f"| {figure}" in out
+    assert "| files written by that re-run | 0 | 0 |" in out
+
+
+def test_the_github_scan_benchmark_runs_within_its_request_bound():
+    out = bench("-m", "benchmarks.github_scan", "300", "--repeat", "1")
+    assert "| 300 | 30 | 3 | 5 |" in out
+
+
+def test_the_serving_benchmark_runs_and_prints_each_figure_with_its_target():
+    out = bench("benchmarks/serving.py", "--requests", "50", "--starts", "1")
+    for figure in ("start to healthy", "idle RSS", "p50 / p99 through the gateway"):
+        assert f"| {figure}" in out
