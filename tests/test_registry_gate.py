@@ -90,8 +90,13 @@ def push(registry, image):
 
 def test_a_new_model_waits_for_its_image_and_is_deployed_once_it_is_pushed(registry, tmp_path):
     folder = gated(tmp_path, registry.host, "churn")
+    diff = run(folder, "diff")
+    assert diff.returncode == ExitCode.OK, diff.stderr
     result = render(folder)
     image = awaited(folder, "churn")
+    assert f"staging not deployed yet (waiting for image {image}, not in the registry yet)" in (
+        diff.stdout
+    )
     assert (
         image
         == f"{registry.host}/models/churn:{entry(folder, 'churn').model.provenance.short_commit}"
