@@ -41,6 +41,9 @@ STATE_DEPLOYED = "deployed"
 # The repository failed to fetch or to validate (or, in an environment, the state it was
 # promoted to cannot be found): the model stays as last rendered.
 STATE_KEPT = "kept-on-error"
+# In an environment: the image of the model's new state is not in the registry yet, so it
+# runs the state it ran before (the registry gate, generator/image_gate.py).
+STATE_WAITING = "waiting-for-image"
 
 ACTION_PROMOTE = "promote"
 ACTION_ROLLBACK = "rollback"
@@ -96,6 +99,9 @@ class IndexEntry:
     errors: tuple[str, ...] = field(default=())
     environments: Mapping[str, EnvironmentEntry] = field(default_factory=dict)
     digests: Digests = field(default_factory=Digests)  # how it was made (digests.py)
+    # Environment → the images a new state of the model waits for there (not in the
+    # registry yet): it runs what ``environments`` says meanwhile, or nothing when it is new.
+    waiting: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -239,6 +245,10 @@ def dumps(
         made = {key: value for key, value in asdict(entry.digests).items() if value}
         if made:
             record["digests"] = made
+        if entry.waiting:
+            record["waiting_for_image"] = {
+                name: sorted(images) for name, images in sorted(entry.waiting.items())
+            }
         record["specs"] = specs
         models[entry.id] = record
     document: dict[str, Any] = {
@@ -659,4 +669,5 @@ def _entry_v2(
         errors=tuple(data.get("errors", ())),
         environments=environments,
         digests=Digests(**data.get("digests", {})),
+        waiting={name: tuple(images) for name, images in data.get("waiting_for_image", {}).items()},
     )

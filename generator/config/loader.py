@@ -29,6 +29,7 @@ from generator.config.settings import (
     GitHubLimits,
     GitHubSettings,
     GitIdentity,
+    ImageGate,
     InstanceRule,
     JenkinsSettings,
     ModelSelection,
@@ -121,6 +122,8 @@ def build(data: dict[str, Any], root: Path) -> Platform:
         optional["jenkins"] = _jenkins(data["jenkins"])
     if "publish" in data:
         optional["publish"] = _publish(data["publish"])
+    if "image_gate" in data:
+        optional["image_gate"] = _given(ImageGate, data["image_gate"])
     return Platform(
         name=data["name"],
         github=_github(data["github"], root),

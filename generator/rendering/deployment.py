@@ -24,6 +24,11 @@ MANAGED_BY = "modelship"
 ANNOTATION_PREFIX = "modelship.dev"
 
 
+def image_reference(platform: Platform, model: Model) -> str:
+    """The model image its build job pushes for this state: ``<registry>/<id>:<commit7>``."""
+    return f"{platform.registry}/{model.spec.id}:{model.provenance.short_commit}"
+
+
 @dataclass(frozen=True)
 class ModelDeployment:
     id: str
@@ -76,7 +81,7 @@ class ModelDeployment:
             packages=spec.packages,
             slo_us=spec.slo if spec.slo is not None else platform.defaults.slo,
             instances=env.instances.apply(asked) if env is not None else asked,
-            image=f"{platform.registry}/{spec.id}:{source.short_commit}",
+            image=image_reference(platform, model),
             artifact_uri=f"{platform.artifact_store}/{spec.name}/{spec.version}"
             + (".pkl" if spec.pickle else ".tar"),
             repo=source.repo,

@@ -157,8 +157,9 @@ def _inputs(
     incremental: Incremental | None,
 ) -> dict[str, str]:
     """Each model's inputs digest (``digests.py``): the platform, the templates,
-    and every deployment of the model with what index.json records of it in each
-    environment. A deployment's ``repr`` holds every value a template can read of it."""
+    and every deployment of the model with how it runs in each environment (its state,
+    its promotion, the images it waits for). A deployment's ``repr`` holds every value a
+    template can read of it."""
     if incremental is None:
         return {}
     common = digests.of_text(digests.settings(platform), renderer.templates_digest)
@@ -169,7 +170,8 @@ def _inputs(
             parts[deployment.id] += [
                 environment.environment.name,
                 repr(deployment),
-                repr(deployment.placement(running.state, running.promotion)),
+                repr(running),
+                repr(placed.waiting.get(deployment.id)),
             ]
     return {model_id: digests.of_text(*texts) for model_id, texts in parts.items()}
 
@@ -208,6 +210,11 @@ def _entries(
     for model in models:
         status = states.get(model.id, index.ModelState())
         where = {}
+        waiting = {
+            placed.environment.name: placed.waiting[model.id]
+            for placed in placements.environments
+            if model.id in placed.waiting
+        }
         for placed in placements.environments:
             running = placed.placed.get(model.id)
             if running is not None:
@@ -223,6 +230,7 @@ def _entries(
                 errors=status.errors,
                 environments=where,
                 digests=made.get(model.id, Digests()),
+                waiting=waiting,
             )
         )
     return entries
