@@ -22,11 +22,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Any
 
-from generator import mlproject, resources, schemacheck, yamlpos
+from generator import jsontext, mlproject, resources, schemacheck, yamlpos
 from generator.digests import Digests
 from generator.errors import ConfigError
 from generator.findings import Finding
@@ -201,7 +201,7 @@ def spec_digest(spec: ModelSpec) -> str:
     added to the contract later does not change the digest of a spec recorded before it."""
     record = {
         key: value
-        for key, value in asdict(spec).items()
+        for key, value in _flat(spec).items()
         if key not in _SPEC_DEFAULTS or value != _SPEC_DEFAULTS[key]
     }
     text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
@@ -231,7 +231,7 @@ def dumps(
             return digest
 
         record: dict[str, Any] = {
-            "source": asdict(entry.model.provenance),
+            "source": _flat(entry.model.provenance),
             "spec": ref(entry.model.spec),
             "state": entry.state,
             "files": sorted(entry.files),
@@ -242,7 +242,7 @@ def dumps(
         }
         if entry.errors:
             record["errors"] = list(entry.errors)
-        made = {key: value for key, value in asdict(entry.digests).items() if value}
+        made = {key: value for key, value in _flat(entry.digests).items() if value}
         if made:
             record["digests"] = made
         if entry.waiting:
@@ -258,12 +258,17 @@ def dumps(
     }
     if code:
         document["code"] = code
-    return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode()
+    return (jsontext.dumps(document) + "\n").encode("ascii")
+
+
+def _flat(value: Any) -> dict[str, Any]:
+    """A dataclass of plain values as a mapping (``asdict`` without its deep copy)."""
+    return {f.name: getattr(value, f.name) for f in fields(value)}
 
 
 def _environment_record(placed: EnvironmentEntry, ref: Any) -> dict[str, Any]:
     record: dict[str, Any] = {
-        "source": asdict(placed.model.provenance),
+        "source": _flat(placed.model.provenance),
         "spec": ref(placed.model.spec),
         "namespace": placed.namespace,
         "instances": placed.instances,
@@ -274,7 +279,7 @@ def _environment_record(placed: EnvironmentEntry, ref: Any) -> dict[str, Any]:
     if placed.errors:
         record["errors"] = list(placed.errors)
     if placed.promotion is not None:
-        record["promotion"] = asdict(placed.promotion)
+        record["promotion"] = _flat(placed.promotion)
     return record
 
 

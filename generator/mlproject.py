@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable
-from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -200,10 +200,8 @@ _LEFT_TO_PLATFORM = ("slo", "instances")  # None in a record: the MLproject left
 
 def record_of(spec: ModelSpec) -> dict[str, Any]:
     """The spec as index.json records it (JSON types: lists, not tuples)."""
-    return {
-        key: list(value) if isinstance(value, tuple) else value
-        for key, value in asdict(spec).items()
-    }
+    values = ((f.name, getattr(spec, f.name)) for f in fields(spec))
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in values}
 
 
 _NO_DEFAULT = object()

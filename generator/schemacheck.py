@@ -136,13 +136,15 @@ def _holds_float(data: Any) -> bool:
     pending = [data]
     while pending:
         item = pending.pop()
-        if isinstance(item, float):
-            return True
-        if isinstance(item, dict):
+        kind = type(item)
+        if kind is dict:
+            if any(type(key) is float for key in item):  # YAML keys may be numbers
+                return True
             pending.extend(item.values())
+        elif kind is list:
             pending.extend(item)
-        elif isinstance(item, list):
-            pending.extend(item)
+        elif kind is float:
+            return True
     return False
 
 

@@ -31,6 +31,8 @@ CORE = (
     "generator.pins",
     "generator.promotion",
     "generator.index",
+    "generator.digests",
+    "generator.jsontext",
     "generator.changeset",
     "generator.treediff",
     "generator.wording",
