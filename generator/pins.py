@@ -74,7 +74,9 @@ def parse(text: str, where: str, environment: str) -> Promotions:
     """A promotions file, checked; a problem is a configuration error (exit 2) naming the
     file, line and key: a damaged pin never becomes 'this model is not promoted'."""
     try:
-        document = yamlpos.load(text)
+        # A pin is a handful of values, and a platform may pin 10,000 models: the limit grows
+        # with the text, which no document can outgrow but through aliases.
+        document = yamlpos.load(text, max(yamlpos.MAX_VALUES, len(text)))
     except yamlpos.YamlSyntaxError as error:
         position = error.position
         raise ConfigError(

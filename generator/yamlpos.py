@@ -135,13 +135,14 @@ def _text_at(text: str, mark: yaml.Mark | None) -> str:
     return lines[mark.line][mark.column :]
 
 
-def load(text: str) -> YamlDocument:
-    """Parse one YAML document safely; raise :class:`YamlSyntaxError` with a position."""
+def load(text: str, max_values: int = MAX_VALUES) -> YamlDocument:
+    """Parse one YAML document safely; raise :class:`YamlSyntaxError` with a position.
+    ``max_values``: how many values the document may have, aliases expanded."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is not None:
-            _check_shape(loader, node)
+            _check_shape(loader, node, max_values)
         data = loader.construct_document(node) if node is not None else None
         document = YamlDocument(data=data)
         if node is not None:
@@ -189,7 +190,7 @@ def _check_scalar(loader: yaml.SafeLoader, node: yaml.Node) -> None:
         ) from None
 
 
-def _check_shape(loader: yaml.SafeLoader, root: yaml.Node) -> None:
+def _check_shape(loader: yaml.SafeLoader, root: yaml.Node, max_values: int) -> None:
     """Refuse a document that is recursive, nested too deeply, too large, or that aliases
     blow up, and any scalar that cannot be constructed.
 
@@ -206,11 +207,11 @@ def _check_shape(loader: yaml.SafeLoader, root: yaml.Node) -> None:
         if finished:
             in_progress.discard(key)
             sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
-            if sizes[key] > MAX_VALUES:
+            if sizes[key] > max_values:
                 message = (
-                    f"YAML aliases expand this document to more than {MAX_VALUES} values"
+                    f"YAML aliases expand this document to more than {max_values} values"
                     if shared
-                    else f"the document has more than {MAX_VALUES} values"
+                    else f"the document has more than {max_values} values"
                 )
                 raise YamlSyntaxError(message, _position(node.start_mark))
             continue

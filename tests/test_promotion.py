@@ -223,3 +223,24 @@ def test_a_model_whose_entry_is_damaged_keeps_its_pin_and_is_neither_promoted_no
         promotion.rollback(PLATFORM, PRODUCTION, "churn", current, pins, [], None, AT, BY)
     gone = promotion.promote(PLATFORM, PRODUCTION, Index(current.models), pins, None, AT, BY)
     assert gone.dropped == ("churn",), "a model gone from the tree loses its pin"
+
+
+def test_a_promotions_file_pinning_ten_thousand_models_is_read():
+    commit, digest = "a" * 40, "sha256:" + "b" * 64
+    pinned = {
+        f"m{n:05d}": Pin(
+            f"acme/m{n:05d}-model", commit, digest, "promote", "2026-01-01T00:00:00Z", "x"
+        )
+        for n in range(15_000)
+    }
+    text = pins.dumps(Promotions("production", pinned)).decode()
+    assert len(pins.parse(text, "production.yaml", "production").pins) == 15_000
+
+
+def test_aliases_cannot_blow_a_promotions_file_up():
+    layers = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    layers += [
+        f"a{n}: &a{n} [*a{n - 1}, *a{n - 1}, *a{n - 1}, *a{n - 1}, *a{n - 1}]" for n in range(1, 9)
+    ]
+    with pytest.raises(ConfigError, match="YAML aliases expand this document"):
+        pins.parse("\n".join(layers) + "\n", "production.yaml", "production")
