@@ -27,6 +27,10 @@ def test_an_exception_checking_one_repository_keeps_its_model_and_renders_the_re
     assert cli.main(["--platform", str(folder / "platform.yaml"), "render"]) == ExitCode.OK
     path = folder / "examples" / "repos" / "size-advice-model" / "MLproject"
     path.write_text(path.read_text().replace("slo: 80000", "slo: 90000"))
+    # The broken repository's MLproject changed too: an unchanged one is not parsed again
+    # (its digest is the one index.json records), so no bug in parsing could reach it.
+    broken = folder / "examples" / "repos" / "fraud-score-model" / "MLproject"
+    broken.write_text(broken.read_text() + "# edited\n")
     monkeypatch.setattr(mlproject, "parse", crashing_on(BROKEN, mlproject.parse))
     capsys.readouterr()
     code = cli.main(["--platform", str(folder / "platform.yaml"), "render"])
@@ -51,3 +55,18 @@ def test_a_bug_outside_any_one_repository_is_still_exit_4(tmp_path, monkeypatch,
     code = cli.main(["--platform", str(folder / "platform.yaml"), "render"])
     assert code == ExitCode.INTERNAL
     assert "internal error: RuntimeError: a bug in the plan" in capsys.readouterr().err
+
+
+def test_render_full_parses_an_unchanged_mlproject_and_a_bug_there_keeps_its_model(
+    tmp_path, monkeypatch, capsys
+):
+    folder = platform_dir(tmp_path)
+    assert cli.main(["--platform", str(folder / "platform.yaml"), "render"]) == ExitCode.OK
+    monkeypatch.setattr(mlproject, "parse", crashing_on(BROKEN, mlproject.parse))
+    capsys.readouterr()
+    assert cli.main(["--platform", str(folder / "platform.yaml"), "render"]) == ExitCode.OK
+    code = cli.main(["--platform", str(folder / "platform.yaml"), "render", "--full"])
+    assert code == ExitCode.FINDINGS
+    assert "internal error: RuntimeError" in capsys.readouterr().err
+    models = json.loads((folder / "rendered" / "index.json").read_text())["models"]
+    assert models["fraud-score"]["state"] == "kept-on-error"
