@@ -41,14 +41,27 @@ class Digests:
     files: str = ""
 
 
+class TextDigest:
+    """The digest of a list of texts, each length-prefixed so no two lists meet, taken in
+    as they come (a text need not be kept until the list is complete)."""
+
+    def __init__(self, *parts: str) -> None:
+        self._hash = hashlib.sha256()
+        self.add(*parts)
+
+    def add(self, *parts: str) -> None:
+        for part in parts:
+            data = part.encode("utf-8", "surrogatepass")
+            self._hash.update(b"%d:" % len(data))
+            self._hash.update(data)
+
+    def text(self) -> str:
+        return PREFIX + self._hash.hexdigest()
+
+
 def of_text(*parts: str) -> str:
-    """``sha256:<hex>`` of ``parts``, each length-prefixed so no two lists of parts meet."""
-    digest = hashlib.sha256()
-    for part in parts:
-        data = part.encode("utf-8", "surrogatepass")
-        digest.update(b"%d:" % len(data))
-        digest.update(data)
-    return PREFIX + digest.hexdigest()
+    """``sha256:<hex>`` of ``parts``."""
+    return TextDigest(*parts).text()
 
 
 def mlproject(text: str, repo: str) -> str:

@@ -163,17 +163,17 @@ def _inputs(
     if incremental is None:
         return {}
     common = digests.of_text(digests.settings(platform), renderer.templates_digest)
-    parts: dict[str, list[str]] = {d.id: [common, repr(d)] for d in release.models}
+    # Hashed as they are made: 10,000 models' deployments as text would be 75 MB at once.
+    made = {d.id: digests.TextDigest(common, repr(d)) for d in release.models}
     for placed, environment in zip(placements.environments, release.environments, strict=True):
         for deployment in environment.deployments:
-            running = placed.placed[deployment.id]
-            parts[deployment.id] += [
+            made[deployment.id].add(
                 environment.environment.name,
                 repr(deployment),
-                repr(running),
+                repr(placed.placed[deployment.id]),
                 repr(placed.waiting.get(deployment.id)),
-            ]
-    return {model_id: digests.of_text(*texts) for model_id, texts in parts.items()}
+            )
+    return {model_id: digest.text() for model_id, digest in made.items()}
 
 
 def _digests(
