@@ -58,6 +58,13 @@ Exit status: 0 done (changes or not), 1 some repositories have errors or a
 render would refuse a mass delete, 2 bad usage or configuration, 3 the scan
 was incomplete, or git or GitHub failed.
 """
+EXAMPLES = """\
+examples:
+  modelship diff
+  modelship diff --format markdown --full-diff modelship.diff
+  modelship diff --format json --against HEAD^1
+  GITHUB_TOKEN=... modelship diff --format markdown --comment --pull-request 42
+"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -143,7 +150,7 @@ def execute(
             target.connection.client, target.repository, target.number, comment.text
         )
         verb = "commented on" if posted.created else "updated the comment on"
-        console.stderr().print(f"{verb} pull request #{target.number}: {posted.url}", markup=False)
+        console.info(f"{verb} pull request #{target.number}: {posted.url}")
         outputs["comment-url"] = posted.url
     if comment is not None:
         body = comment.text

@@ -23,6 +23,11 @@ and its problems are printed on stderr.
 
 Exit status: 0 listed, 1 some entries are damaged, 2 bad usage or configuration.
 """
+EXAMPLES = """\
+examples:
+  modelship list
+  modelship list --format json
+"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -11,6 +11,7 @@ from generator.changeset import ChangeSet
 from generator.config import loader
 from generator.config.settings import Platform
 from generator.errors import ExternalError
+from generator.findings import printable
 from generator.present import change_views, console, github_actions
 from generator.sources import registry
 from generator.sources.base import Scan, Source
@@ -28,7 +29,9 @@ def platform_is_explicit(args: argparse.Namespace) -> bool:
 
 
 def load_platform(args: argparse.Namespace) -> Platform:
-    return loader.load(platform_path(args))
+    path = platform_path(args)
+    console.detail(f"platform: {printable(console.shown_path(path.absolute()))}")
+    return loader.load(path)
 
 
 def open_source(platform: Platform, args: argparse.Namespace, only: str | None = None) -> Source:
@@ -39,7 +42,14 @@ def open_source(platform: Platform, args: argparse.Namespace, only: str | None =
 def scan(source: Source) -> Scan:
     """Every repository of ``source``, with a progress bar on an interactive stderr."""
     with console.progress("Scanning repositories") as progress:
-        return source.scan(progress)
+        scanned = source.scan(progress)
+    if console.verbose():
+        for snapshot in scanned.snapshots:
+            found = snapshot.mlproject_path if snapshot.mlproject is not None else "no MLproject"
+            console.detail(printable(f"read {snapshot.full_name}@{snapshot.head_sha[:7]}: {found}"))
+        for failure in scanned.failures:
+            console.detail(printable(f"could not read {failure.full_name}"))
+    return scanned
 
 
 def add_source(parser: argparse.ArgumentParser) -> None:
@@ -76,10 +86,7 @@ def single_repository(args: argparse.Namespace, from_event: bool = True) -> str 
     event = github.event() if github is not None and from_event else None
     named = event.changed_model_repository() if event is not None else None
     if named is not None:
-        console.stderr().print(
-            f"{github_actions.MODEL_CHANGED} dispatch from {named}: reading only {named}",
-            markup=False,
-        )
+        console.info(f"{github_actions.MODEL_CHANGED} dispatch from {named}: reading only {named}")
     return named
 
 
@@ -107,6 +114,4 @@ def write_full_diff(path: Path, changes: ChangeSet) -> None:
         path.write_text(change_views.full_diff(changes), encoding="utf-8")
     except OSError as error:
         raise ExternalError(f"cannot write the full diff to {path}: {error}") from None
-    console.stderr().print(
-        f"the diff was cut to fit GitHub's limit; the full diff is in {path}", markup=False
-    )
+    console.info(f"the diff was cut to fit GitHub's limit; the full diff is in {path}")

@@ -56,6 +56,14 @@ errors (the rest is published) or a mass delete was refused (nothing written),
 2 bad usage or configuration, 3 git, GitHub or the scan failed (an incomplete
 scan publishes what it saw and deletes nothing).
 """
+EXAMPLES = """\
+examples:
+  modelship publish                               # commit only
+  modelship publish --push
+  modelship publish --pr --full-diff modelship.diff
+  modelship publish --push --fail-on refusal      # the hourly run: red only for a person
+  modelship publish --push --allow-mass-delete    # after reading a refusal
+"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -112,7 +120,7 @@ class _Step:
     pull_request: pull_requests.PullRequest | None = None
 
     def say(self, line: str) -> None:
-        console.stderr().print(line, markup=False)
+        console.info(line)
         self.said.append(line)
 
 

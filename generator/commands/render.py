@@ -43,6 +43,14 @@ Exit status: 0 rendered (or up to date), 1 some repositories have errors,
 usage or configuration, 3 the scan was incomplete (what it saw is rendered,
 nothing is deleted).
 """
+EXAMPLES = """\
+examples:
+  modelship render
+  modelship render --dry-run                      # the diff, nothing written
+  modelship render --check                        # exit 1 when rendered/ is stale (CI)
+  modelship render --repository acme/churn-model  # read one repository only
+  modelship render --format json --fail-on refusal
+"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -87,7 +95,7 @@ def execute(args: argparse.Namespace, platform: Platform, source: Source) -> int
         rendered_tree.write_tree(platform.rendered_path, result.planned, result.current)
         models = wording.plural(len(result.outcome.models), "model")
         headline = f"rendered {models} into {where}: {changes.summary()}"
-    console.stderr().print(headline, markup=False)
+    console.info(headline)
     findings = result.findings
     github_actions.step_result(
         "Modelship render",

@@ -9,7 +9,7 @@ from generator.commands import options
 from generator.config.settings import Platform
 from generator.errors import ExitCode
 from generator.evaluate import evaluate
-from generator.findings import Finding, Severity
+from generator.findings import Finding, Severity, printable
 from generator.index import Index
 from generator.present import console, finding_views, github_actions, json_output
 from generator.run import previous_index
@@ -35,6 +35,14 @@ its line, the step summary gets a table of findings, and the step outputs
 Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 bad usage,
 3 the scan of the platform's repositories did not complete.
 """
+EXAMPLES = """\
+examples:
+  modelship validate                              # every repository of ./platform.yaml
+  modelship validate MLproject                    # one file, the contract only
+  modelship validate --platform ../ml-platform/platform.yaml .
+  modelship validate --platform https://example.acme/ml-platform/raw/main/platform.yaml .
+  modelship validate --strict --format json examples/repos/*
+"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -59,10 +67,11 @@ def run(args: argparse.Namespace) -> int:
     checked = len(scanned.snapshots) + (len(scanned.failures) if scanned.chosen else 0)
     _print(findings, checked, args.format)
     if not scanned.complete:
-        console.stderr().print(
-            f"modelship: the scan did not complete ({scanned.incomplete_reason}); "
-            "only the repositories read were checked",
-            markup=False,
+        console.note(
+            printable(
+                f"modelship: the scan did not complete ({scanned.incomplete_reason}); "
+                "only the repositories read were checked"
+            )
         )
         return ExitCode.EXTERNAL
     failing = Severity.WARNING if args.strict else Severity.ERROR

@@ -12,15 +12,13 @@ from generator.run import RenderRun
 
 def report_run(run: RenderRun) -> None:
     finding_views.write_findings(run.findings, sys.stderr)
-    err = console.stderr()
     for kept in run.outcome.kept:
         if not kept.as_was:
-            err.print(
+            console.note(
                 printable(
                     f"kept-on-error: {kept.entry.id} ({kept.entry.repo}) stays as last "
                     f"rendered from {kept.entry.model.provenance}"
-                ),
-                markup=False,
+                )
             )
     for note in run.notes():
-        err.print(printable(f"modelship: {note}"), markup=False)
+        console.note(printable(f"modelship: {note}"))
