@@ -12,7 +12,8 @@ The safety rules of a run live here, as decisions on data:
   a repository accepted under a new id gives its old one up;
 - otherwise a model is removed when its repository is gone or has no MLproject
   any more (or now declares another id), and the removals of one run may not
-  exceed ``safety.max_delete_share`` of the models without ``allow_mass_delete``.
+  exceed ``safety.max_delete_share`` of the models without ``allow_mass_delete``
+  (unless they are at most ``safety.mass_delete_floor``, default 1).
 
 Kept models are rendered again rather than copied byte for byte, so files that
 list every model (kustomizations, gateway and Consul files) stay consistent
@@ -26,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from generator import wording
 from generator.config.settings import Platform
 from generator.evaluate import FETCH_FAILED_RULE, Evaluation, departed, fetch_failed
 from generator.findings import Finding
@@ -108,7 +110,7 @@ def reconcile(
     models = tuple(sorted((*accepted.values(), *(k.entry.model for k in kept)), key=_model_id))
     refusal = None
     if not allow_mass_delete:
-        removing = len(removed) + len(removed_damaged)
+        removing = sorted([*(e.id for e in removed), *(d.id for d in removed_damaged)])
         refusal = mass_delete_refusal(removing, previous.size, platform)
     return Outcome(
         models=models,
@@ -146,14 +148,26 @@ def _damaged(
     return tuple(preserved), tuple(healed), tuple(removed)
 
 
-def mass_delete_refusal(removing: int, total: int, platform: Platform) -> str | None:
-    """Why a run that removes ``removing`` of ``total`` models may not, or None."""
+NAMED_REMOVALS = 20  # models a refusal names; a longer list ends with "and N more"
+
+
+def mass_delete_refusal(removing: list[str], total: int, platform: Platform) -> str | None:
+    """Why a run that removes the models ``removing`` (ids) of ``total`` may not, or None.
+    A run that removes at most ``safety.mass_delete_floor`` models is never refused: on a
+    small platform one removal is a large share, and no mass delete."""
+    count = len(removing)
     limit = platform.max_delete_share
-    if total == 0 or removing / total <= limit:
+    floor = platform.mass_delete_floor
+    if total == 0 or count <= floor or count / total <= limit:
         return None
+    named = ", ".join(removing[:NAMED_REMOVALS])
+    if count > NAMED_REMOVALS:
+        named += f" and {count - NAMED_REMOVALS} more"
     return (
-        f"refusing to remove {removing} of {total} models ({removing / total:.0%}), more than "
-        f"safety.max_delete_share allows ({limit:.0%}); nothing was written. "
+        f"refusing to remove {count} of {total} models ({count / total:.0%}), more than "
+        f"safety.max_delete_share allows ({limit:.0%}) and more than the "
+        f"{wording.plural(floor, 'model')} safety.mass_delete_floor always allows: "
+        f"{named}; nothing was written. "
         "If this is intended, run again with --allow-mass-delete"
     )
 

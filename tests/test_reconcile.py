@@ -97,6 +97,7 @@ def test_removing_more_than_the_allowed_share_is_refused_unless_allowed():
     assert one_gone.refusal is None, "1 of 4 is exactly the limit"
     two_gone = decide(previous, Scan(tuple(FOUR[:2])))
     assert "refusing to remove 2 of 4 models (50%)" in two_gone.refusal
+    assert ": delta, gamma; nothing was written" in two_gone.refusal
     assert "--allow-mass-delete" in two_gone.refusal
     allowed = decide(previous, Scan(tuple(FOUR[:2])), allow_mass_delete=True)
     assert allowed.refusal is None
@@ -104,10 +105,33 @@ def test_removing_more_than_the_allowed_share_is_refused_unless_allowed():
 
 
 def test_the_share_is_read_from_platform_yaml():
-    strict = replace(PLATFORM, max_delete_share=0.1)
+    strict = replace(PLATFORM, max_delete_share=0.1, mass_delete_floor=0)
     previous = previous_of(*FOUR)
     evaluation = evaluate.evaluate(strict, Scan(tuple(FOUR[:3])), previous)
     assert reconcile.reconcile(strict, evaluation, previous).refusal is not None
+
+
+def test_removing_no_more_than_the_floor_is_never_a_mass_delete():
+    previous = previous_of(*FOUR[:2])  # a small platform: one removal is half of it
+    one_gone = decide(previous, Scan(tuple(FOUR[:1])))
+    assert one_gone.refusal is None, "the default floor lets any run remove one model"
+    assert [e.id for e in one_gone.removed] == ["beta"]
+    no_floor = replace(PLATFORM, mass_delete_floor=0)
+    evaluation = evaluate.evaluate(no_floor, Scan(tuple(FOUR[:1])), previous)
+    refusal = reconcile.reconcile(no_floor, evaluation, previous).refusal
+    assert "refusing to remove 1 of 2 models (50%)" in refusal
+    assert "0 models safety.mass_delete_floor always allows: beta;" in refusal
+    both_gone = decide(previous, Scan(()))
+    assert "refusing to remove 2 of 2 models (100%)" in both_gone.refusal
+    assert ": alpha, beta;" in both_gone.refusal
+
+
+def test_a_refusal_names_at_most_twenty_models():
+    names = [f"m{number:02}" for number in range(30)]
+    refusal = reconcile.mass_delete_refusal(names, 40, PLATFORM)
+    assert "m00, m01," in refusal
+    assert "m19 and 10 more;" in refusal
+    assert "m20" not in refusal
 
 
 def test_a_kept_model_whose_team_left_the_platform_is_removed_with_a_finding():

@@ -7,6 +7,7 @@ import argparse
 import os
 from pathlib import Path
 
+from generator import run
 from generator.changeset import ChangeSet
 from generator.config import loader
 from generator.config.settings import Platform
@@ -95,6 +96,17 @@ def add_mass_delete(parser: argparse.ArgumentParser) -> None:
         "--allow-mass-delete",
         action="store_true",
         help="allow this run to remove more than safety.max_delete_share of the models",
+    )
+
+
+def add_fail_on(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fail-on",
+        choices=run.FAIL_ON,
+        default=run.FAIL_ON_HELD,
+        help="exit 1 when a model is held back by errors or the run is refused (held, the "
+        "default), or only when the run is refused (refusal: a mass delete to confirm); "
+        "held models are reported either way",
     )
 
 

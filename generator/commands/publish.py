@@ -73,6 +73,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--pr", action="store_true", help="push a branch and open or update a pull request"
     )
     options.add_mass_delete(parser)
+    options.add_fail_on(parser)
     parser.add_argument(
         "--full-diff",
         metavar="FILE",
@@ -147,18 +148,18 @@ def execute(
     for attempt in range(1, attempts + 1):
         step = _render_and_commit(args, platform, rendered, open_source(platform), identity)
         if step.run.outcome.refusal or not (args.push or args.pr):
-            return _finish(step)
+            return _finish(step, args.fail_on)
         if target is not None:
             _pull_request(args, platform, rendered, step, target)
-            return _finish(step)
+            return _finish(step, args.fail_on)
         if not rendered_repo.ahead_of_upstream(rendered):
             step.say(f"{rendered.upstream} is up to date")
-            return _finish(step)
+            return _finish(step, args.fail_on)
         result = rendered_repo.push(rendered, "HEAD", str(rendered.branch))
         if result.pushed:
             step.pushed = True
             step.say(f"pushed to {rendered.upstream}")
-            return _finish(step)
+            return _finish(step, args.fail_on)
         if not result.rejected:
             raise ExternalError(f"the push to {rendered.upstream} failed: {result.message}")
         if attempt == attempts:
@@ -179,7 +180,7 @@ def execute(
     )
 
 
-def _finish(step: _Step) -> int:
+def _finish(step: _Step, fail_on: str) -> int:
     """The run's result for its GitHub Actions step (nothing outside Actions), and its
     exit code."""
     run = step.run
@@ -196,7 +197,7 @@ def _finish(step: _Step) -> int:
         step.said, step.changes, run.findings, len(run.evaluation.scan.snapshots), run.notes()
     )
     github_actions.step_result("Modelship publish", body, outputs)
-    return run.exit_code
+    return run.exit_status(fail_on)
 
 
 def _render_and_commit(

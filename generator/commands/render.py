@@ -62,6 +62,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     options.add_source(parser)
     options.add_repository(parser)
     options.add_mass_delete(parser)
+    options.add_fail_on(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,7 +77,7 @@ def execute(args: argparse.Namespace, platform: Platform, source: Source) -> int
     report_run(result)
     changes = treediff.compare(result.current, result.planned)
     where = console.shown_path(platform.rendered_path)
-    exit_code = result.exit_code
+    exit_code = result.exit_status(args.fail_on)
     if args.dry_run:
         diff = "".join(treediff.unified(result.current, result.planned, changes))
         sys.stdout.write(github_actions.inert(printable_lines(diff)))

@@ -105,8 +105,9 @@ def build(data: dict[str, Any], root: Path) -> Platform:
     if "consul" in data and "prefix" in data["consul"]:
         optional["consul_prefix"] = data["consul"]["prefix"]
     optional["consul"] = _consul(data.get("consul", {}), data["environments"])
-    if "safety" in data and "max_delete_share" in data["safety"]:
-        optional["max_delete_share"] = data["safety"]["max_delete_share"]
+    for key in ("max_delete_share", "mass_delete_floor"):
+        if key in data.get("safety", {}):
+            optional[key] = data["safety"][key]
     if "defaults" in data:
         optional["defaults"] = _defaults(data["defaults"])
     if "jenkins" in data:

@@ -182,6 +182,7 @@ class Platform:
     jenkins: JenkinsSettings = field(default_factory=JenkinsSettings)
     consul_prefix: str = "modelship/models"
     max_delete_share: float = 0.25
+    mass_delete_floor: int = 1  # a run may always remove this many models, whatever the share
     templates_path: Path | None = None
     root: Path = Path()
     # Set when the rendered tree lives in its own git repository; rendered_path is
