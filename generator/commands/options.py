@@ -7,7 +7,7 @@ import argparse
 import os
 from pathlib import Path
 
-from generator import run
+from generator import platform_checkout, run
 from generator.changeset import ChangeSet
 from generator.config import loader
 from generator.config.settings import Platform
@@ -32,7 +32,18 @@ def platform_is_explicit(args: argparse.Namespace) -> bool:
 def load_platform(args: argparse.Namespace) -> Platform:
     path = platform_path(args)
     console.detail(f"platform: {printable(console.shown_path(path.absolute()))}")
-    return loader.load(path)
+    platform = loader.load(path)
+    left = platform_checkout.left_behind_tree(platform)
+    if left is not None:
+        console.warning(
+            printable(
+                f"{console.shown_path(left)} still holds a rendered tree, but platform.yaml's "
+                "rendered.repository now names a separate repository: this one is no longer "
+                "read or written (nor applied, once the clusters follow the new repository); "
+                "remove it (git rm -r) when the switch is done"
+            )
+        )
+    return platform
 
 
 def open_source(platform: Platform, args: argparse.Namespace, only: str | None = None) -> Source:

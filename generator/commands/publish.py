@@ -8,10 +8,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import changeset, rendered_repo, rendered_tree
+from generator import changeset, platform_checkout, rendered_repo, rendered_tree
 from generator.commands import options
 from generator.config.settings import Platform
 from generator.errors import ExternalError, UsageError
+from generator.findings import printable
 from generator.github import pull_requests
 from generator.github.client import Connection, connect
 from generator.github.hosting import hosting_repository
@@ -134,6 +135,7 @@ def execute(
     """Publish. The platform and the source are opened again after a rebase: in a
     platform repository the rebase may have changed platform.yaml, templates or models."""
     platform = load_platform()
+    _check_committed(platform)
     rendered = rendered_repo.open_rendered(platform)
     if (args.push or args.pr) and rendered.branch is None:
         raise UsageError(
@@ -177,6 +179,26 @@ def execute(
     raise ExternalError(
         f"the push to {rendered.upstream} was rejected {attempts} times: others kept "
         "pushing first (publish.push_attempts); run publish again"
+    )
+
+
+def _check_committed(platform: Platform) -> None:
+    """Refuse (or warn, by publish.uncommitted_platform) when platform.yaml or a template has
+    changes that are not committed: the commit would credit them to the model repositories
+    it names, and nobody could review where they came from."""
+    changed = platform_checkout.uncommitted(platform)
+    if not changed:
+        return
+    listed = ", ".join(printable(path) for path in changed[:10])
+    if len(changed) > 10:
+        listed += f" and {len(changed) - 10} more"
+    what = f"uncommitted changes to the platform: {listed}"
+    if platform.publish.uncommitted_platform == "warn":
+        console.warning(f"{what}; publishing them (publish.uncommitted_platform: warn)")
+        return
+    raise UsageError(
+        f"{what}. A publish would credit them to the model repositories it names; commit "
+        "them first (or set publish.uncommitted_platform: warn)"
     )
 
 

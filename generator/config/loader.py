@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -74,7 +75,7 @@ def parse(text: str, path: Path) -> Platform:
     )
     if findings:
         raise ConfigError("invalid platform configuration:\n" + "\n".join(map(str, findings)))
-    return build(document.data, path.resolve().parent)
+    return replace(build(document.data, path.resolve().parent), config_file=path.resolve())
 
 
 def _given(

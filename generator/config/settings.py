@@ -113,6 +113,8 @@ class PublishSettings:
     remote: str = "origin"
     push_attempts: int = 3
     pull_request: PullRequestSettings = field(default_factory=PullRequestSettings)
+    # platform.yaml or templates with uncommitted changes: refuse to publish, or warn
+    uncommitted_platform: str = "refuse"
 
 
 @dataclass(frozen=True)
@@ -190,3 +192,4 @@ class Platform:
     rendered_repository: RenderedRepository | None = None
     publish: PublishSettings = field(default_factory=PublishSettings)
     consul: ConsulSettings = field(default_factory=ConsulSettings)
+    config_file: Path | None = None  # the platform.yaml read, absolute; None: not from a file
