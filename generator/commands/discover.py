@@ -38,7 +38,7 @@ examples:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    options.add_format(parser, "table", "json")
+    options.add_format(parser, "text", "json")
     options.add_source(parser)
 
 
@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     scanned = options.scan(source)
     github_report = source.report
     if args.format == "json":
-        sys.stdout.write(json_output.to_json(_as_json(scanned, github_report)))
+        document = json_output.versioned("discover", _as_json(scanned, github_report))
+        sys.stdout.write(json_output.to_json(document))
     else:
         _print_tables(scanned, github_report)
         _print_summary(scanned, github_report)

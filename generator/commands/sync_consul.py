@@ -102,7 +102,9 @@ def execute(args: argparse.Namespace, platform: Platform, environ: Mapping[str, 
         note=lambda text: console.note(f"modelship: {text}"),
     )
     if args.format == "json":
-        document = consul_views.as_json(outcome, environment, connection, args.dry_run)
+        document = json_output.versioned(
+            "sync-consul", consul_views.as_json(outcome, environment, connection, args.dry_run)
+        )
         sys.stdout.write(json_output.to_json(document))
     else:
         sys.stdout.write(consul_views.as_text(outcome, environment, connection, args.dry_run))

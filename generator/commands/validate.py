@@ -97,12 +97,15 @@ def _print(findings: list[Finding], checked: int, fmt: str) -> None:
     )
     if fmt == "json":
         finding_views.annotate(findings, sys.stderr)
-        document = {
-            "checked": checked,
-            "errors": errors,
-            "warnings": warnings,
-            "findings": [finding_views.finding_dict(f) for f in findings],
-        }
+        document = json_output.versioned(
+            "validate",
+            {
+                "checked": checked,
+                "errors": errors,
+                "warnings": warnings,
+                "findings": [finding_views.finding_dict(f) for f in findings],
+            },
+        )
         sys.stdout.write(json_output.to_json(document))
         return
     finding_views.write_findings(findings, sys.stdout)
