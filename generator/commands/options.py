@@ -7,11 +7,11 @@ import argparse
 import os
 from pathlib import Path
 
-from generator import platform_checkout, run
+from generator import platform_checkout, published, run
 from generator.changeset import ChangeSet
 from generator.config import loader
 from generator.config.settings import Platform
-from generator.errors import ExternalError
+from generator.errors import ExternalError, UsageError
 from generator.findings import printable
 from generator.present import change_views, console, github_actions
 from generator.sources import registry
@@ -20,7 +20,18 @@ from generator.sources.base import Scan, Source
 DEFAULT_FULL_DIFF = "modelship.diff"
 
 
+def platform_url(args: argparse.Namespace) -> str | None:
+    """``--platform`` (or $MODELSHIP_PLATFORM) when it is a URL (validate reads one)."""
+    given = args.platform or os.environ.get(loader.PLATFORM_ENV)
+    return given if published.is_url(given) else None
+
+
 def platform_path(args: argparse.Namespace) -> Path:
+    if platform_url(args) is not None:
+        raise UsageError(
+            f"--platform {platform_url(args)}: only `modelship validate` reads a platform "
+            "from a URL; the other commands need the platform repository's checkout"
+        )
     return loader.locate(args.platform, os.environ)
 
 
@@ -76,14 +87,14 @@ def add_repository(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--repository",
         metavar="OWNER/NAME",
-        type=_full_name,
+        type=full_name,
         help="read only this model repository: every other model stays as index.json has "
         "it, and nothing is removed (in GitHub Actions the default is the repository a "
         f"{github_actions.MODEL_CHANGED} repository_dispatch names)",
     )
 
 
-def _full_name(value: str) -> str:
+def full_name(value: str) -> str:
     if not github_actions.FULL_NAME.fullmatch(value):
         raise argparse.ArgumentTypeError(f"not a repository full name OWNER/NAME: {value!r}")
     return value

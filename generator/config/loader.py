@@ -60,8 +60,10 @@ def load(path: Path) -> Platform:
     return parse(text, path)
 
 
-def parse(text: str, path: Path) -> Platform:
-    shown = str(path)
+def parse(text: str, path: Path, shown: str | None = None) -> Platform:
+    """The Platform of ``text``, read from ``path`` (paths resolve against its folder);
+    messages name it as ``shown`` (default: the path)."""
+    shown = shown or str(path)
     try:
         document = yamlpos.load(text)
     except yamlpos.YamlSyntaxError as error:
