@@ -10,13 +10,23 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from generator import __version__
-from generator.commands import diff, discover, publish, render, schema, sync_consul, validate
+from generator.commands import (
+    diff,
+    discover,
+    init,
+    publish,
+    render,
+    schema,
+    sync_consul,
+    validate,
+)
 from generator.commands import list as list_command
 from generator.errors import ExitCode, ModelshipError
 from generator.findings import printable, printable_lines
 from generator.present import console
 
 COMMANDS: dict[str, ModuleType] = {
+    "init": init,
     "validate": validate,
     "discover": discover,
     "render": render,

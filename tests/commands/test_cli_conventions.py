@@ -22,7 +22,8 @@ def test_every_help_ends_with_examples_that_name_the_command(name):
     assert result.returncode == ExitCode.OK
     examples = result.stdout.rsplit("\nexamples:\n", 1)
     assert len(examples) == 2, f"{name} --help has no examples section at its end"
-    lines = [line.strip() for line in examples[1].splitlines() if line.strip()]
+    joined = examples[1].replace("\\\n", " ")  # a command continued on the next line
+    lines = [line.strip() for line in joined.splitlines() if line.strip()]
     assert lines
     assert all(f"modelship {name}" in line for line in lines), lines
     assert "--platform FILE" in result.stdout  # the global options are listed too

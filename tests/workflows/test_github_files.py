@@ -57,6 +57,9 @@ def test_the_github_files_are_found():
         ".github/workflows/render.yml",
         ".github/workflows/validate-model.yml",
         "examples/model-repo/.github/workflows/modelship.yml",
+        "scaffold/.github/workflows/render.yml",
+        "scaffold/.github/workflows/pr-preview.yml",
+        "scaffold/.github/workflows/ci.yml",
     }
     assert ACTIONS == ["action.yml"]
 
@@ -178,6 +181,12 @@ WRITES = {
         "pull-requests": "write",  # publish mode pull-request
     },
     (".github/workflows/pr-preview.yml", "preview"): {"pull-requests": "write"},  # the comment
+    # what `modelship init` writes into a platform repository (scaffold/)
+    ("scaffold/.github/workflows/render.yml", "publish"): {
+        "contents": "write",
+        "pull-requests": "write",
+    },
+    ("scaffold/.github/workflows/pr-preview.yml", "preview"): {"pull-requests": "write"},
 }
 
 
