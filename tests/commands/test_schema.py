@@ -74,7 +74,7 @@ def test_the_schema_keeps_to_keywords_draft_7_editors_understand():
 def test_readme_modelines_point_at_this_schema():
     modelines = re.findall(r"^\s*# yaml-language-server: \$schema=(\S+)$", README, re.MULTILINE)
     assert modelines == [
-        "https://raw.githubusercontent.com/acme/modelship/v0.1.0/schemas/mlproject.schema.json",
+        "https://raw.githubusercontent.com/acme/modelship/939173125d13b6fc5304dda948a6e0bc9e2d4e84/schemas/mlproject.schema.json",
         "./mlproject.schema.json",
     ]
     assert '"files.associations": {"MLproject": "yaml"}' in README
