@@ -7,6 +7,7 @@ import re
 import select
 import subprocess
 import sys
+import tomllib
 
 import pytest
 
@@ -121,3 +122,11 @@ def test_errors_and_warnings_are_coloured_on_a_terminal_unless_no_color(tmp_path
     code, error = on_a_terminal(["list", "--platform", "nowhere.yaml"], folder)
     assert code == ExitCode.USAGE
     assert f"{red}modelship: error: nowhere.yaml: no such file" in error
+
+
+def test_the_version_is_written_once_and_printed():
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    result = modelship("--version", cwd=ROOT)
+    assert (result.returncode, result.stdout) == (0, f"modelship {declared}\n")
+    # between releases a development version: no tag vX.Y.Z is claimed for it
+    assert ".dev" in declared or re.fullmatch(r"\d+\.\d+\.\d+", declared)
