@@ -78,7 +78,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     platform, previous = _optional_platform(args)
-    if args.paths or platform is None:
+    # a platform read from its URL has no source here: the PATHs (default: this folder) are
+    # the model repository's own files
+    if args.paths or platform is None or options.platform_url(args) is not None:
         organization = platform.github.organization if platform is not None else None
         source: Source = PathsSource(args.paths or ["."], organization, args.repository)
     else:

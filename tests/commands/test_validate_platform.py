@@ -111,6 +111,10 @@ def test_an_id_is_free_or_already_this_repositorys(tmp_path, raw):
     assert named.returncode == ExitCode.OK, named.stdout + named.stderr
     free = model_repo(tmp_path, "churn-model", id="churn")
     assert modelship("validate", "--platform", raw.url, str(free), cwd=tmp_path).returncode == 0
+    # without PATHs: the MLproject of the folder it runs in, the model repository's root
+    here = modelship("validate", "--platform", raw.url, cwd=taken)
+    assert here.returncode == ExitCode.FINDINGS
+    assert "MLproject:2:5: id: id 'size-advice' already belongs to" in here.stdout
 
 
 def test_a_private_platform_needs_a_token_which_is_never_printed(tmp_path, raw):
