@@ -2,7 +2,9 @@
 
     .venv/bin/python benchmarks/render.py 1000 10000
 
-For each N it measures, with the real CLI in a subprocess:
+Every model runs in both environments of the example platform: production, promoted into from
+staging, gets a promotions file that pins every model at its state. For each N it measures,
+with the real CLI in a subprocess:
   - `modelship render` into an empty rendered/ (wall time, peak memory of the process);
   - the same bytes written by a bare Python loop (the floor any renderer must pay);
   - a second `modelship render` with nothing changed (wall time, files written: must be 0).
@@ -21,9 +23,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from generator import evaluate, index, pins
+from generator.config import loader
+from generator.pins import Pin, Promotions
+from generator.sources.local import LocalSource
+
 ROOT = Path(__file__).resolve().parent.parent
 TEAMS = ("rnd", "search", "pricing", "fraud")
 INPUT_TYPES = ("integers", "floats", "doubles", "bytes", "strings")
+AT, BY = "2026-12-01T00:00:00Z", "benchmark"
 
 
 def make_platform(folder: Path, models: int) -> None:
@@ -45,6 +53,17 @@ def make_platform(folder: Path, models: int) -> None:
             "exposed: true\n"
             "packages:\n  - pandas>=2\n  - scikit-learn\n"
         )
+    platform = loader.load(folder / "platform.yaml")
+    scan = LocalSource.from_platform(platform).scan()
+    models = evaluate.evaluate(platform, scan, index.Index()).models
+    for env in platform.environments:
+        if env.promoted:
+            pinned = {
+                m.id: Pin(m.provenance.repo, *index.spec_key(m), "promote", AT, BY) for m in models
+            }
+            path = platform.promotions.path / pins.file_name(env.name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(pins.dumps(Promotions(env.name, pinned)))
 
 
 def timed_render(folder: Path) -> tuple[float, float]:

@@ -5,15 +5,26 @@ only was *added*, in the old only *removed*; one in both *changed* when any file
 it owns (in either tree) or its entry differs, and is *kept-on-error* when the
 new index keeps it because its repository failed. Files no model owns (the
 kustomizations that list namespaces, and index.json) are *shared*.
+
+Per environment, a model's change says which state (commit, version) ran there before
+and runs after, and whether a promoted environment is behind the one it is promoted
+from (runs another state than it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from generator import index
-from generator.index import STATE_KEPT, Damaged, IndexEntry
+from generator.index import (
+    STATE_KEPT,
+    Damaged,
+    EnvironmentEntry,
+    IndexEntry,
+    Promotion,
+    SpecKey,
+)
 
 ADDED = "added"
 CHANGED = "changed"
@@ -31,6 +42,47 @@ class FileChange:
 
 
 @dataclass(frozen=True)
+class Running:
+    """What runs of a model in one environment."""
+
+    commit: str
+    version: str
+    state: str
+    key: SpecKey
+    promotion: Promotion | None = None
+
+    @classmethod
+    def of(cls, entry: EnvironmentEntry) -> Running:
+        model = entry.model
+        return cls(
+            model.provenance.commit, model.spec.version, entry.state, entry.key, entry.promotion
+        )
+
+
+@dataclass(frozen=True)
+class EnvironmentChange:
+    environment: str
+    before: Running | None  # None: it did not run there
+    after: Running | None  # None: it does not run there any more
+    source: str | None = None  # the environment this one is promoted from
+    source_after: Running | None = None  # what runs there after
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    @property
+    def behind(self) -> bool:
+        """Whether this promoted environment runs another state than its source."""
+        return (
+            self.source is not None
+            and self.after is not None
+            and self.source_after is not None
+            and self.after.key != self.source_after.key
+        )
+
+
+@dataclass(frozen=True)
 class ModelChange:
     id: str
     kind: str
@@ -39,6 +91,7 @@ class ModelChange:
     team: str
     files: tuple[FileChange, ...]
     errors: tuple[str, ...] = ()
+    environments: tuple[EnvironmentChange, ...] = ()
 
     @property
     def source(self) -> str:
@@ -71,7 +124,12 @@ class ChangeSet:
         return ", ".join(f"{self.count(kind)} {kind}" for kind in KINDS)
 
 
-def classify(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> ChangeSet:
+def classify(
+    old: Mapping[str, bytes],
+    new: Mapping[str, bytes],
+    promoted_from: Mapping[str, str] | None = None,
+) -> ChangeSet:
+    """``promoted_from``: each promoted environment → the one it is promoted from."""
     old_index = index.tree_index(old, "the rendered tree")
     new_index = index.tree_index(new, "the rendered tree")
     owned: set[str] = set()
@@ -83,9 +141,42 @@ def classify(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> ChangeSet:
         paths = sorted({*_files(before), *_files(after)})
         owned.update(paths)
         files = tuple(_changes(paths, old, new))
-        models.append(_model_change(model_id, before, after, files))
+        change = _model_change(model_id, before, after, files)
+        places = _environment_changes(before, after, promoted_from or {})
+        models.append(replace(change, environments=places))
     shared = tuple(_changes(sorted((old.keys() | new.keys()) - owned), old, new))
     return ChangeSet(tuple(models), shared)
+
+
+def _environment_changes(
+    before: IndexEntry | Damaged | None,
+    after: IndexEntry | Damaged | None,
+    promoted_from: Mapping[str, str],
+) -> tuple[EnvironmentChange, ...]:
+    """What ran and runs in each environment, as the sound entries say: a damaged entry's
+    model runs as it was, which its entry cannot be trusted to tell."""
+    if isinstance(after, Damaged):
+        return ()
+    sound_before = before if isinstance(before, IndexEntry) else None
+
+    def running(entry: IndexEntry | None, environment: str | None) -> Running | None:
+        placed = entry.environments.get(environment) if entry and environment else None
+        return Running.of(placed) if placed is not None else None
+
+    names = {
+        *(sound_before.environments if sound_before else ()),
+        *(after.environments if after else ()),
+    }
+    return tuple(
+        EnvironmentChange(
+            name,
+            running(sound_before, name),
+            running(after, name),
+            promoted_from.get(name),
+            running(after, promoted_from.get(name)),
+        )
+        for name in sorted(names)
+    )
 
 
 def _changes(paths: list[str], old: Mapping[str, bytes], new: Mapping[str, bytes]):
@@ -128,7 +219,7 @@ def _model_change(
         commit=entry.model.provenance.commit,
         team=entry.model.spec.team,
         files=files,
-        errors=after.errors if isinstance(after, IndexEntry) else (),
+        errors=_errors(after) if isinstance(after, IndexEntry) else (),
     )
 
 
@@ -138,8 +229,12 @@ def _damaged_change(
     """A model whose index.json entry is damaged: what can be read of it, and its problems."""
     record = entry.record if isinstance(entry.record, dict) else {}
     source = record.get("source") if isinstance(record.get("source"), dict) else {}
-    spec = record.get("spec") if isinstance(record.get("spec"), dict) else {}
-    commit, team = source.get("commit"), spec.get("team")
+    spec = record.get("spec")
+    if not isinstance(spec, dict):  # format 2: the digest of one of the entry's specs
+        specs = record.get("specs") if isinstance(record.get("specs"), dict) else {}
+        spec = specs.get(spec) if isinstance(spec, str) else None
+    commit = source.get("commit")
+    team = spec.get("team") if isinstance(spec, dict) else None
     return ModelChange(
         id=model_id,
         kind=kind,
@@ -149,3 +244,12 @@ def _damaged_change(
         files=files,
         errors=tuple(str(problem) for problem in entry.problems),
     )
+
+
+def _errors(entry: IndexEntry) -> tuple[str, ...]:
+    """The model's errors, then those of an environment that keeps it for a reason of its
+    own (a pin that cannot be run), named after the environment."""
+    found = list(entry.errors)
+    for name, placed in sorted(entry.environments.items()):
+        found.extend(f"{name}: {error}" for error in placed.errors if error not in entry.errors)
+    return tuple(found)

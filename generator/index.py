@@ -1,17 +1,29 @@
 """rendered/index.json: the state of record of a rendered tree.   (pure)
 
-For every model: its full validated spec and where it came from (repo@commit)
-— enough to render it again —, the values the platform resolved for it, its
-state, and the files it owns; and the files no model owns. Later runs read it
-to keep a failing model deployed as it was, to decide who owns an ``id``, to
-count deletions, and to refuse deleting files it does not account for.
+For every model: where its source stands (the latest accepted spec and repo@commit, or
+the last good one while its repository fails) with its state; per environment what runs
+there (spec, repo@commit, image, instances, state, and in a promoted environment how it
+got there); and the files it owns. And the files no model owns. Later runs read it to keep
+a failing model deployed as it was, to run a promoted model at the spec it was promoted
+at, to decide who owns an ``id``, to count deletions, and to refuse deleting files it
+does not account for.
+
+Format 2 keeps each model's specs once, under their digest (``specs``), and refers to them
+by digest; format 1 (one spec per model, the same in every environment) is still read, and
+the next render writes format 2.
+
+An entry that fails its checks is ``Damaged``: it affects its own model only, which stays
+exactly as it was (the entry written back verbatim, in whichever format it was written)
+until its repository is valid again or gone. A damaged document is a configuration error.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from functools import lru_cache
 from typing import Any
 
 from generator import mlproject, resources, schemacheck, yamlpos
@@ -21,11 +33,18 @@ from generator.mlproject import ModelSpec
 from generator.model import Model, Provenance
 
 INDEX_PATH = "index.json"
-FORMAT = 1
+FORMAT = 2
+JENKINS_FOLDER = "jenkins"  # the one top-level folder of the tree that is no environment
 
 STATE_DEPLOYED = "deployed"
-# The repository failed to fetch or to validate: the model stays as last rendered.
+# The repository failed to fetch or to validate (or, in an environment, the state it was
+# promoted to cannot be found): the model stays as last rendered.
 STATE_KEPT = "kept-on-error"
+
+ACTION_PROMOTE = "promote"
+ACTION_ROLLBACK = "rollback"
+
+SpecKey = tuple[str, str]  # (source commit, spec digest): one state of a model
 
 
 @dataclass(frozen=True)
@@ -38,15 +57,43 @@ class ModelState:
 
 
 @dataclass(frozen=True)
-class IndexEntry:
+class Promotion:
+    """How a model came to run in a promoted environment: ``modelship promote`` or
+    ``rollback``, when (ISO 8601, UTC) and by whom."""
+
+    action: str
+    at: str
+    by: str
+
+
+@dataclass(frozen=True)
+class EnvironmentEntry:
+    """What runs of a model in one environment."""
+
     model: Model
     namespace: str
     instances: int
     slo: int
     image: str
     state: str = STATE_DEPLOYED
+    errors: tuple[str, ...] = ()
+    promotion: Promotion | None = None
+
+    @property
+    def key(self) -> SpecKey:
+        return spec_key(self.model)
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """A model: its source state (``model``, ``state``, ``errors``), what runs of it in each
+    environment, and the files it owns."""
+
+    model: Model
+    state: str = STATE_DEPLOYED
     files: tuple[str, ...] = field(default=())
     errors: tuple[str, ...] = field(default=())
+    environments: Mapping[str, EnvironmentEntry] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -63,27 +110,36 @@ class Damaged:
     it. It affects that model only — rendered anew when its repository is accepted, else
     kept exactly as it was (the entry written back as it is, its files untouched) — and is
     reported on every run until then. ``files`` are its files when that list is sound (None
-    otherwise), ``repo`` the repository it names (None when it names none)."""
+    otherwise), ``repo`` the repository it names (None when it names none), and
+    ``environments`` those it ran in as far as the entry tells (its environments, the
+    folders of its files)."""
 
     id: str  # the entry's key in "models"
     record: Any  # the entry as written, kept verbatim
     problems: tuple[Finding, ...]
     files: tuple[str, ...] | None
     repo: str | None
+    environments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Preserved:
     """A damaged entry's model kept exactly as it was: the entry written back as it is, its
-    files as the tree holds them, and its Consul keys as the tree's kv.json has them."""
+    files as the tree holds them, and per environment its Consul keys as that environment's
+    kv.json has them."""
 
     damaged: Damaged
     files: Mapping[str, bytes]
-    consul: tuple[Mapping[str, Any], ...] = ()
+    consul: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
         return self.damaged.id
+
+    def runs_in(self, environment: str) -> bool:
+        """Whether anything of the model is kept in ``environment``: the shared files of
+        that environment (kustomizations, kv.json, the gateway's) go on listing it."""
+        return environment in self.damaged.environments or bool(self.consul.get(environment))
 
 
 @dataclass(frozen=True)
@@ -93,11 +149,56 @@ class Index:
     # the models' files, everything the tree held. Absent from an index written before it.
     shared_files: tuple[str, ...] = ()
     damaged: Mapping[str, Damaged] = field(default_factory=dict)
+    format: int = FORMAT
 
     @property
     def size(self) -> int:
         """How many models the tree holds, damaged entries included."""
         return len(self.models) + len(self.damaged)
+
+    def in_environment(self, environment: str) -> dict[str, EnvironmentEntry]:
+        """Model id → what runs of it in ``environment``."""
+        return {
+            model_id: entry.environments[environment]
+            for model_id, entry in self.models.items()
+            if environment in entry.environments
+        }
+
+    def damaged_in(self, environment: str) -> dict[str, Damaged]:
+        """Model id → the damaged entry of a model that ran in ``environment``."""
+        return {
+            model_id: item
+            for model_id, item in self.damaged.items()
+            if environment in item.environments
+        }
+
+    def catalog(self) -> dict[SpecKey, Model]:
+        """Every state of a model this index knows, by (commit, spec digest)."""
+        known: dict[SpecKey, Model] = {}
+        for entry in self.models.values():
+            for key, model in entry_catalog(entry).items():
+                known.setdefault(key, model)
+        return known
+
+
+_SPEC_DEFAULTS = {f.name: f.default for f in fields(ModelSpec) if f.default is not MISSING}
+
+
+@lru_cache(maxsize=65536)
+def spec_digest(spec: ModelSpec) -> str:
+    """``sha256:<hex>`` of the spec's values, those equal to their default left out: a field
+    added to the contract later does not change the digest of a spec recorded before it."""
+    record = {
+        key: value
+        for key, value in asdict(spec).items()
+        if key not in _SPEC_DEFAULTS or value != _SPEC_DEFAULTS[key]
+    }
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def spec_key(model: Model) -> SpecKey:
+    return (model.provenance.commit, spec_digest(model.spec))
 
 
 def dumps(
@@ -106,27 +207,55 @@ def dumps(
     """index.json of a tree; ``kept``: damaged entries written back exactly as they were."""
     models: dict[str, Any] = {item.id: item.record for item in kept}
     for entry in sorted(entries, key=lambda e: e.id):
-        models[entry.id] = {
-            "spec": mlproject.record_of(entry.model.spec),
+        specs: dict[str, Any] = {}
+
+        def ref(spec: ModelSpec, specs: dict[str, Any] = specs) -> str:
+            digest = spec_digest(spec)
+            if digest not in specs:
+                specs[digest] = mlproject.record_of(spec)
+            return digest
+
+        record: dict[str, Any] = {
             "source": asdict(entry.model.provenance),
-            "namespace": entry.namespace,
-            "instances": entry.instances,
-            "slo": entry.slo,
-            "image": entry.image,
+            "spec": ref(entry.model.spec),
             "state": entry.state,
             "files": sorted(entry.files),
+            "environments": {
+                name: _environment_record(placed, ref)
+                for name, placed in sorted(entry.environments.items())
+            },
         }
         if entry.errors:
-            models[entry.id]["errors"] = list(entry.errors)
+            record["errors"] = list(entry.errors)
+        record["specs"] = specs
+        models[entry.id] = record
     document = {"format": FORMAT, "models": models, "shared_files": sorted(shared_files)}
     return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode()
 
 
+def _environment_record(placed: EnvironmentEntry, ref: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "source": asdict(placed.model.provenance),
+        "spec": ref(placed.model.spec),
+        "namespace": placed.namespace,
+        "instances": placed.instances,
+        "slo": placed.slo,
+        "image": placed.image,
+        "state": placed.state,
+    }
+    if placed.errors:
+        record["errors"] = list(placed.errors)
+    if placed.promotion is not None:
+        record["promotion"] = asdict(placed.promotion)
+    return record
+
+
 def loads(data: bytes, where: str = INDEX_PATH) -> Index:
-    """Parse and check an index.json. Every entry is checked as untrusted input — its spec by
-    the MLproject rules, its id, source, files and state by index.schema.json — because
-    kept models are rendered again from it. A damaged document is a configuration error
-    (exit 2), never 'no models'; a damaged entry is a ``Damaged`` of that model alone."""
+    """Parse and check an index.json. Every entry is checked as untrusted input — each spec
+    by the MLproject rules, ids, sources, digests, files and states by index.schema.json —
+    because kept and promoted models are rendered again from it. A damaged document is a
+    configuration error (exit 2), never 'no models'; a damaged entry is a ``Damaged`` of
+    that model alone."""
     try:
         text = data.decode("utf-8")
         document = json.loads(text)
@@ -142,21 +271,92 @@ def loads(data: bytes, where: str = INDEX_PATH) -> Index:
         raise ConfigError(
             f"{where}: not a valid Modelship index:\n" + "\n".join(map(str, checked.document))
         )
+    version = document["format"]
     models: dict[str, IndexEntry] = {}
     damaged: dict[str, Damaged] = {}
     for model_id, entry in document["models"].items():
         problems = checked.entries.get(model_id)
         if problems:
             damaged[model_id] = _damaged(model_id, entry, problems)
+        elif entry_format(version, entry) == 1:
+            models[model_id] = _entry_v1(model_id, entry, checked.specs)
         else:
-            models[model_id] = _entry(entry, checked.specs[model_id])
-    return Index(models, tuple(document.get("shared_files", ())), damaged)
+            models[model_id] = _entry_v2(model_id, entry, checked.specs)
+    return Index(models, tuple(document.get("shared_files", ())), damaged, version)
+
+
+def entry_format(version: Any, entry: Any) -> int:
+    """The format an entry is written in: its document's, except that a format-1 entry kept
+    verbatim (damaged, or repaired by hand since) in a format-2 document is format 1 still
+    — the schema says so the same way (an entry with ``namespace``)."""
+    if version == 1 or (isinstance(entry, dict) and "namespace" in entry):
+        return 1
+    return 2
+
+
+def known_states(data: bytes, wanted: Iterable[SpecKey]) -> dict[SpecKey, Model]:
+    """The states among ``wanted`` that an index.json (of any format, e.g. from the rendered
+    repository's history) records, each checked like a current entry. An entry that is
+    damaged, or a document that is no index, yields nothing."""
+    commits = {commit for commit, _ in wanted}
+    found: dict[SpecKey, Model] = {}
+    for entry in _entries_of(data, lambda record: _commits_of(record) & commits):
+        for key, model in entry_catalog(entry).items():
+            if key in wanted:
+                found.setdefault(key, model)
+    return found
+
+
+def entry_catalog(entry: IndexEntry) -> dict[SpecKey, Model]:
+    known = {spec_key(entry.model): entry.model}
+    for placed in entry.environments.values():
+        known.setdefault(placed.key, placed.model)
+    return known
+
+
+def recorded_state(data: bytes, model_id: str, environment: str) -> EnvironmentEntry | None:
+    """What an index.json (of any format) records of ``model_id`` in ``environment``."""
+    for entry in _entries_of(data, lambda record: True, only=model_id):
+        return entry.environments.get(environment)
+    return None
+
+
+def _commits_of(record: Any) -> set[str]:
+    """The commits a raw entry names, cheaply: to skip the entries not worth checking."""
+    if not isinstance(record, dict):
+        return set()
+    sources = [record.get("source")]
+    placed = record.get("environments")
+    if isinstance(placed, dict):
+        sources += [r.get("source") for r in placed.values() if isinstance(r, dict)]
+    return {
+        s["commit"] for s in sources if isinstance(s, dict) and isinstance(s.get("commit"), str)
+    }
+
+
+def _entries_of(data: bytes, worth: Any, only: str | None = None) -> Iterable[IndexEntry]:
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return
+    models = document.get("models") if isinstance(document, dict) else None
+    if not isinstance(models, dict):
+        return
+    for model_id, record in models.items():
+        if (only is not None and model_id != only) or not worth(record):
+            continue
+        single = {"format": document.get("format"), "models": {model_id: record}}
+        try:
+            checked = loads(json.dumps(single).encode(), INDEX_PATH)
+        except ConfigError:
+            continue
+        if model_id in checked.models:  # a damaged entry is no state to run
+            yield checked.models[model_id]
 
 
 def _repository_rule() -> dict[str, Any]:
     """index.json's rule for a model's source repository: the one declaration of it."""
-    entry = resources.schema("index")["properties"]["models"]["additionalProperties"]
-    rule: dict[str, Any] = entry["properties"]["source"]["properties"]["repo"]
+    rule: dict[str, Any] = resources.schema("index")["$defs"]["source"]["properties"]["repo"]
     return rule
 
 
@@ -219,7 +419,9 @@ def unaccounted_message(where: object, paths: list[str]) -> str:
 class _Checked:
     document: list[Finding] = field(default_factory=list)  # problems of the index as a whole
     entries: dict[str, list[tuple[yamlpos.PathKey, Finding]]] = field(default_factory=dict)
-    specs: dict[str, ModelSpec] = field(default_factory=dict)  # the specs of sound entries
+    # The checked specs of sound entries, by (model id, digest); a format-1 entry's one
+    # spec under "".
+    specs: dict[tuple[str, str], ModelSpec] = field(default_factory=dict)
 
     def add(self, at: yamlpos.PathKey, found: Finding) -> None:
         if len(at) >= 2 and at[0] == "models":
@@ -237,11 +439,14 @@ def _finding(
 
 def _check(document: yamlpos.YamlDocument, where: str) -> _Checked:
     """Every problem of an index document, each told apart as the document's or one entry's
-    (with the path it is about), and the checked spec of every sound entry."""
+    (with the path it is about), and the checked specs of every sound entry."""
     checked = _Checked()
-    for at, found in schemacheck.located(document, resources.schema("index"), where, "index"):
+    schema = schemacheck.inlined(resources.schema("index"))
+    for at, found in schemacheck.located(document, schema, where, "index"):
         checked.add(at, found)
-    models = document.data.get("models") if isinstance(document.data, dict) else None
+    data = document.data if isinstance(document.data, dict) else {}
+    version = data.get("format")
+    models = data.get("models")
     for model_id, entry in models.items() if isinstance(models, dict) else ():
         if not isinstance(entry, dict):
             continue  # the schema reports it
@@ -250,24 +455,71 @@ def _check(document: yamlpos.YamlDocument, where: str) -> _Checked:
             message = f"values are nested more than {yamlpos.MAX_DEPTH} levels deep"
             checked.add(at, _finding(document, where, at, message, "index/depth"))
             continue
-        if "spec" not in entry:
+        held = entry.get("specs")
+        if entry_format(version, entry) == 1 and "spec" in entry:
+            records = {"": (*at, "spec")}
+        elif entry_format(version, entry) == 2 and isinstance(held, dict):
+            records = {digest: (*at, "specs", digest) for digest in held}
+            for ref_at, problem in _reference_problems(document, where, model_id, entry, held):
+                checked.add(ref_at, problem)
+        else:
             continue  # the schema reports it
-        result = mlproject.check_record(document, (*at, "spec"), where)
-        prefix = schemacheck.dotted((*at, "spec"))
-        for problem in result.findings:
-            key = f"{prefix}.{problem.key}" if problem.key else prefix
-            checked.add((*at, "spec"), replace(problem, key=key))
-        if result.spec is None:
-            continue
-        if result.spec.id != model_id:
-            message = f"the entry of {model_id!r} holds the model {result.spec.id!r}"
-            checked.add(
-                (*at, "spec", "id"),
-                _finding(document, where, (*at, "spec", "id"), message, "index/id"),
-            )
-        elif model_id not in checked.entries:
-            checked.specs[model_id] = result.spec
+        specs = {}
+        for digest, spec_at in records.items():
+            spec = _checked_spec(document, spec_at, where, checked)
+            if spec is None:
+                continue
+            if spec.id != model_id:
+                message = f"the entry of {model_id!r} holds the model {spec.id!r}"
+                checked.add(
+                    (*spec_at, "id"),
+                    _finding(document, where, (*spec_at, "id"), message, "index/id"),
+                )
+            elif digest and spec_digest(spec) != digest:
+                message = f"is not the digest of the spec it holds ({spec_digest(spec)})"
+                found = _finding(document, where, spec_at, message, "index/spec-digest")
+                checked.add(spec_at, found)
+            else:
+                specs[(model_id, digest)] = spec
+        if model_id not in checked.entries:
+            checked.specs.update(specs)
     return checked
+
+
+def _checked_spec(
+    document: yamlpos.YamlDocument, at: yamlpos.PathKey, where: str, checked: _Checked
+) -> ModelSpec | None:
+    result = mlproject.check_record(document, at, where)
+    prefix = schemacheck.dotted(at)
+    for problem in result.findings:
+        key = f"{prefix}.{problem.key}" if problem.key else prefix
+        checked.add(at, replace(problem, key=key))
+    return result.spec
+
+
+def _reference_problems(
+    document: yamlpos.YamlDocument,
+    where: str,
+    model_id: str,
+    entry: dict[str, Any],
+    held: dict[str, Any],
+) -> list[tuple[yamlpos.PathKey, Finding]]:
+    """A format-2 entry refers to its specs by digest: each must be one it holds."""
+    references: list[tuple[yamlpos.PathKey, Any]] = [
+        (("models", model_id, "spec"), entry.get("spec"))
+    ]
+    placed = entry.get("environments")
+    for name, record in placed.items() if isinstance(placed, dict) else ():
+        if isinstance(record, dict):
+            references.append(
+                (("models", model_id, "environments", name, "spec"), record.get("spec"))
+            )
+    problems = []
+    for at, digest in references:
+        if isinstance(digest, str) and digest not in held:
+            message = f"names the spec {digest}, which the entry's specs do not hold"
+            problems.append((at, _finding(document, where, at, message, "index/spec-ref")))
+    return problems
 
 
 def _deeper_than(value: Any, limit: int) -> bool:
@@ -285,6 +537,12 @@ def _deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
+def environment_folders(files: Iterable[str]) -> set[str]:
+    """The environments whose folders hold some of ``files`` (the top folder of a path,
+    jenkins/ aside): where a model written in format 1 ran."""
+    return {path.split("/", 1)[0] for path in files if "/" in path} - {JENKINS_FOLDER}
+
+
 def _damaged(
     model_id: str, record: Any, problems: list[tuple[yamlpos.PathKey, Finding]]
 ) -> Damaged:
@@ -294,18 +552,25 @@ def _damaged(
         at = ("models", model_id, *path)
         return not any(where[: len(at)] == at or at[: len(where)] == where for where, _ in problems)
 
-    files = record.get("files") if isinstance(record, dict) else None
-    source = record.get("source") if isinstance(record, dict) else None
+    entry = record if isinstance(record, dict) else {}
+    files = entry.get("files")
+    source = entry.get("source")
     repo = source.get("repo") if isinstance(source, dict) else None
+    kept_files = tuple(files) if isinstance(files, list) and sound("files") else None
+    placed = entry.get("environments")
+    names = environment_folders(kept_files or ())
+    if isinstance(placed, dict):
+        names.update(name for name in placed if isinstance(name, str))
     return Damaged(
         id=model_id,
         record=record,
         problems=tuple(sorted(found for _, found in problems)),
-        files=tuple(files) if isinstance(files, list) and sound("files") else None,
+        files=kept_files,
         # The repository it names, even one that is no valid name (an older Modelship wrote
         # folder names such as "acme/my model"): it still holds the id, and once a complete
         # scan no longer sees it, the entry is gone and its id free again.
         repo=repo if isinstance(repo, str) and repo else None,
+        environments=tuple(sorted(names)),
     )
 
 
@@ -319,14 +584,59 @@ def _positioned(text: str, document: Any) -> yamlpos.YamlDocument:
     return positioned if positioned.data == document else yamlpos.YamlDocument(document)
 
 
-def _entry(data: dict[str, Any], spec: ModelSpec) -> IndexEntry:
-    return IndexEntry(
-        model=Model(spec, Provenance(**data["source"])),
+def _provenance(data: dict[str, Any]) -> Provenance:
+    return Provenance(**data)
+
+
+def _entry_v1(
+    model_id: str, data: dict[str, Any], specs: Mapping[tuple[str, str], ModelSpec]
+) -> IndexEntry:
+    """A format-1 entry: one spec and commit, run in every environment whose folder holds
+    one of its files."""
+    model = Model(specs[(model_id, "")], _provenance(data["source"]))
+    errors = tuple(data.get("errors", ()))
+    files = tuple(data["files"])
+    placed = EnvironmentEntry(
+        model=model,
         namespace=data["namespace"],
         instances=data["instances"],
         slo=data["slo"],
         image=data["image"],
         state=data["state"],
+        errors=errors,
+    )
+    return IndexEntry(
+        model=model,
+        state=data["state"],
+        files=files,
+        errors=errors,
+        environments=dict.fromkeys(sorted(environment_folders(files)), placed),
+    )
+
+
+def _entry_v2(
+    model_id: str, data: dict[str, Any], specs: Mapping[tuple[str, str], ModelSpec]
+) -> IndexEntry:
+    def model(record: dict[str, Any]) -> Model:
+        return Model(specs[(model_id, record["spec"])], _provenance(record["source"]))
+
+    environments = {}
+    for name, record in data["environments"].items():
+        promotion = record.get("promotion")
+        environments[name] = EnvironmentEntry(
+            model=model(record),
+            namespace=record["namespace"],
+            instances=record["instances"],
+            slo=record["slo"],
+            image=record["image"],
+            state=record["state"],
+            errors=tuple(record.get("errors", ())),
+            promotion=Promotion(**promotion) if promotion is not None else None,
+        )
+    return IndexEntry(
+        model=model(data),
+        state=data["state"],
         files=tuple(data["files"]),
         errors=tuple(data.get("errors", ())),
+        environments=environments,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,6 +49,7 @@ class ModelSpec:
     slo: int | None = None
     instances: int | None = None
     packages: tuple[str, ...] = ()
+    skip_environments: tuple[str, ...] = ()
     mlflow_env: str | None = None
     entry_points: tuple[str, ...] = ()
 
@@ -205,6 +206,14 @@ def record_of(spec: ModelSpec) -> dict[str, Any]:
     }
 
 
+_NO_DEFAULT = object()
+_RECORD_DEFAULTS = {
+    f.name: list(f.default) if isinstance(f.default, tuple) else f.default
+    for f in fields(ModelSpec)
+    if f.default is not MISSING
+}
+
+
 def check_record(document: yamlpos.YamlDocument, at: yamlpos.PathKey, path: str) -> ParseResult:
     """A ModelSpec as index.json records it, at ``at`` in ``document``, checked by the rules of
     an MLproject — the same schema and value rules, applied to the MLproject the record stands
@@ -239,14 +248,21 @@ def check_record(document: yamlpos.YamlDocument, at: yamlpos.PathKey, path: str)
     if findings:
         return ParseResult(None, findings)
     spec = replace(_spec(project), mlflow_env=environment)
-    expected = record_of(spec)
     written = document.value_at(at)
+    # A key the record leaves out is at its default: a record written before the key
+    # existed (skip_environments) holds what an MLproject without it gives.
+    full = record_of(spec)
+    expected = {
+        key: value
+        for key, value in full.items()
+        if key in written or _RECORD_DEFAULTS.get(key, _NO_DEFAULT) != value
+    }
     if written != expected:
         differing = sorted(key for key in expected if written.get(key) != expected[key])
         for key in differing or ["entry_points"]:
             collector.add(
                 (RECORD_RENAMED.get(key, key),),
-                f"is not as an MLproject gives it: {expected[key]!r}",
+                f"is not as an MLproject gives it: {full[key]!r}",
                 "record",
             )
         return ParseResult(None, tuple(sorted(collector.findings)))
@@ -291,6 +307,7 @@ def _spec(data: dict[str, Any]) -> ModelSpec:
         input_type=data["input_type"],
         default_output=data["default_output"],
         packages=tuple(data.get("packages") or ()),
+        skip_environments=tuple(sorted(data.get("skip_environments") or ())),
         mlflow_env=next((key for key in MLFLOW_ENV_KEYS if data.get(key)), None),
         entry_points=tuple(sorted(data.get("entry_points") or {})),
         **optional,

@@ -1,7 +1,8 @@
 """Rules over the whole set of models: who may use which id and team.   (pure)
 
-- a model's team must be one the platform lists, and its runtime (main-language, and
-  MLflow or pickle) one the platform has a base image for (``jenkins.base_images``);
+- a model's team must be one the platform lists, its runtime (main-language, and
+  MLflow or pickle) one the platform has a base image for (``jenkins.base_images``), and
+  the environments it skips ones the platform has;
 - with the github source, one of that team's GitHub teams must have push
   access to the repository (otherwise any repo could deploy as any team);
 - an ``id`` (and a ``name``) belongs to one repository: the one already in
@@ -85,7 +86,11 @@ def decide(
     findings: list[Finding] = []
     eligible: list[Candidate] = []
     for candidate in candidates:
-        problems = _team_findings(platform, candidate) + _language_findings(platform, candidate)
+        problems = (
+            _team_findings(platform, candidate)
+            + _language_findings(platform, candidate)
+            + _environment_findings(platform, candidate)
+        )
         findings.extend(problems)
         if not problems:
             eligible.append(candidate)
@@ -153,6 +158,17 @@ def _language_findings(platform: Platform, candidate: Candidate) -> list[Finding
         "jenkins.base_images in platform.yaml"
     )
     return [_finding(candidate, key, message, "policy/no-base-image")]
+
+
+def _environment_findings(platform: Platform, candidate: Candidate) -> list[Finding]:
+    """A model opts out of environments by name: a misspelt one would run it there."""
+    known = [env.name for env in platform.environments]
+    unknown = [name for name in candidate.spec.skip_environments if name not in known]
+    if not unknown:
+        return []
+    names = ", ".join(repr(name) for name in unknown)
+    message = f"{names}: not an environment of this platform ({', '.join(known)})"
+    return [_finding(candidate, "skip_environments", message, "policy/unknown-environment")]
 
 
 def _finding(candidate: Candidate, key: str, message: str, rule: str) -> Finding:

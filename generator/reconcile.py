@@ -24,7 +24,7 @@ kept model like any other. Its spec and source commit stay those it had.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from generator import wording
@@ -126,6 +126,23 @@ def reconcile(
     )
 
 
+def keep_as_was(outcome: Outcome, problems: Mapping[str, Finding]) -> Outcome:
+    """``outcome`` with the damaged entries it would render anew whose ids ``problems`` holds
+    kept exactly as they were instead, each reported with its problem."""
+    moved = tuple(item for item in outcome.healed if item.id in problems)
+    if not moved:
+        return outcome
+    found = [*outcome.findings, *problems.values()]
+    found.extend(problem for item in moved for problem in item.problems)
+    return replace(
+        outcome,
+        models=tuple(model for model in outcome.models if model.id not in problems),
+        findings=tuple(sorted(found)),
+        preserved=tuple(sorted((*outcome.preserved, *moved), key=lambda item: item.id)),
+        healed=tuple(item for item in outcome.healed if item.id not in problems),
+    )
+
+
 def _damaged(
     evaluation: Evaluation, previous: Index, accepted: Mapping[str, Model]
 ) -> tuple[tuple[Damaged, ...], tuple[Damaged, ...], tuple[Damaged, ...]]:
@@ -151,10 +168,13 @@ def _damaged(
 NAMED_REMOVALS = 20  # models a refusal names; a longer list ends with "and N more"
 
 
-def mass_delete_refusal(removing: list[str], total: int, platform: Platform) -> str | None:
-    """Why a run that removes the models ``removing`` (ids) of ``total`` may not, or None.
-    A run that removes at most ``safety.mass_delete_floor`` models is never refused: on a
-    small platform one removal is a large share, and no mass delete."""
+def mass_delete_refusal(
+    removing: list[str], total: int, platform: Platform, environment: str | None = None
+) -> str | None:
+    """Why a run that removes the models ``removing`` (ids) of ``total`` models (of
+    ``environment``, or of the platform) may not, or None. A run that removes at most
+    ``safety.mass_delete_floor`` models is never refused: on a small platform one removal
+    is a large share, and no mass delete."""
     count = len(removing)
     limit = platform.max_delete_share
     floor = platform.mass_delete_floor
@@ -163,9 +183,10 @@ def mass_delete_refusal(removing: list[str], total: int, platform: Platform) -> 
     named = ", ".join(removing[:NAMED_REMOVALS])
     if count > NAMED_REMOVALS:
         named += f" and {count - NAMED_REMOVALS} more"
+    where = f" from {environment}" if environment else ""
     return (
-        f"refusing to remove {count} of {total} models ({count / total:.0%}), more than "
-        f"safety.max_delete_share allows ({limit:.0%}) and more than the "
+        f"refusing to remove {count} of {total} models{where} ({count / total:.0%}), more "
+        f"than safety.max_delete_share allows ({limit:.0%}) and more than the "
         f"{wording.plural(floor, 'model')} safety.mass_delete_floor always allows: "
         f"{named}; nothing was written. "
         "If this is intended, run again with --allow-mass-delete"

@@ -49,12 +49,58 @@ class PushResult:
     message: str = ""
 
 
+def git_identity(platform: Platform, environ: Mapping[str, str]) -> dict[str, str]:
+    """Author and committer for git: the environment first, then platform.yaml."""
+    author = platform.publish.author
+    committer = platform.publish.committer or author
+    return {
+        "GIT_AUTHOR_NAME": environ.get("GIT_AUTHOR_NAME") or author.name,
+        "GIT_AUTHOR_EMAIL": environ.get("GIT_AUTHOR_EMAIL") or author.email,
+        "GIT_COMMITTER_NAME": environ.get("GIT_COMMITTER_NAME") or committer.name,
+        "GIT_COMMITTER_EMAIL": environ.get("GIT_COMMITTER_EMAIL") or committer.email,
+    }
+
+
+def person(handle: RenderedRepo, environ: Mapping[str, str]) -> str | None:
+    """Who runs this, as ``Name <email>``: $GIT_AUTHOR_NAME/EMAIL, the GitHub Actions actor,
+    or the repository's git configuration (user.name, user.email); None when none says."""
+    name, email = environ.get("GIT_AUTHOR_NAME"), environ.get("GIT_AUTHOR_EMAIL")
+    if not name and environ.get("GITHUB_ACTOR"):
+        return f"{environ['GITHUB_ACTOR']} (GitHub Actions)"
+    if not name:
+        with handle.repo.config_reader() as config:
+            name = str(config.get_value("user", "name", "")) or None
+            email = email or str(config.get_value("user", "email", "")) or None
+    if not name:
+        return None
+    return f"{name} <{email}>" if email else name
+
+
 def open_rendered(platform: Platform, sync: bool = True) -> RenderedRepo:
     """The rendered tree's repository. A separate one is cloned, or fetched and moved
     to its remote branch (unless local commits are ahead of it), when ``sync``."""
     if platform.rendered_repository is None:
         return _in_repo(platform)
     return _separate(platform, sync)
+
+
+def open_platform(platform: Platform) -> RenderedRepo:
+    """The platform repository (where platform.yaml and the promotions files are), described
+    like a rendered repository whose tree is the promotions folder."""
+    if platform.rendered_repository is None:
+        rendered = _in_repo(platform)
+        tree = platform.promotions.path
+        return RenderedRepo(
+            rendered.repo, tree, _prefix(rendered.repo, tree), rendered.remote, rendered.branch
+        )
+    try:
+        repo = git.Repo(platform.root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise UsageError(
+            f"{platform.root} is not inside a git repository; the promotions files are "
+            "committed to the platform repository"
+        ) from None
+    return _described(repo, platform.promotions.path, platform.publish.remote)
 
 
 def prepare(platform: Platform) -> None:
@@ -118,25 +164,62 @@ def commit_tree(
 ) -> str | None:
     """A commit of HEAD with the tree's folder replaced — by ``tree`` when given, else by the
     working tree's folder — without moving HEAD; None when that is HEAD's tree already."""
-    repo = rendered.repo
+    if tree is None:
+        return _commit(rendered, message, identity, [rendered.prefix], None)
+    return commit_files(rendered, message, identity, folders={rendered.prefix: tree})
+
+
+def commit_files(
+    handle: RenderedRepo,
+    message: str,
+    identity: Mapping[str, str],
+    *,
+    folders: Mapping[str, Mapping[str, bytes]] | None = None,
+    files: Mapping[str, bytes] | None = None,
+) -> str | None:
+    """A commit of HEAD in ``handle``'s repository with each of ``folders`` (a path from the
+    repository's root → its whole new content) replaced and each of ``files`` (path →
+    content) written, without moving HEAD or touching the checkout; None when that is
+    HEAD's tree already."""
+    staged: dict[str, bytes] = dict(files or {})
+    for prefix, tree in (folders or {}).items():
+        staged.update((f"{prefix}/{path}", content) for path, content in tree.items())
+    paths = [*(folders or {}), *(files or {})]
+    return _commit(handle, message, identity, paths, staged, empty=list(folders or {}))
+
+
+def _commit(
+    handle: RenderedRepo,
+    message: str,
+    identity: Mapping[str, str],
+    paths: list[str],
+    staged: Mapping[str, bytes] | None,
+    empty: list[str] | None = None,
+) -> str | None:
+    """Commit HEAD with ``paths`` taken from the checkout (``staged`` None) or from a work
+    tree of their own holding ``staged`` (path → content; ``empty`` folders made even
+    without a file)."""
+    repo = handle.repo
     head = _head_commit(repo)
     # An index of our own, so the checkout's index (and what is staged in it) stays as is.
     with tempfile.TemporaryDirectory(prefix="modelship-", dir=repo.git_dir) as scratch:
         env = {**identity, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
-        if tree is not None:
+        if staged is not None:
             # The planned files, staged from a work tree of their own: the checkout is untouched.
             work = Path(scratch) / "work"
-            for path, content in tree.items():
-                target = work / rendered.prefix / path
+            for path, content in staged.items():
+                target = work / path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(content)
-            (work / rendered.prefix).mkdir(parents=True, exist_ok=True)
+            for folder in empty or ():
+                (work / folder).mkdir(parents=True, exist_ok=True)
+            work.mkdir(exist_ok=True)
             env["GIT_WORK_TREE"] = str(work)
         if head is None:
             _git(repo, "read-tree", "--empty", env=env)
         else:
             _git(repo, "read-tree", head.hexsha, env=env)
-        _git(repo, "add", "--all", "--force", "--", rendered.prefix, env=env)
+        _git(repo, "add", "--all", "--force", "--", *paths, env=env)
         written = _git(repo, "write-tree", env=env)
         if head is not None and head.tree.hexsha == written:
             return None

@@ -11,10 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from generator import evaluate, index, reconcile, rendered_tree, resources, wording
+from generator import (
+    environments,
+    evaluate,
+    index,
+    promotion_store,
+    reconcile,
+    rendered_tree,
+    resources,
+    spec_history,
+    wording,
+)
 from generator.config.settings import Platform
 from generator.errors import ConfigError, ExitCode, TemplateError, UsageError
 from generator.findings import Finding
+from generator.pins import Promotions
 from generator.present.console import shown_path
 from generator.rendering import plan, templating
 from generator.rendering.targets import consul
@@ -43,12 +54,19 @@ class RenderRun:
     platform: Platform
     evaluation: evaluate.Evaluation
     outcome: reconcile.Outcome
+    placements: environments.Placements
     planned: dict[str, bytes]
     current: Mapping[str, bytes]  # the tree on disk, read file by file when compared
 
     @property
     def findings(self) -> tuple[Finding, ...]:
-        return (*self.evaluation.findings, *self.outcome.findings)
+        return (*self.evaluation.findings, *self.outcome.findings, *self.placements.findings)
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the mass-delete guard refuses this run (of the platform, or of environments)."""
+        refusals = [r for r in (self.outcome.refusal, *self.placements.refusals) if r]
+        return "; ".join(refusals) if refusals else None
 
     @property
     def exit_code(self) -> ExitCode:
@@ -62,9 +80,13 @@ class RenderRun:
         repositories' errors are told where their authors see them."""
         if self.outcome.incomplete:
             return ExitCode.EXTERNAL
-        if self.outcome.refusal:
+        if self.refusal:
             return ExitCode.FINDINGS
-        held = self.evaluation.has_errors or bool(self.outcome.findings)
+        held = (
+            self.evaluation.has_errors
+            or bool(self.outcome.findings)
+            or any(f.is_error for f in self.placements.findings)
+        )
         if held and fail_on == FAIL_ON_HELD:
             return ExitCode.FINDINGS
         return ExitCode.OK
@@ -94,14 +116,14 @@ class RenderRun:
                 f"{wording.plural(others, 'other model')} stay as index.json has them, and "
                 "nothing is removed"
             )
-        if self.outcome.refusal:
-            notes.append(self.outcome.refusal)
+        if self.refusal:
+            notes.append(self.refusal)
         for damaged in self.outcome.preserved:
             notes.append(
                 f"the index.json entry of model {damaged.id!r} is damaged (see the errors "
                 "above): the model cannot be rendered again from it, so it stays exactly as "
                 "it was — its entry, its files and its Consul keys untouched — until its "
-                "repository gives a valid MLproject again, or the entry is repaired by hand"
+                "repository renders it anew, or the entry is repaired by hand"
             )
         for damaged in self.outcome.healed:
             notes.append(
@@ -119,17 +141,39 @@ def render_run(
     base: Mapping[str, bytes] | None = None,
     base_revision: str = "",
     allow_mass_delete: bool = False,
+    promotions: Mapping[str, Promotions] | None = None,
+    history: spec_history.Lookup | None = None,
 ) -> RenderRun:
     """Everything a render of ``scanned`` needs to decide, nothing written yet.
 
     ``base`` is the tree the decisions are taken against — its index.json is the
     previous state (the tree at HEAD for diff and publish) and ``base_revision`` the commit
-    it was read at; default: the tree on disk."""
+    it was read at; default: the tree on disk. ``promotions`` are the promoted
+    environments' pins (default: the files on disk); ``history`` looks for pinned states
+    the index does not hold (default: in the rendered repository's history)."""
     current = rendered_tree.read_tree(platform.rendered_path)
     tree = current if base is None else base
     previous = index.tree_index(tree, shown_path(platform.rendered_path), base_revision)
     evaluation = evaluate.evaluate(platform, scanned, previous)
     outcome = reconcile.reconcile(platform, evaluation, previous, allow_mass_delete)
+    pins = promotion_store.read_all(platform) if promotions is None else promotions
+    catalog = previous.catalog()
+    catalog.update((index.spec_key(model), model) for model in outcome.models)
+    wanted = environments.wanted(platform, pins, catalog)
+    if wanted:
+        catalog.update((history or spec_history.finder(platform))(wanted))
+    stranded = environments.stranded(platform, outcome.models, pins, catalog, outcome.healed)
+    outcome = reconcile.keep_as_was(outcome, stranded)
+    placements = environments.place(
+        platform,
+        outcome.models,
+        outcome.states,
+        previous,
+        pins,
+        catalog,
+        allow_mass_delete,
+        preserved={damaged.id for damaged in outcome.preserved},
+    )
     try:
         renderer = templating.Renderer(resources.load_templates(platform.templates_path))
         planned = plan.plan(
@@ -137,13 +181,14 @@ def render_run(
             outcome.models,
             renderer,
             outcome.states,
+            placements,
             [preserve(platform, tree, damaged) for damaged in outcome.preserved],
         )
     except TemplateError as error:
         raise UsageError(f"template error: {error}") from None
     if stray := index.unaccounted(tree, previous, planned):
         raise ConfigError(index.unaccounted_message(platform.rendered_path, stray))
-    return RenderRun(platform, evaluation, outcome, planned, current)
+    return RenderRun(platform, evaluation, outcome, placements, planned, current)
 
 
 def check_working_tree(platform: Platform, run: RenderRun) -> None:
@@ -159,10 +204,16 @@ def check_working_tree(platform: Platform, run: RenderRun) -> None:
 def preserve(
     platform: Platform, tree: Mapping[str, bytes], damaged: index.Damaged
 ) -> index.Preserved:
-    """A model whose index.json entry is damaged, kept as ``tree`` holds it."""
-    kv = next((consul.kv_path(env.name) for env in platform.environments), None)
+    """A model whose index.json entry is damaged, kept as ``tree`` holds it: its files, and
+    in each environment its keys of that environment's kv.json."""
+    consul_keys = {
+        env.name: consul.kept_entries(
+            tree.get(consul.kv_path(env.name)), platform.consul_prefix, damaged.id
+        )
+        for env in platform.environments
+    }
     return index.Preserved(
         damaged,
         {path: tree[path] for path in damaged.files or () if path in tree},
-        consul.kept_entries(tree.get(kv) if kv else None, platform.consul_prefix, damaged.id),
+        {name: keys for name, keys in consul_keys.items() if keys},
     )

@@ -14,8 +14,9 @@ from testsupport.helpers import ROOT
 
 PACKAGE = ROOT / "generator"
 
-# The pure core: parsing, validation, policy, evaluation, reconciliation, rendering and its
-# targets, the index, change sets, and the settings a platform is made of.
+# The pure core: parsing, validation, policy, evaluation, reconciliation, what runs in each
+# environment and the promotions that decide it, rendering and its targets, the index,
+# change sets, and the settings a platform is made of.
 CORE = (
     "generator.findings",
     "generator.yamlpos",
@@ -25,12 +26,16 @@ CORE = (
     "generator.policy",
     "generator.evaluate",
     "generator.reconcile",
+    "generator.environments",
+    "generator.pins",
+    "generator.promotion",
     "generator.index",
     "generator.changeset",
     "generator.treediff",
     "generator.wording",
     "generator.config.settings",
     "generator.consul.kv_plan",
+    "generator.present.promotion_views",
     "generator.rendering.*",
 )
 # Top-level modules a pure module may not import: git, PyGithub, the terminal, processes,

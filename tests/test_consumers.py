@@ -2,7 +2,9 @@
 real consumers. For every batch: no exit 4 (nor a repository's internal-error finding); every
 accepted model renders into a tree that nginx -t, kubectl kustomize, kubernetes-validate
 --strict (and the API server's name and label rules), jenkins-jobs test and a JSON decode of
-kv.json accept; a second render changes nothing; and no other model's files change.
+kv.json accept, and every entry point a sync agent applies builds, passes its schemas (the
+Flux and Argo CD objects their CRDs') and keeps each team to what its agents let it write; a
+second render changes nothing; and no other model's files change.
 
 Each example is a batch of generated repositories beside the example platform's six, so the
 consumers run once per batch. The suite tries a few batches (testsupport/property.py scales it:
@@ -152,15 +154,40 @@ def test_generated_mlprojects_never_break_a_consumer_or_another_model(base, batc
         assert not any(
             INTERNAL_RULE in error
             for entry in index["models"].values()
-            for error in entry.get("errors", [])
+            for record in (entry, *entry["environments"].values())
+            for error in record.get("errors", [])
         )
         assert {path: tree.get(path) for path in owned} == {path: base_tree[path] for path in owned}
         reading = consumers.read(
             folder / "rendered", ENVIRONMENTS, Path(scratch) / "consumers", validate_cli=True
         )
         assert reading.problems == []
+        assert len(reading.entry_points) == len(ENVIRONMENTS) * (4 + len(PLATFORM.teams))
         for model_id, entry in index["models"].items():
-            key = f"{PLATFORM.consul_prefix}/{model_id}/default_output"
-            assert reading.consul["staging"][key] == entry["spec"]["default_output"]
+            for env, placed in entry["environments"].items():
+                key = f"{PLATFORM.consul_prefix}/{model_id}/default_output"
+                written = entry["specs"][placed["spec"]]["default_output"]
+                assert reading.consul[env][key] == written, (model_id, env)
         assert run(folder, "render") in (ExitCode.OK, ExitCode.FINDINGS)
         assert read_tree(folder / "rendered") == tree
+
+
+def test_the_consumers_see_a_team_reach_past_what_its_sync_agents_let_it_write(tmp_path):
+    """The isolation the agents enforce, as the consumers read it, can fail: a team's Role
+    that no longer covers its Deployments, an AppProject that names another namespace."""
+    tree = tmp_path / "rendered"
+    shutil.copytree(ROOT / "rendered", tree)
+    role = tree / "staging" / "flux" / "platform" / "rnd-role.yaml"
+    role.write_text(role.read_text().replace("- deployments", "- configmaps"))
+    project = tree / "staging" / "argocd" / "projects" / "acme-ml-team-search.yaml"
+    project.write_text(project.read_text().replace("namespace: models-search", "namespace: x"))
+    problems = consumers.read(tree, ["staging"], tmp_path / "work").problems
+    assert (
+        "staging: Kustomization acme-ml-team-rnd: no Role lets acme-ml-team-rnd write "
+        "Deployment/size-advice" in problems
+    )
+    assert (
+        "staging: Application acme-ml-team-search applies Deployment/search-ranking in "
+        "models-search" in problems
+    )
+    assert all(p.startswith("staging: ") for p in problems), problems

@@ -662,7 +662,8 @@ def consul_published(tmp_path_factory) -> ConsulPlatform:
     folder = rendered_platform(tmp_path_factory.mktemp("consul") / "platform")
     index_file = folder / "rendered" / index.INDEX_PATH
     document = json.loads(index_file.read_text())
-    document["models"][PRESERVED]["spec"]["entry_points"] = [1]  # as an older Modelship wrote
+    entry = document["models"][PRESERVED]
+    entry["specs"][entry["spec"]]["entry_points"] = [1]  # as an older Modelship wrote
     index_file.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
     git(folder, "commit", "--quiet", "--all", "-m", "an entry an older Modelship wrote")
     repos = folder / "examples" / "repos"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,6 +109,15 @@ def corpus_platform(tmp_path_factory) -> Iterator[tuple[Path, dict[str, mlprojec
     )
     result = modelship("render", cwd=folder)
     assert result.returncode == ExitCode.OK, result.stderr
+    # Production runs each of them too, as `modelship promote --all` pins them.
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=folder, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=folder, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "staging"], cwd=folder, check=True)
+    promoted = modelship("promote", "--all", "--from", "staging", "--to", "production", cwd=folder)
+    assert promoted.returncode == ExitCode.OK, promoted.stderr
+    result = modelship("render", cwd=folder)
+    assert result.returncode == ExitCode.OK, result.stderr
     gateway = folder / "rendered" / "staging" / "gateway"
     down = free_port()
     upstreams = folder / "gateway-upstreams"
@@ -138,6 +148,14 @@ def test_every_valid_file_renders_and_every_consumer_accepts_the_tree(corpus_pla
     assert len(specs) >= 100
     reading = consumers.read(folder / "rendered", ["staging", "production"], tmp_path)
     assert reading.problems == []
+    for env in ("staging", "production"):  # every team's folder, as its sync agents apply it
+        applied = {
+            o["metadata"]["name"]
+            for team in PLATFORM.teams.values()
+            for o in reading.entry_points[f"{env}/kubernetes/{team.namespace}"]
+            if o["kind"] == "Deployment"
+        }
+        assert applied == set(specs), env
     for env in ("staging", "production"):
         deployments = {
             o["metadata"]["name"]: o for o in reading.objects[env] if o["kind"] == "Deployment"

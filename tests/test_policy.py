@@ -114,3 +114,39 @@ def test_owners_come_from_the_index():
     owners = policy.Owners.of(previous)
     assert owners.ids["visual-similarity"] == "acme/blaze-visual-similarity-model"
     assert owners.names["blaze-visual-similarity-model"] == "acme/blaze-visual-similarity-model"
+
+
+def test_a_model_may_skip_environments_the_platform_has():
+    decision = policy.decide(
+        PLATFORM,
+        [candidate("acme/a-model", name="a-model", skip_environments=["production"])],
+        policy.Owners(),
+    )
+    [model] = decision.accepted
+    assert model.spec.skip_environments == ("production",)
+
+
+def test_a_misspelt_environment_to_skip_is_an_error_at_its_key():
+    """Skipping 'prodution' would run the model in production: refused, not ignored."""
+    decision = policy.decide(
+        PLATFORM,
+        [candidate("acme/a-model", name="a-model", skip_environments=["staging", "prodution"])],
+        policy.Owners(),
+    )
+    assert decision.accepted == ()
+    [finding] = decision.findings
+    assert (finding.line, finding.key, finding.rule) == (
+        9,  # where the list starts
+        "skip_environments",
+        "policy/unknown-environment",
+    )
+    assert finding.message == (
+        "'prodution': not an environment of this platform (production, staging)"
+    )
+
+
+def test_skip_environments_is_a_list_of_names():
+    result = mlproject.parse(text_of(skip_environments="production"), "MLproject")
+    assert result.spec is None
+    [finding] = result.findings
+    assert finding.message.startswith("must be a list of environment names, e.g. [production]")

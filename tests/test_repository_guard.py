@@ -37,7 +37,7 @@ def test_an_exception_checking_one_repository_keeps_its_model_and_renders_the_re
     assert "kept-on-error: fraud-score" in err
     models = json.loads((folder / "rendered" / "index.json").read_text())["models"]
     assert models["fraud-score"]["state"] == "kept-on-error"
-    assert models["size-advice"]["slo"] == 90000
+    assert models["size-advice"]["environments"]["staging"]["slo"] == 90000
     assert len(models) == 6
 
 

@@ -15,7 +15,7 @@ from generator.errors import ExitCode
 from generator.sources.base import Scan
 from generator.sources.local import LocalSource
 from testsupport.chosen_scan import ChosenScan
-from testsupport.helpers import mlproject, modelship, platform_dir, read_tree, write_repo
+from testsupport.helpers import ROOT, mlproject, modelship, platform_dir, read_tree, write_repo
 
 
 def render_with(folder, scan, *options):
@@ -63,7 +63,12 @@ def test_an_incomplete_scan_deletes_nothing_renders_what_it_saw_and_exits_3(tmp_
     assert "5 models it could not confirm stay exactly as they were" in message
     models = models_of(folder)
     assert models.keys() == old_models.keys()
-    assert models["size-advice"].slo == 90000
+    assert models["size-advice"].environments["staging"].slo == 90000
+    # Production runs what was promoted: the new commit reaches staging only.
+    assert (
+        models["size-advice"].environments["production"]
+        == (old_models["size-advice"].environments["production"])
+    )
     after = read_tree(folder / "rendered")
     for model_id, entry in old_models.items():
         if model_id != "size-advice":
@@ -102,7 +107,9 @@ def test_a_repository_that_fails_validation_keeps_its_last_good_files(tmp_path):
     assert files_of(folder, "size-advice") == kept_files
     entry = models_of(folder)["size-advice"]
     assert entry.state == "kept-on-error"
-    assert entry.slo == 80000
+    assert entry.environments["staging"].slo == 80000
+    assert entry.environments["staging"].state == "kept-on-error"
+    assert entry.environments["production"].state == "deployed", "production runs its pin"
     [error] = entry.errors
     assert error.startswith("MLproject:10:6: slo: must be an integer number of microseconds")
     # A second failing run changes nothing; fixing the file deploys it again.
@@ -136,6 +143,27 @@ def test_a_mass_delete_is_refused_and_nothing_is_written(tmp_path):
         "search-ranking",
         "visual-similarity",
     }
+
+
+def test_a_mass_delete_from_one_environment_is_refused_too(tmp_path):
+    folder = platform_dir(tmp_path)
+    before = rendered(folder)
+    text = (folder / "platform.yaml").read_text()
+    narrowed = text.replace(
+        "    promotion:\n      from: staging",
+        "    models: {exclude: [size-advice, fraud-score]}\n    promotion:\n      from: staging",
+    )
+    assert narrowed != text
+    (folder / "platform.yaml").write_text(narrowed)
+    refused = modelship("render", cwd=folder)
+    assert refused.returncode == ExitCode.FINDINGS
+    assert "refusing to remove 2 of 6 models from production (33%)" in refused.stderr
+    assert read_tree(folder / "rendered") == before
+    allowed = modelship("render", "--allow-mass-delete", cwd=folder)
+    assert allowed.returncode == ExitCode.OK, allowed.stderr
+    placed = {m: sorted(e.environments) for m, e in models_of(folder).items()}
+    assert placed["size-advice"] == placed["fraud-score"] == ["staging"]
+    assert placed["search-ranking"] == ["production", "staging"]
 
 
 def test_one_removal_within_the_share_goes_through(tmp_path):
@@ -217,3 +245,48 @@ def test_a_repository_may_only_use_a_team_whose_github_team_can_push_to_it(tmp_p
     assert render_with(folder, Scan(revoked)) == ExitCode.FINDINGS
     assert models_of(folder)["owned"].state == "kept-on-error"
     assert "does not own acme/owned-model" in models_of(folder)["owned"].errors[0]
+
+
+def format_1_tree(folder):
+    """The tree the example platform had before index format 2, every file its index lists
+    (their content does not matter: the next render replaces them)."""
+    old = json.loads((ROOT / "tests/data/index-format-1.json").read_text())
+    root = folder / "rendered"
+    paths = [*old["shared_files"], *(p for e in old["models"].values() for p in e["files"])]
+    for path in paths:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text("as an earlier Modelship wrote it\n")
+    shutil.copy(ROOT / "tests/data/index-format-1.json", root / "index.json")
+    return old
+
+
+def test_a_format_1_tree_is_read_and_rewritten_in_format_2_without_losing_a_model(tmp_path):
+    folder = platform_dir(tmp_path)
+    old = format_1_tree(folder)
+    listed = modelship("list", "--env", "production", cwd=folder)
+    assert listed.returncode == ExitCode.OK, listed.stderr
+    assert len(listed.stdout.splitlines()) == 1 + len(old["models"])
+    result = modelship("render", cwd=folder)
+    assert result.returncode == ExitCode.OK, result.stderr
+    document = json.loads((folder / "rendered/index.json").read_text())
+    assert document["format"] == 2
+    for model_id, entry in old["models"].items():
+        placed = document["models"][model_id]["environments"]
+        assert sorted(placed) == ["production", "staging"], model_id
+        assert placed["production"]["source"] == entry["source"]
+    tree = read_tree(folder / "rendered")
+    assert b"as an earlier Modelship wrote it\n" not in tree.values()
+    assert "production/kubernetes/models-rnd/namespace.yaml" not in tree, "the old layout went"
+
+
+def test_a_failing_repository_keeps_its_model_from_a_format_1_tree(tmp_path):
+    folder = platform_dir(tmp_path)
+    old = format_1_tree(folder)
+    edit(folder, "size-advice-model", "slo: 80000", "slo: fast")
+    result = modelship("render", cwd=folder)
+    assert result.returncode == ExitCode.FINDINGS
+    entry = models_of(folder)["size-advice"]
+    assert entry.state == "kept-on-error"
+    for env in ("staging", "production"):
+        placed = entry.environments[env]
+        assert placed.model.provenance.commit == old["models"]["size-advice"]["source"]["commit"]

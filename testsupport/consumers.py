@@ -2,11 +2,18 @@
 model: the suite's time is shared), and the values they read back.
 
 - nginx: ``nginx -t`` on every environment's gateway configuration;
-- kubectl kustomize: builds every environment's Kubernetes tree;
-- kubernetes-validate --strict: every object kustomize built, against Kubernetes' schemas
-  (its own schema files and validator, built once per kind: see ``_validator``);
+- kubectl kustomize: builds every environment's Kubernetes tree, and every entry point its
+  sync agents apply: ``flux/`` and ``argocd/`` (applied once by hand), and every folder
+  their Kustomizations and Applications name (the platform part, each team's folder);
+- kubernetes-validate --strict: every core object kustomize built, against Kubernetes'
+  schemas (its own schema files and validator, built once per kind: see ``_validator``);
+  every Flux and Argo CD object against its published CRD schema;
 - the API server's own rules that no schema holds: object names (DNS-1123 / DNS-1035),
   label keys and values, annotation keys and their total size;
+- team isolation as the agents enforce it: what a team's Flux Kustomization applies is in
+  its target namespace and allowed by the Role its service account is bound to there;
+  what a team's Application applies is in a destination and of a kind its AppProject
+  admits;
 - jenkins-jobs test: every job to Jenkins XML, parsed back;
 - Consul: kv.json decodes as JSON, every value as base64 of UTF-8 text.
 """
@@ -28,7 +35,10 @@ import yaml
 from kubernetes_validate import utils as kv_utils
 from referencing import Registry, Resource
 
+from generator.rendering.targets.gateway import GATEWAY_KINDS
+from generator.rendering.targets.kubernetes import TEAM_KINDS
 from testsupport.helpers import tool
+from testsupport.kube import crd_problems, is_crd_kind
 from testsupport.nginx import nginx_command
 
 KUBERNETES_VERSION = "1.37.0"
@@ -63,6 +73,8 @@ class Reading:
 
     problems: list[str] = field(default_factory=list)
     objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # env → objects
+    # What each entry point a sync agent applies builds to, by its folder in the tree.
+    entry_points: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     jobs: dict[str, ET.Element] = field(default_factory=dict)  # job name → config.xml
     consul: dict[str, dict[str, str]] = field(default_factory=dict)  # env → key → text
 
@@ -94,8 +106,157 @@ def read(root: Path, environments: list[str], work: Path, *, validate_cli: bool 
         reading.problems.extend(f"{env}: {p}" for p in kubernetes_validate(objects))
         reading.problems.extend(f"{env}: {p}" for o in objects for p in api_server_rules(o))
         reading.consul[env] = _consul(root / env / "consul" / "kv.json", reading.problems)
+        _sync_entry_points(root, env, reading)
     reading.jobs = _jenkins(root / "jenkins", work / "jjb", reading.problems)
     return reading
+
+
+def _kustomized(root: Path, folder: str, problems: list[str]) -> list[dict[str, Any]] | None:
+    built = _run([tool("kubectl"), "kustomize", str(root / folder)])
+    if built.returncode != 0:
+        problems.append(f"kubectl kustomize {folder}: {built.stderr.strip()}")
+        return None
+    return [o for o in yaml.load_all(built.stdout, Loader=_Loader) if o is not None]
+
+
+def _sync_entry_points(root: Path, env: str, reading: Reading) -> None:
+    """Every folder of ``env`` a sync agent applies, built and checked as the agent and the
+    API server would: ``flux/`` and ``argocd/``, then each folder their objects name."""
+    problems = reading.problems
+    agents = {}
+    for agent in ("flux", "argocd"):
+        built = _kustomized(root, f"{env}/{agent}", problems)
+        if built is not None:
+            agents[agent] = reading.entry_points[f"{env}/{agent}"] = built
+    named = _named_folders(env, agents, problems)
+    for folder in sorted(set(named) - set(reading.entry_points)):
+        built = _kustomized(root, folder, problems)
+        if built is not None:
+            reading.entry_points[folder] = built
+    for folder in sorted(named):
+        built = reading.entry_points.get(folder)
+        if built is None:
+            continue
+        core = [o for o in built if not is_crd_kind(str(o.get("apiVersion")), str(o.get("kind")))]
+        problems.extend(f"{folder}: {p}" for p in kubernetes_validate(core))
+        problems.extend(f"{folder}: {p}" for o in core for p in api_server_rules(o))
+        problems.extend(f"{folder}: {p}" for o in built if o not in core for p in crd_problems(o))
+    rbac = reading.entry_points.get(f"{env}/flux/platform", [])
+    for sync in agents.get("flux", []):
+        account, target = (
+            sync["spec"].get("serviceAccountName"),
+            sync["spec"].get("targetNamespace"),
+        )
+        if sync["kind"] == "Kustomization" and account is not None:
+            applied = reading.entry_points.get(named_path(env, agents, sync), [])
+            found = _flux_tenant_problems(sync, account, target, applied, rbac)
+            problems.extend(f"{env}: {p}" for p in found)
+    projects = {
+        o["metadata"]["name"]: o for o in agents.get("argocd", []) if o["kind"] == "AppProject"
+    }
+    for app in agents.get("argocd", []):
+        project = projects.get(app["spec"]["project"]) if app["kind"] == "Application" else None
+        if project is not None and project["spec"].get("clusterResourceWhitelist") == []:
+            applied = reading.entry_points.get(named_path(env, agents, app), [])
+            problems.extend(f"{env}: {p}" for p in _argocd_tenant_problems(app, project, applied))
+
+
+def _sync_prefix(env: str, agents: dict[str, list[dict[str, Any]]]) -> str | None:
+    """The tree's folder in the repository the agents clone: the root Kustomization follows
+    ``./<folder>/<env>/flux``."""
+    for sync in agents.get("flux", []):
+        path = str(sync.get("spec", {}).get("path", ""))
+        if sync["kind"] == "Kustomization" and path.endswith(f"/{env}/flux"):
+            return path.removeprefix("./").removesuffix(f"/{env}/flux")
+    return None
+
+
+def named_path(env: str, agents: dict[str, list[dict[str, Any]]], sync: dict[str, Any]) -> str:
+    """The folder of the tree a Flux Kustomization or an Argo CD Application applies."""
+    spec = sync["spec"]
+    path = spec["path"] if sync["kind"] == "Kustomization" else spec["source"]["path"]
+    prefix = _sync_prefix(env, agents) or ""
+    return str(path).removeprefix("./").removeprefix(f"{prefix}/")
+
+
+def _named_folders(
+    env: str, agents: dict[str, list[dict[str, Any]]], problems: list[str]
+) -> list[str]:
+    if _sync_prefix(env, agents) is None:
+        problems.append(f"{env}/flux: no Kustomization follows {env}/flux itself")
+        return []
+    named = {
+        named_path(env, agents, o)
+        for objects in agents.values()
+        for o in objects
+        if o["kind"] in ("Kustomization", "Application")
+    }
+    outside = sorted(folder for folder in named if not folder.startswith(f"{env}/"))
+    problems.extend(f"{env}: a sync object applies {folder}, outside {env}/" for folder in outside)
+    return sorted(named - set(outside))
+
+
+# kind → (API group, resource): what an RBAC rule names for the kinds of a rendered tree.
+_RESOURCES = {kind.kind: (kind.group, kind.resource) for kind in (*TEAM_KINDS, *GATEWAY_KINDS)}
+
+
+def _flux_tenant_problems(
+    sync: dict[str, Any],
+    account: str,
+    target: str | None,
+    applied: list[dict[str, Any]],
+    rbac: list[dict[str, Any]],
+) -> list[str]:
+    """Flux impersonates ``account`` (in the Kustomization's namespace) to apply ``applied``
+    into ``target``: each object must land there and be writable by a Role bound to the
+    account in that namespace."""
+    name, home = sync["metadata"]["name"], sync["metadata"]["namespace"]
+    roles = {
+        (o["metadata"]["namespace"], o["metadata"]["name"]): o for o in rbac if o["kind"] == "Role"
+    }
+    allowed: dict[str, set[tuple[str, str]]] = {}
+    for binding in (o for o in rbac if o["kind"] == "RoleBinding"):
+        subjects = binding.get("subjects") or []
+        if {"kind": "ServiceAccount", "name": account, "namespace": home} not in subjects:
+            continue
+        namespace = binding["metadata"]["namespace"]
+        role = roles.get((namespace, binding["roleRef"]["name"]), {})
+        for rule in role.get("rules", []):
+            if "create" in rule.get("verbs", []):
+                allowed.setdefault(namespace, set()).update(
+                    (group, resource)
+                    for group in rule["apiGroups"]
+                    for resource in rule["resources"]
+                )
+    problems = []
+    for obj in applied:
+        namespace = obj.get("metadata", {}).get("namespace")
+        what = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
+        if namespace != target:
+            problems.append(f"Kustomization {name} applies {what} in {namespace}, not {target}")
+        if _RESOURCES.get(str(obj.get("kind"))) not in allowed.get(str(namespace), set()):
+            problems.append(f"Kustomization {name}: no Role lets {account} write {what}")
+    return problems
+
+
+def _argocd_tenant_problems(
+    app: dict[str, Any], project: dict[str, Any], applied: list[dict[str, Any]]
+) -> list[str]:
+    """An Application of a project that admits no cluster-wide kind: each object it applies
+    must be in one of the project's destinations and of a kind it admits there."""
+    spec = project["spec"]
+    places = {d.get("namespace") for d in spec.get("destinations", [])}
+    kinds = {(k["group"], k["kind"]) for k in spec.get("namespaceResourceWhitelist", [])}
+    problems = []
+    for obj in applied:
+        namespace = obj.get("metadata", {}).get("namespace")
+        what = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
+        group = str(obj.get("apiVersion")).rpartition("/")[0]
+        if namespace not in places:
+            problems.append(f"Application {app['metadata']['name']} applies {what} in {namespace}")
+        if (group, obj.get("kind")) not in kinds:
+            problems.append(f"Application {app['metadata']['name']}: its project refuses {what}")
+    return problems
 
 
 def _validate_command(path: Path, built: str) -> list[str]:

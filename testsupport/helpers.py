@@ -12,6 +12,11 @@ from typing import Any
 import pytest
 import yaml
 
+from generator import environments, index
+from generator.config.settings import Platform
+from generator.model import Model
+from generator.pins import Pin, Promotions
+from generator.rendering.plan import plan
 from generator.rendering.templating import Renderer
 from generator.resources import load_templates
 
@@ -47,12 +52,13 @@ def write_repo(folder: Path, name: str, text: str | None, **files: str) -> Path:
 
 def platform_dir(tmp_path: Path, repos: dict[str, str] | None = None) -> Path:
     """A copy of the example platform in ``tmp_path``; its repos are ``repos`` (name → MLproject)
-    or, when None, a copy of examples/repos."""
+    or, when None, a copy of examples/repos and of the promotions that pin them in production."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "platform.yaml", tmp_path / "platform.yaml")
     folder = tmp_path / "examples" / "repos"
     if repos is None:
         shutil.copytree(ROOT / "examples" / "repos", folder)
+        shutil.copytree(ROOT / "promotions", tmp_path / "promotions")
     else:
         folder.mkdir(parents=True)
         for name, text in repos.items():
@@ -100,3 +106,33 @@ def read_tree(root: Path) -> dict[str, bytes]:
 def renderer(override: Path | None = None) -> Renderer:
     """The template engine with the built-in templates (and a platform's own)."""
     return Renderer(load_templates(override))
+
+
+PROMOTED_AT = "2026-01-01T00:00:00Z"
+
+
+def pins_of(platform: Platform, models: list[Model] | tuple[Model, ...]) -> dict[str, Promotions]:
+    """Promotions that pin every model, in every promoted environment, at its state in
+    ``models`` — as if `modelship promote --all` had run."""
+
+    def pin(model: Model) -> Pin:
+        commit, digest = index.spec_key(model)
+        return Pin(model.provenance.repo, commit, digest, "promote", PROMOTED_AT, "tests")
+
+    return {
+        env.name: Promotions(env.name, {m.id: pin(m) for m in models})
+        for env in platform.environments
+        if env.promoted
+    }
+
+
+def plan_everywhere(
+    platform: Platform, models: list[Model] | tuple[Model, ...], renderer: Renderer
+) -> dict[str, bytes]:
+    """The tree of ``models`` with each running in every environment it may run in (those
+    promoted into pinned at its state here)."""
+    catalog = {index.spec_key(m): m for m in models}
+    placements = environments.place(
+        platform, models, {}, index.Index(), pins_of(platform, models), catalog
+    )
+    return plan(platform, models, renderer, placements=placements)

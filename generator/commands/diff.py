@@ -122,7 +122,7 @@ def execute(
         platform, options.scan(source), base=base, base_revision=args.against or "HEAD"
     )
     report_run(result)
-    changes = changeset.classify(base, result.planned)
+    changes = changeset.classify(base, result.planned, platform.promoted_from)
     notes = result.notes()
     comment = None
     if args.format == "markdown" or target is not None:

@@ -1,4 +1,5 @@
-"""modelship list: the models of the rendered tree, from its index.json."""
+"""modelship list: the models of the rendered tree and what runs of them in each environment,
+from its index.json."""
 
 from __future__ import annotations
 
@@ -8,38 +9,56 @@ from typing import Any
 
 from generator import rendered_repo
 from generator.commands import options
-from generator.errors import ExitCode
-from generator.index import IndexEntry
+from generator.config.settings import Platform
+from generator.errors import ExitCode, UsageError
+from generator.index import Damaged, EnvironmentEntry, Index, IndexEntry
 from generator.present import console, json_output
+from generator.present.change_views import ACTIONS_DONE
 from generator.run import previous_index
 
-HELP = "list the rendered models (MODEL VERSION STATE INSTANCES INPUT TEAM)"
+PIPE_WIDTH = 200  # columns of the table when stdout is no terminal: whole cells
+
+HELP = "list the rendered models per environment (MODEL ENVIRONMENT VERSION COMMIT STATE ...)"
 DESCRIPTION = """\
-List the models of the rendered tree as recorded in its index.json: the
-deployed version (first 7 characters of the model sha1), state, number of
-instances, input type and owning team. A model whose index.json entry is
-damaged is listed with the state damaged-entry (it stays deployed as it was)
+List the models of the rendered tree as recorded in its index.json, one row per
+model and environment: the version that runs there (first 7 characters of the
+model sha1) and the commit of its repository, its state, number of instances,
+input type and owning team; in a promoted environment, when it was promoted and
+whether it is behind the environment it is promoted from. A model that runs in
+no environment has one row with environment "-". A model whose index.json entry
+is damaged is listed with the state damaged-entry (it stays deployed as it was)
 and its problems are printed on stderr.
 
-Exit status: 0 listed, 1 some entries are damaged, 2 bad usage or configuration.
+  --env NAME        only this environment
+  --format json     every model with its source state and, per environment,
+                    what runs there
+
+Exit status: 0 listed, 1 some entries are damaged, 2 bad usage or configuration
+(a damaged index.json), 3 the rendered repository could not be read.
 """
+
 EXAMPLES = """\
 examples:
   modelship list
-  modelship list --format json
+  modelship list --env production
+  modelship list --format json | jq '.models[] | {id, production: .environments.production}'
 """
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     options.add_format(parser, "table", "json")
+    parser.add_argument("--env", metavar="NAME", help="only this environment")
 
 
 def run(args: argparse.Namespace) -> int:
     platform = options.load_platform(args)
+    if args.env is not None and platform.environment(args.env) is None:
+        known = ", ".join(env.name for env in platform.environments)
+        raise UsageError(f"--env {args.env}: no such environment in platform.yaml ({known})")
     rendered_repo.prepare(platform)
-    recorded = previous_index(platform)
-    entries = sorted(recorded.models.values(), key=lambda e: e.id)
-    damaged = sorted(recorded.damaged.values(), key=lambda d: d.id)
+    index = previous_index(platform)
+    entries = sorted(index.models.values(), key=lambda e: e.id)
+    damaged = sorted(index.damaged.values(), key=lambda d: d.id)
     for item in damaged:
         console.stderr().print(
             f"modelship: the index.json entry of {item.id!r} is damaged: "
@@ -48,27 +67,31 @@ def run(args: argparse.Namespace) -> int:
         )
     exit_code = ExitCode.FINDINGS if damaged else ExitCode.OK
     if args.format == "json":
-        listed = [_as_json(e) for e in entries]
-        listed += [{"id": item.id, "state": DAMAGED} for item in damaged]
+        listed = [_as_json(platform, index, entry) for entry in entries]
+        listed += [_damaged_json(item) for item in damaged]
         models = sorted(listed, key=lambda m: m["id"])
         sys.stdout.write(json_output.to_json({"models": models}))
         return exit_code
-    rows = [
-        (
-            entry.id,
-            entry.model.spec.version[:7],
-            entry.state,
-            str(entry.instances),
-            entry.model.spec.input_type,
-            entry.model.spec.team,
-        )
-        for entry in entries
-    ]
-    rows += [(item.id, "?", DAMAGED, "?", "?", "?") for item in damaged]
-    table = console.table(("MODEL", "VERSION", "STATE", "INSTANCES", "INPUT", "TEAM"), sorted(rows))
-    out = console.stdout()
+    rows = [row for entry in entries for row in _rows(platform, index, entry, args.env)]
+    rows += [row for item in damaged for row in _damaged_rows(item, args.env)]
+    out = console.stdout(pipe_width=PIPE_WIDTH)
     if rows:
-        out.print(table)
+        out.print(
+            console.table(
+                (
+                    "MODEL",
+                    "ENVIRONMENT",
+                    "VERSION",
+                    "COMMIT",
+                    "STATE",
+                    "INSTANCES",
+                    "INPUT",
+                    "TEAM",
+                    "PROMOTION",
+                ),
+                sorted(rows),
+            )
+        )
     else:
         out.print(f"no models in {console.shown_path(platform.rendered_path)}", markup=False)
     return exit_code
@@ -78,19 +101,129 @@ def run(args: argparse.Namespace) -> int:
 DAMAGED = "damaged-entry"
 
 
-def _as_json(entry: IndexEntry) -> dict[str, Any]:
+def _damaged_rows(item: Damaged, only: str | None) -> list[tuple[str, ...]]:
+    """A damaged entry's model in each environment it ran in: nothing of it can be trusted
+    but its id and where its files are."""
+    names = [name for name in item.environments if only is None or name == only]
+    if only is None and not names:
+        names = ["-"]
+    return [(item.id, name, "?", "?", DAMAGED, "?", "?", "?", "") for name in names]
+
+
+def _damaged_json(item: Damaged) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "state": DAMAGED,
+        "environments": {name: {"state": DAMAGED} for name in item.environments},
+    }
+
+
+def promotion_text(platform: Platform, index: Index, model_id: str, environment: str) -> str:
+    """``promoted 2026-12-01T09:30:00Z, staging is at 9b2e61c`` for a model in a promoted
+    environment ("" elsewhere); who did it is in ``--format json``."""
+    env = platform.environment(environment)
+    placed = index.in_environment(environment).get(model_id)
+    if env is None or env.promoted_from is None or placed is None:
+        return ""
+    parts = []
+    if placed.promotion is not None:
+        done = ACTIONS_DONE.get(placed.promotion.action, placed.promotion.action)
+        parts.append(f"{done} {placed.promotion.at}")
+    source = index.in_environment(env.promoted_from).get(model_id)
+    if source is None:
+        parts.append(f"not in {env.promoted_from}")
+    elif source.key != placed.key:
+        parts.append(f"{env.promoted_from} is at {source.model.provenance.short_commit}")
+    else:
+        parts.append(f"as in {env.promoted_from}")
+    return ", ".join(parts)
+
+
+def _rows(
+    platform: Platform, index: Index, entry: IndexEntry, only: str | None
+) -> list[tuple[str, ...]]:
+    spec = entry.model.spec
+    places = sorted(entry.environments.items())
+    if only is not None:
+        places = [(name, placed) for name, placed in places if name == only]
+    elif not places:
+        return [
+            (
+                entry.id,
+                "-",
+                spec.version[:7],
+                entry.model.provenance.short_commit,
+                entry.state,
+                "0",
+                spec.input_type,
+                spec.team,
+                "",
+            )
+        ]
+    return [
+        (
+            entry.id,
+            name,
+            placed.model.spec.version[:7],
+            placed.model.provenance.short_commit,
+            placed.state,
+            str(placed.instances),
+            placed.model.spec.input_type,
+            placed.model.spec.team,
+            promotion_text(platform, index, entry.id, name),
+        )
+        for name, placed in places
+    ]
+
+
+def _placed_json(
+    platform: Platform, index: Index, model_id: str, name: str, placed: EnvironmentEntry
+) -> dict[str, Any]:
+    spec = placed.model.spec
+    env = platform.environment(name)
+    source = (
+        index.in_environment(env.promoted_from).get(model_id) if env and env.promoted_from else None
+    )
+    found: dict[str, Any] = {
+        "version": spec.version,
+        "repo": placed.model.provenance.repo,
+        "commit": placed.model.provenance.commit,
+        "state": placed.state,
+        "instances": placed.instances,
+        "namespace": placed.namespace,
+        "image": placed.image,
+        "errors": list(placed.errors),
+    }
+    if env is not None and env.promoted_from is not None:
+        found["promoted_from"] = env.promoted_from
+        found["promotion"] = (
+            {
+                "action": placed.promotion.action,
+                "at": placed.promotion.at,
+                "by": placed.promotion.by,
+            }
+            if placed.promotion is not None
+            else None
+        )
+        found["behind"] = source is None or source.key != placed.key
+    return found
+
+
+def _as_json(platform: Platform, index: Index, entry: IndexEntry) -> dict[str, Any]:
     spec = entry.model.spec
     return {
         "id": entry.id,
         "name": spec.name,
         "version": spec.version,
         "state": entry.state,
-        "instances": entry.instances,
         "input_type": spec.input_type,
         "team": spec.team,
-        "namespace": entry.namespace,
         "exposed": spec.exposed,
         "repo": entry.repo,
         "commit": entry.model.provenance.commit,
-        "image": entry.image,
+        "errors": list(entry.errors),
+        "environments": {
+            name: _placed_json(platform, index, entry.id, name, placed)
+            for name, placed in sorted(entry.environments.items())
+        },
     }

@@ -118,18 +118,6 @@ def run(args: argparse.Namespace) -> int:
     )
 
 
-def git_identity(platform: Platform, environ: Mapping[str, str]) -> dict[str, str]:
-    """Author and committer for git: the environment first, then platform.yaml."""
-    author = platform.publish.author
-    committer = platform.publish.committer or author
-    return {
-        "GIT_AUTHOR_NAME": environ.get("GIT_AUTHOR_NAME") or author.name,
-        "GIT_AUTHOR_EMAIL": environ.get("GIT_AUTHOR_EMAIL") or author.email,
-        "GIT_COMMITTER_NAME": environ.get("GIT_COMMITTER_NAME") or committer.name,
-        "GIT_COMMITTER_EMAIL": environ.get("GIT_COMMITTER_EMAIL") or committer.email,
-    }
-
-
 @dataclass
 class _Step:
     run: RenderRun
@@ -161,14 +149,14 @@ def execute(
             f"HEAD is detached in {rendered.repo.working_tree_dir}; check out the branch to "
             "publish to"
         )
-    identity = git_identity(platform, environ)
+    identity = rendered_repo.git_identity(platform, environ)
     # A pull request's target and credentials are checked before anything is rendered,
     # committed or pushed: a configuration error never leaves a pushed branch behind.
     target = _pull_request_target(platform, rendered, environ) if args.pr else None
     attempts = platform.publish.push_attempts if args.push else 1
     for attempt in range(1, attempts + 1):
         step = _render_and_commit(args, platform, rendered, open_source(platform), identity)
-        if step.run.outcome.refusal or not (args.push or args.pr):
+        if step.run.refusal or not (args.push or args.pr):
             return _finish(step, args)
         if target is not None:
             _pull_request(args, platform, rendered, step, target)
@@ -271,8 +259,8 @@ def _render_and_commit(
         allow_mass_delete=args.allow_mass_delete,
     )
     report_run(run)
-    changes = changeset.classify(base, run.planned)
-    if run.outcome.refusal:
+    changes = changeset.classify(base, run.planned, platform.promoted_from)
+    if run.refusal:
         step = _Step(run, changes, None)
         step.said.append(f"nothing written to {rendered.prefix}: the mass delete was refused")
         return step

@@ -102,7 +102,7 @@ def execute(args: argparse.Namespace, platform: Platform, source: Source) -> int
         else:
             headline = f"{where} is out of date ({changes.summary()}); run `modelship render`"
             exit_code = max(exit_code, ExitCode.FINDINGS)
-    elif result.outcome.refusal:
+    elif result.refusal:
         headline = f"nothing written to {where}"
     else:
         rendered_tree.write_tree(platform.rendered_path, result.planned, result.current)

@@ -76,14 +76,14 @@ def run(args: argparse.Namespace) -> int:
 
 def execute(args: argparse.Namespace, platform: Platform, environ: Mapping[str, str]) -> int:
     environment = args.env
-    names = [env.name for env in platform.environments]
-    if environment not in names:
+    chosen = platform.environment(environment)
+    if chosen is None:
+        names = ", ".join(env.name for env in platform.environments)
         raise UsageError(
-            f"--env {environment}: no such environment in platform.yaml "
-            f"(environments: {', '.join(names)})"
+            f"--env {environment}: no such environment in platform.yaml (environments: {names})"
         )
     connection = client.resolve(
-        platform.consul.endpoint(environment),
+        chosen.consul,
         platform.consul.timeout,
         environ,
         f"environments.{environment}.consul",

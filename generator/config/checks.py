@@ -1,5 +1,7 @@
 """The rules of platform.yaml that its JSON schema cannot say: duplicate keys, regular
-expressions, namespaces owned twice, the gateway's ports, and folders that must be their own."""
+expressions, namespaces owned twice (or shared with the gateway or a sync agent), the
+gateway's ports, environments' references (teams, promotion sources, cycles), the URL
+clusters follow, and folders that must be their own."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from generator import schemacheck, yamlpos
-from generator.config.settings import DEFAULT_WORKDIR, Gateway
+from generator.config.settings import DEFAULT_PROMOTIONS, DEFAULT_WORKDIR, Gateway, SyncSettings
 from generator.findings import Finding
 
 
@@ -79,9 +81,106 @@ def findings(document: yamlpos.YamlDocument, shown: str, root: Path) -> list[Fin
             owners.setdefault(namespace, name)
     for at, message, rule in _listen_problems(data):
         add(at, message, rule)
+    for at, message, rule in _namespace_problems(data):
+        add(at, message, rule, on_value=True)
+    for at, message, rule in _environment_problems(data):
+        add(at, message, rule, on_value=True)
+    if (
+        isinstance(data, dict)
+        and _get(data, "sync", "url") is None
+        and not isinstance(_get(data, "rendered", "repository"), dict)
+    ):
+        add(
+            ("rendered",) if "sync" not in data else ("sync",),
+            "sync.url is required when the rendered tree is a folder of this repository: "
+            "the git URL clusters clone it from, e.g. "
+            "sync: {url: ssh://git@github.com/acme/modelship.git}",
+            "platform/sync-url",
+        )
     for at, message, rule in _tree_problems(data, root):
         add(at, message, rule, on_value=True)
     return findings
+
+
+def _namespace_problems(data: Any) -> Iterator[tuple[tuple[str, ...], str, str]]:
+    """A team's namespace is where its sync object may write everything Modelship renders
+    for models: it must not be the gateway's, nor a sync agent's own namespace."""
+    teams = _get(data, "teams")
+    if not isinstance(teams, dict):
+        return
+    reserved = {
+        ("gateway", "namespace"): "the gateway's namespace",
+        ("sync", "flux_namespace"): "Flux's namespace",
+        ("sync", "argocd_namespace"): "Argo CD's namespace",
+    }
+    sync_defaults = {"flux_namespace": SyncSettings.flux_namespace}
+    sync_defaults["argocd_namespace"] = SyncSettings.argocd_namespace
+    taken: dict[str, str] = {}
+    for (section, key), what in reserved.items():
+        value = _get(data, section, key)
+        if value is None and section == "sync":
+            value = sync_defaults[key]
+        if isinstance(value, str):
+            taken.setdefault(value, what)
+    for name, team in teams.items():
+        namespace = team.get("namespace") if isinstance(team, dict) else None
+        if isinstance(namespace, str) and namespace in taken:
+            yield (
+                ("teams", name, "namespace"),
+                f"namespace {namespace!r} is {taken[namespace]}; a team needs a namespace of "
+                "its own",
+                "platform/reserved-namespace",
+            )
+
+
+def _environment_problems(data: Any) -> Iterator[tuple[tuple[Any, ...], str, str]]:
+    """Environments name teams that exist, and are promoted from another environment that
+    exists, without a cycle (staging → production → staging)."""
+    environments = _get(data, "environments")
+    if not isinstance(environments, dict):
+        return
+    teams = _get(data, "teams")
+    known_teams = set(teams) if isinstance(teams, dict) else set()
+    sources: dict[str, str] = {}
+    for name, env in environments.items():
+        listed = _get(env, "models", "teams")
+        for position, team in enumerate(listed if isinstance(listed, list) else ()):
+            if isinstance(team, str) and known_teams and team not in known_teams:
+                yield (
+                    ("environments", name, "models", "teams", position),
+                    f"{team!r} is not a team of this platform ({', '.join(sorted(known_teams))})",
+                    "platform/unknown-team",
+                )
+        source = _get(env, "promotion", "from")
+        if not isinstance(source, str):
+            continue
+        at = ("environments", name, "promotion", "from")
+        if source == name:
+            yield at, "an environment cannot be promoted from itself", "platform/promotion"
+        elif source not in environments:
+            known = ", ".join(sorted(str(e) for e in environments if e != name))
+            yield (
+                at,
+                f"{source!r} is not an environment of this platform ({known})",
+                "platform/promotion",
+            )
+        else:
+            sources[name] = source
+    reported: set[str] = set()
+    for start in sorted(sources):
+        chain, current = [start], sources[start]
+        while current in sources and current not in chain:
+            chain.append(current)
+            current = sources[current]
+        if current == start and start not in reported:
+            reported.update(chain)
+            cycle = " → ".join([*chain, start])
+            yield (
+                ("environments", start, "promotion", "from"),
+                f"promotions go round in a cycle ({cycle}); one environment must follow the "
+                "sources",
+                "platform/promotion-cycle",
+            )
 
 
 def _tree_problems(data: Any, root: Path) -> Iterator[tuple[tuple[str, ...], str, str]]:
@@ -99,6 +198,27 @@ def _tree_problems(data: Any, root: Path) -> Iterator[tuple[tuple[str, ...], str
     ):
         if isinstance(value, str):
             protected.append((_real(root / value), f"{key} ({value})"))
+    section = data.get("promotions")
+    given = isinstance(section, dict) and "path" in section
+    promotions = section["path"] if given else DEFAULT_PROMOTIONS
+    if isinstance(promotions, str):
+        folder = _real(root / promotions)
+        others = list(protected)
+        if not isinstance(rendered.get("repository"), dict):
+            others.append((_real(root / path), f"the rendered tree ({path})"))
+        if folder == root:
+            problem = "is the platform folder itself"
+        elif root not in folder.parents:
+            problem = "is outside the platform folder"
+        else:
+            problem = _overlap(folder, others)
+        if problem:
+            yield (
+                ("promotions", "path") if given else ("rendered", "path"),
+                f"the promotions folder {promotions!r} {problem}; it must be a folder of its "
+                "own in the platform repository (e.g. 'promotions')",
+                "platform/promotions-path",
+            )
     repository = rendered.get("repository")
     if isinstance(repository, dict):
         workdir = repository.get("workdir", DEFAULT_WORKDIR)

@@ -7,6 +7,7 @@ from ``settings`` (written there once); paths are resolved against platform.yaml
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -16,22 +17,28 @@ from generator import resources, schemacheck, yamlpos
 from generator.config import checks
 from generator.config.settings import (
     DEFAULT_PLATFORM_FILE,
+    DEFAULT_PROMOTIONS,
     DEFAULT_WORKDIR,
     ConsulEndpoint,
     ConsulSettings,
     Defaults,
     DispatchSettings,
     Environment,
+    EnvironmentGateway,
     Gateway,
     GitHubAuth,
     GitHubLimits,
     GitHubSettings,
     GitIdentity,
+    InstanceRule,
     JenkinsSettings,
+    ModelSelection,
     Platform,
+    PromotionSettings,
     PublishSettings,
     PullRequestSettings,
     RenderedRepository,
+    SyncSettings,
     Team,
 )
 from generator.errors import ConfigError
@@ -107,7 +114,8 @@ def build(data: dict[str, Any], root: Path) -> Platform:
     optional: dict[str, Any] = {}
     if "consul" in data and "prefix" in data["consul"]:
         optional["consul_prefix"] = data["consul"]["prefix"]
-    optional["consul"] = _consul(data.get("consul", {}), data["environments"])
+    if "consul" in data and "timeout" in data["consul"]:
+        optional["consul"] = ConsulSettings(timeout=data["consul"]["timeout"])
     for key in ("max_delete_share", "mass_delete_floor"):
         if key in data.get("safety", {}):
             optional[key] = data["safety"][key]
@@ -133,6 +141,8 @@ def build(data: dict[str, Any], root: Path) -> Platform:
             name: _given(Team, team, {"github_teams": tuple}, name=name)
             for name, team in sorted(data["teams"].items())
         },
+        sync=_sync(data.get("sync", {}), rendered, repository),
+        promotions=_promotions(data.get("promotions", {}), root),
         templates_path=(root / templates) if templates else None,
         root=root,
         rendered_repository=repository,
@@ -162,15 +172,65 @@ def _github(data: dict[str, Any], root: Path) -> GitHubSettings:
 
 
 def _environment(name: str, data: dict[str, Any]) -> Environment:
-    return _given(Environment, data["gateway"], {"resolver": tuple}, name=name)
+    def instances(value: Any) -> InstanceRule:
+        return (
+            InstanceRule(factor=value["factor"])
+            if isinstance(value, dict)
+            else (InstanceRule(count=value))
+        )
+
+    def models(values: dict[str, Any]) -> ModelSelection:
+        return _given(ModelSelection, values, {"teams": tuple, "exclude": tuple})
+
+    plain = {key: value for key, value in data.items() if key not in ("resources", "promotion")}
+    resources_ = data.get("resources", {})
+    optional = {key: resources_[key] for key in ("requests", "limits") if key in resources_}
+    if "promotion" in data:
+        optional["promoted_from"] = data["promotion"]["from"]
+    return _given(
+        Environment,
+        plain,
+        {
+            "gateway": lambda values: _given(EnvironmentGateway, values, {"resolver": tuple}),
+            "instances": instances,
+            "models": models,
+            "consul": lambda values: _given(ConsulEndpoint, values),
+        },
+        name=name,
+        **optional,
+    )
 
 
 def _gateway(data: dict[str, Any]) -> Gateway:
-    plain = {key: value for key, value in data.items() if key != "listen"}
+    fallback = Gateway(namespace=data["namespace"])
+    plain = {key: value for key, value in data.items() if key not in ("listen", "resources")}
     listen = {
         f"listen_{server}": str(address) for server, address in data.get("listen", {}).items()
     }
-    return _given(Gateway, {**plain, **listen})
+    resources_ = data.get("resources", {})
+    return _given(
+        Gateway,
+        {**plain, **listen},
+        requests={**fallback.requests, **resources_.get("requests", {})},
+        limits={**fallback.limits, **resources_.get("limits", {})},
+    )
+
+
+def _sync(
+    data: dict[str, Any], rendered: dict[str, Any], repository: RenderedRepository | None
+) -> SyncSettings:
+    """Where clusters follow the tree: sync's own keys, else the separate repository's URL
+    and branch and the tree's folder (checks.py makes sure there is a URL)."""
+    inherited: dict[str, Any] = {"path": rendered["path"]}
+    if repository is not None:
+        inherited.update(url=repository.url, branch=repository.branch)
+    return _given(SyncSettings, {**inherited, **data}, {"path": posixpath.normpath})
+
+
+def _promotions(data: dict[str, Any], root: Path) -> PromotionSettings:
+    plain = {key: value for key, value in data.items() if key != "path"}
+    path = _normal(root / data.get("path", DEFAULT_PROMOTIONS))
+    return _given(PromotionSettings, plain, path=path)
 
 
 def _rendered_repository(data: dict[str, Any] | None, root: Path) -> RenderedRepository | None:
@@ -179,16 +239,6 @@ def _rendered_repository(data: dict[str, Any] | None, root: Path) -> RenderedRep
     plain = {key: value for key, value in data.items() if key != "workdir"}
     workdir = _normal(root / data.get("workdir", DEFAULT_WORKDIR))
     return _given(RenderedRepository, plain, workdir=workdir)
-
-
-def _consul(data: dict[str, Any], environments: dict[str, Any]) -> ConsulSettings:
-    endpoints = {
-        name: _given(ConsulEndpoint, env["consul"])
-        for name, env in sorted(environments.items())
-        if "consul" in env
-    }
-    timeout = {"timeout": data["timeout"]} if "timeout" in data else {}
-    return ConsulSettings(endpoints=endpoints, **timeout)
 
 
 def _defaults(data: dict[str, Any]) -> Defaults:

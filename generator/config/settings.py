@@ -7,11 +7,14 @@ Every default of platform.yaml is written here once, as a field default; the loa
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_PLATFORM_FILE = "platform.yaml"
 DEFAULT_WORKDIR = ".modelship/rendered-repo"  # where a separate rendered repository is cloned
+DEFAULT_PROMOTIONS = "promotions"  # the folder of promotions/<environment>.yaml
+DEFAULT_BRANCH = "main"
 
 
 @dataclass(frozen=True)
@@ -22,14 +25,80 @@ class Team:
 
 
 DEFAULT_RESOLVER = ("10.96.0.10",)  # kubeadm's cluster DNS Service address
+MIN_INSTANCES, MAX_INSTANCES = 1, 50  # the bounds of a model's replica count, everywhere
+
+
+@dataclass(frozen=True)
+class EnvironmentGateway:
+    """The gateway's host names and cluster DNS in one environment."""
+
+    internal_host: str
+    public_host: str
+    resolver: tuple[str, ...] = DEFAULT_RESOLVER
+
+
+@dataclass(frozen=True)
+class InstanceRule:
+    """How an environment sets a model's replicas: ``count`` replaces what the model asks
+    for, ``factor`` scales it (rounded up); either way bounded to 1..50. Neither: as asked."""
+
+    count: int | None = None
+    factor: float | None = None
+
+    def apply(self, asked: int) -> int:
+        if self.count is not None:
+            wanted = self.count
+        elif self.factor is not None:
+            wanted = math.ceil(asked * self.factor - 1e-9)
+        else:
+            wanted = asked
+        return max(MIN_INSTANCES, min(MAX_INSTANCES, wanted))
+
+
+@dataclass(frozen=True)
+class ModelSelection:
+    """Which models run in an environment: those of ``teams`` (None: every team), except the
+    ids in ``exclude``; a model may also opt out itself (its MLproject's skip_environments)."""
+
+    teams: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
+
+    def admits(self, team: str, model_id: str) -> bool:
+        return (self.teams is None or team in self.teams) and model_id not in self.exclude
+
+
+@dataclass(frozen=True)
+class ConsulEndpoint:
+    """Which Consul key/value store an environment's metadata goes to (`modelship
+    sync-consul`). The datacenter and namespace say which store; the address is only the
+    way in, and CONSUL_HTTP_ADDR replaces it."""
+
+    address: str | None = None  # [http(s)://]host[:port]; None: CONSUL_HTTP_ADDR or the local agent
+    datacenter: str | None = None  # None: the agent's own datacenter
+    namespace: str | None = None  # Consul Enterprise; None: CONSUL_NAMESPACE or the token's
 
 
 @dataclass(frozen=True)
 class Environment:
+    """One rendered folder, followed by one cluster's sync agent.
+
+    ``promoted_from`` None: the environment follows the sources (every accepted commit is
+    rendered there); else it runs each model at the state ``modelship promote`` recorded
+    from that environment (``promotions/<name>.yaml``), until promoted again."""
+
     name: str
-    internal_host: str
-    public_host: str
-    resolver: tuple[str, ...] = DEFAULT_RESOLVER
+    gateway: EnvironmentGateway
+    instances: InstanceRule = field(default_factory=InstanceRule)
+    # Container resources that replace the platform defaults here (cpu, memory).
+    requests: dict[str, str] = field(default_factory=dict)
+    limits: dict[str, str] = field(default_factory=dict)
+    models: ModelSelection = field(default_factory=ModelSelection)
+    promoted_from: str | None = None
+    consul: ConsulEndpoint = field(default_factory=ConsulEndpoint)  # where sync-consul writes
+
+    @property
+    def promoted(self) -> bool:
+        return self.promoted_from is not None
 
 
 @dataclass(frozen=True)
@@ -80,6 +149,11 @@ class Gateway:
     max_body_size: str = "1m"
     listen_internal: str = "8080"
     listen_public: str = "8081"
+    # The gateway's own Deployment (rendered/<env>/gateway/): an nginx image with /bin/sh.
+    image: str = "docker.io/nginxinc/nginx-unprivileged:1.28-alpine"
+    replicas: int = 2
+    requests: dict[str, str] = field(default_factory=lambda: {"cpu": "100m", "memory": "64Mi"})
+    limits: dict[str, str] = field(default_factory=lambda: {"cpu": "1", "memory": "256Mi"})
 
 
 @dataclass(frozen=True)
@@ -97,7 +171,31 @@ class RenderedRepository:
 
     url: str
     workdir: Path  # absolute; platform.yaml's rendered.repository.workdir, or DEFAULT_WORKDIR
-    branch: str = "main"
+    branch: str = DEFAULT_BRANCH
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """What a cluster's sync agent (Flux or Argo CD) follows: the rendered tree's git
+    repository (``url``, ``branch``) and the tree's folder in it (``path``)."""
+
+    url: str  # sync.url, else rendered.repository.url
+    path: str  # sync.path, else rendered.path: POSIX, relative to the repository's root
+    branch: str = DEFAULT_BRANCH  # sync.branch, else rendered.repository.branch
+    secret: str = "modelship-git"  # the Secret with the git credentials (SSH key or HTTPS)
+    interval: str = "1m"  # how often the agent looks for a new commit
+    timeout: str = "5m"  # how long one apply may take to become healthy
+    flux_namespace: str = "flux-system"
+    argocd_namespace: str = "argocd"
+
+
+@dataclass(frozen=True)
+class PromotionSettings:
+    """Where promotion state lives in the platform repository, and its pull requests."""
+
+    path: Path  # absolute; the folder of <environment>.yaml files
+    branch: str = "modelship/promote"  # promote/rollback --pr push <branch>-<environment>
+    repository: str | None = None  # owner/name on GitHub; None: from the remote's URL
 
 
 @dataclass(frozen=True)
@@ -147,23 +245,8 @@ class DispatchSettings:
 
 
 @dataclass(frozen=True)
-class ConsulEndpoint:
-    """Which Consul key/value store an environment's metadata goes to (`modelship
-    sync-consul`). The datacenter and namespace say which store; the address is only the
-    way in, and CONSUL_HTTP_ADDR replaces it."""
-
-    address: str | None = None  # [http(s)://]host[:port]; None: CONSUL_HTTP_ADDR or the local agent
-    datacenter: str | None = None  # None: the agent's own datacenter
-    namespace: str | None = None  # Consul Enterprise; None: CONSUL_NAMESPACE or the token's
-
-
-@dataclass(frozen=True)
 class ConsulSettings:
     timeout: float = 10.0  # seconds for one request to Consul
-    endpoints: dict[str, ConsulEndpoint] = field(default_factory=dict)  # environment → store
-
-    def endpoint(self, environment: str) -> ConsulEndpoint:
-        return self.endpoints.get(environment, ConsulEndpoint())
 
 
 @dataclass(frozen=True)
@@ -180,6 +263,8 @@ class Platform:
     gateway: Gateway
     environments: tuple[Environment, ...]
     teams: dict[str, Team]
+    sync: SyncSettings
+    promotions: PromotionSettings
     defaults: Defaults = field(default_factory=Defaults)
     jenkins: JenkinsSettings = field(default_factory=JenkinsSettings)
     consul_prefix: str = "modelship/models"
@@ -193,3 +278,11 @@ class Platform:
     publish: PublishSettings = field(default_factory=PublishSettings)
     consul: ConsulSettings = field(default_factory=ConsulSettings)
     config_file: Path | None = None  # the platform.yaml read, absolute; None: not from a file
+
+    def environment(self, name: str) -> Environment | None:
+        return next((env for env in self.environments if env.name == name), None)
+
+    @property
+    def promoted_from(self) -> dict[str, str]:
+        """Each promoted environment → the environment it is promoted from."""
+        return {env.name: env.promoted_from for env in self.environments if env.promoted_from}

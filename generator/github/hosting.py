@@ -36,3 +36,20 @@ def hosting_repository(
             "publish.pull_request.repository in platform.yaml"
         )
     return repository
+
+
+def platform_repository(platform: Platform, handle: RenderedRepo) -> str:
+    """``owner/name`` of the platform repository (where the promotions files are):
+    ``promotions.repository``; else, when the rendered tree lives there too, the repository
+    ``publish --pr`` uses; else the one its remote's URL names."""
+    if platform.promotions.repository is not None:
+        return platform.promotions.repository
+    if platform.rendered_repository is None:
+        return hosting_repository(platform, handle)
+    repository = github_repository(remote_url(handle))
+    if repository is None:
+        raise UsageError(
+            "cannot tell the platform's GitHub repository from the remote's URL; set "
+            "promotions.repository in platform.yaml"
+        )
+    return repository

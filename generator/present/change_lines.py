@@ -1,6 +1,7 @@
-"""What changed in one model, on one line — ``~ size-advice: instances 2→3, version
-5e5a7d1→0123456, image tag 5e5a7d1→0123456`` — read from its index.json entries before
-and after, so a reviewer sees the change before the raw file diffs.   (pure)"""
+"""What changed in one model in one environment, on one line — ``instances 2→3, version
+5e5a7d1→0123456, image tag 5e5a7d1→0123456`` — read from what its index.json entries say
+runs there before and after, so a reviewer sees the change before the raw file diffs.
+The commit and the state are told by the environment's own line (``change_views``).   (pure)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from generator.findings import printable
-from generator.index import IndexEntry
+from generator.index import EnvironmentEntry
 
 ARROW = "→"
 SHORT = 7  # characters of a sha shown
@@ -26,10 +27,9 @@ def _plain(value: Any) -> str:
 
 # (label, how to read it from an entry, how to show it); None for a value too long for one
 # line: "changed" is said instead of its values.
-_FIELDS: tuple[tuple[str, Callable[[IndexEntry], Any], Callable[[Any], str] | None], ...] = (
+_FIELDS: tuple[tuple[str, Callable[[EnvironmentEntry], Any], Callable[[Any], str] | None], ...] = (
     ("version", lambda e: e.model.spec.version, _sha),
-    ("commit", lambda e: e.model.provenance.commit, _sha),
-    ("repository", lambda e: e.repo, _plain),
+    ("repository", lambda e: e.model.provenance.repo, _plain),
     ("instances", lambda e: e.instances, _plain),
     ("slo", lambda e: e.slo, _plain),
     ("team", lambda e: e.model.spec.team, _plain),
@@ -39,7 +39,6 @@ _FIELDS: tuple[tuple[str, Callable[[IndexEntry], Any], Callable[[Any], str] | No
     ("pickle", lambda e: e.model.spec.pickle, _plain),
     ("main-language", lambda e: e.model.spec.main_language, _plain),
     ("name", lambda e: e.model.spec.name, _plain),
-    ("state", lambda e: e.state, _plain),
     ("description", lambda e: e.model.spec.description, None),
     ("default_output", lambda e: e.model.spec.default_output, None),
     ("entry_points", lambda e: e.model.spec.entry_points, None),
@@ -61,8 +60,8 @@ def _packages(before: tuple[str, ...], after: tuple[str, ...]) -> str:
     return f"packages {' '.join([*added, *removed]) or 'reordered'}"
 
 
-def differences(before: IndexEntry, after: IndexEntry) -> list[str]:
-    """Each recorded value that differs, as ``key old→new`` (or ``key changed``)."""
+def differences(before: EnvironmentEntry, after: EnvironmentEntry) -> list[str]:
+    """Each recorded value that differs, as ``key old→new`` (or ``key changed``), escaped."""
     found = []
     for label, read, show in _FIELDS:
         old, new = read(before), read(after)
@@ -75,12 +74,4 @@ def differences(before: IndexEntry, after: IndexEntry) -> list[str]:
         found.append(_image(before.image, after.image))
     if before.model.spec.packages != after.model.spec.packages:
         found.append(_packages(before.model.spec.packages, after.model.spec.packages))
-    return found
-
-
-def one_line(before: IndexEntry, after: IndexEntry) -> str:
-    """``~ id: what changed``; a model whose recorded values are the same changed in its
-    rendered files only (a template or a platform default)."""
-    found = differences(before, after)
-    what = ", ".join(found) if found else "its rendered files (the platform or templates)"
-    return printable(f"~ {after.id}: {what}")
+    return [printable(difference) for difference in found]

@@ -14,7 +14,10 @@ from generator.changeset import (
     KINDS,
     REMOVED,
     ChangeSet,
+    EnvironmentChange,
     FileChange,
+    ModelChange,
+    Running,
 )
 from generator.findings import Finding, printable
 from generator.present import finding_views, github_actions
@@ -35,6 +38,52 @@ def full_diff(changes: ChangeSet) -> str:
     return "".join(file_diff(change) for change in changes.files)
 
 
+ACTIONS_DONE = {"promote": "promoted", "rollback": "rolled back"}
+
+
+def promotion_note(running: Running) -> str:
+    """``promoted 2026-12-01T09:30:00Z by Jane Doe``, or "" outside a promoted environment."""
+    promotion = running.promotion
+    if promotion is None:
+        return ""
+    return (
+        f"{ACTIONS_DONE.get(promotion.action, promotion.action)} {promotion.at} by {promotion.by}"
+    )
+
+
+def environment_line(change: EnvironmentChange) -> str:
+    """What runs of a model in one environment, and how that changes:
+    ``production 4f1255f → 9b2e61c (promoted 2026-12-01T09:30:00Z by Jane)``,
+    ``production 4f1255f (staging is at 9b2e61c)``, ``staging removed (ran 4f1255f)``.
+    Escaped: who promoted comes from a promotions file or a git identity."""
+    before, after = change.before, change.after
+    name = change.environment
+    if after is None:
+        assert before is not None
+        return f"{name} removed (ran {before.commit[:7]})"
+    if before is None:
+        text = f"{name} {after.commit[:7]} (new here)"
+    elif before.key == after.key:
+        text = f"{name} {after.commit[:7]}"
+    elif before.commit == after.commit:
+        text = f"{name} {after.commit[:7]} (another spec)"
+    else:
+        text = f"{name} {before.commit[:7]} → {after.commit[:7]}"
+    notes = []
+    if after.state == KEPT:
+        notes.append(KEPT)
+    if after.promotion is not None and (before is None or before.promotion != after.promotion):
+        notes.append(promotion_note(after))
+    if change.behind and change.source_after is not None:
+        notes.append(f"{change.source} is at {change.source_after.commit[:7]}")
+    return printable(text + (f" ({'; '.join(notes)})" if notes else ""))
+
+
+def shown_environments(model: ModelChange) -> tuple[EnvironmentChange, ...]:
+    """The environments of a model worth a line: what changed there, or is behind."""
+    return tuple(e for e in model.environments if e.changed or e.behind)
+
+
 def as_text(changes: ChangeSet) -> str:
     """The summary for a terminal: every value one escaped line (errors come from
     repositories, and through index.json from any earlier run)."""
@@ -44,6 +93,7 @@ def as_text(changes: ChangeSet) -> str:
     for model in shown:
         model_id, source, team = printable(model.id), printable(model.source), printable(model.team)
         lines.append(f"  {model.kind:<13}  {model_id:<{width}}  {source}  {team}")
+        lines.extend(f"      {environment_line(e)}" for e in shown_environments(model))
         lines.extend(f"      {printable(error)}" for error in model.errors)
     if changes.shared:
         lines.append("  shared files:")
@@ -65,6 +115,7 @@ def as_json(changes: ChangeSet, notes: Sequence[str] = ()) -> dict[str, Any]:
                 "commit": m.commit,
                 "team": m.team,
                 "errors": list(m.errors),
+                "environments": [_environment_json(e) for e in m.environments],
                 "files": files(m.files),
             }
             for m in changes.changed_models
@@ -74,8 +125,37 @@ def as_json(changes: ChangeSet, notes: Sequence[str] = ()) -> dict[str, Any]:
     }
 
 
+def _running_json(running: Running | None) -> dict[str, Any] | None:
+    if running is None:
+        return None
+    found: dict[str, Any] = {
+        "commit": running.commit,
+        "version": running.version,
+        "state": running.state,
+    }
+    if running.promotion is not None:
+        found["promotion"] = {
+            "action": running.promotion.action,
+            "at": running.promotion.at,
+            "by": running.promotion.by,
+        }
+    return found
+
+
+def _environment_json(change: EnvironmentChange) -> dict[str, Any]:
+    return {
+        "environment": change.environment,
+        "before": _running_json(change.before),
+        "after": _running_json(change.after),
+        "changed": change.changed,
+        "promoted_from": change.source,
+        "behind": change.behind,
+    }
+
+
 def commit_message(platform_name: str, changes: ChangeSet) -> str:
-    """The publish commit's message: one line per model, with its full source repo@sha."""
+    """The publish commit's message: one line per model, with its full source repo@sha, and
+    under it what changes in each environment."""
     lines = [f"modelship: render {platform_name} ({changes.summary()})", ""]
     verbs = {ADDED: "add", CHANGED: "update", REMOVED: "remove", KEPT: "keep"}
     for model in changes.changed_models:
@@ -83,6 +163,7 @@ def commit_message(platform_name: str, changes: ChangeSet) -> str:
         if model.kind == KEPT:
             line += " (its repository failed; the last good version stays)"
         lines.append(printable(line))
+        lines.extend(f"  {environment_line(e)}" for e in shown_environments(model))
     if changes.shared:
         lines.extend(["", "shared files:"])
         lines.extend(f"  {printable(change.path)}" for change in changes.shared)
@@ -174,10 +255,11 @@ def changes_markdown(
                 md.code(model.id, in_table=True),
                 md.code(model.source, in_table=True),
                 md.text(model.team),
+                md.text("; ".join(environment_line(e) for e in shown_environments(model))),
             )
             for model in shown[: finding_views.SUMMARY_ROWS]
         ]
-        table = md.table(("Change", "Model", "Source", "Team"), rows)
+        table = md.table(("Change", "Model", "Source", "Team", "Environments"), rows)
         text += f"\n{table}{finding_views.more(len(shown), 'model')}"
     for note in notes:
         text += f"\n> {md.text(note)}\n"

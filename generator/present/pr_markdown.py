@@ -20,7 +20,12 @@ from generator import index
 from generator.changeset import KEPT, REMOVED, ChangeSet, FileChange, ModelChange
 from generator.findings import printable, printable_lines
 from generator.present import markdown as md
-from generator.present.change_views import file_diff, summary
+from generator.present.change_views import (
+    environment_line,
+    file_diff,
+    shown_environments,
+    summary,
+)
 from generator.wording import plural
 
 LIMIT = 65_535
@@ -178,10 +183,14 @@ def _head(changes: ChangeSet, title: str, notes: Sequence[str], room: int | None
         lines.append("")
     rows = [
         f"| {m.kind} | {md.code(m.id, in_table=True)} | "
-        f"{md.code(m.source, in_table=True)} | {md.text(m.team)} |"
+        f"{md.code(m.source, in_table=True)} | {md.text(m.team)} | "
+        f"{md.text('; '.join(environment_line(e) for e in shown_environments(m)))} |"
         for m in changes.changed_models
     ]
-    table_head = ["| change | model | source | team |", "|---|---|---|---|"]
+    table_head = [
+        "| change | model | source | team | environments |",
+        "|---|---|---|---|---|",
+    ]
     rendered = "\n".join(lines) + "\n"
     if rows:
         table = [*table_head, *rows]
@@ -195,7 +204,7 @@ def _cut_table(table_head: list[str], rows: list[str], room: int) -> list[str]:
     table = list(table_head)
     used = sum(size(line) + 1 for line in table)
     for position, row in enumerate(rows):
-        rest = f"| … | {len(rows) - position:,} more models | | |"
+        rest = f"| … | {len(rows) - position:,} more models | | | |"
         if used + size(row) + 1 + size(rest) + 1 > room:
             return [*table, rest]
         table.append(row)

@@ -18,7 +18,7 @@ def run_json(run: RenderRun, changes: ChangeSet) -> dict[str, Any]:
     return {
         **change_views.as_json(changes, run.notes()),
         "models_rendered": len(run.outcome.models),
-        "refusal": run.outcome.refusal,
+        "refusal": run.refusal,
         "findings": [finding_views.finding_dict(f) for f in run.findings],
     }
 

@@ -1,16 +1,22 @@
-"""Model + Platform → ModelDeployment: every derived value a template needs.   (pure)
+"""Model + Platform (+ Environment) → ModelDeployment: every derived value a template
+needs.   (pure)
 
 Templates print whole values only (``{{ m.image }}``, never
 ``{{ registry }}/{{ id }}``), because each printed value is escaped as one
 token of the output format; composite values are therefore built here.
+
+A ``Release`` is what the targets render: every model's source state (its Jenkins job
+builds it) and, per environment, the deployments that run there — each with that
+environment's instances and resources, at the spec and commit that runs there — and the
+models kept there as they were.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.config.settings import Platform
-from generator.index import IndexEntry, ModelState
+from generator.config.settings import Environment, Platform
+from generator.index import EnvironmentEntry, ModelState, Preserved, Promotion
 from generator.model import Model
 
 MODEL_PORT = 8080
@@ -47,8 +53,14 @@ class ModelDeployment:
     port: int = MODEL_PORT
 
     @classmethod
-    def of(cls, platform: Platform, model: Model) -> ModelDeployment:
+    def of(
+        cls, platform: Platform, model: Model, env: Environment | None = None
+    ) -> ModelDeployment:
+        """The model's deployment in ``env`` (None: as its source asks, for its build)."""
         spec, source = model.spec, model.provenance
+        asked = spec.instances if spec.instances is not None else platform.defaults.instances
+        requests = {**platform.defaults.requests, **(env.requests if env else {})}
+        limits = {**platform.defaults.limits, **(env.limits if env else {})}
         return cls(
             id=spec.id,
             name=spec.name,
@@ -63,9 +75,7 @@ class ModelDeployment:
             main_language=spec.main_language,
             packages=spec.packages,
             slo_us=spec.slo if spec.slo is not None else platform.defaults.slo,
-            instances=(
-                spec.instances if spec.instances is not None else platform.defaults.instances
-            ),
+            instances=env.instances.apply(asked) if env is not None else asked,
             image=f"{platform.registry}/{spec.id}:{source.short_commit}",
             artifact_uri=f"{platform.artifact_store}/{spec.name}/{spec.version}"
             + (".pkl" if spec.pickle else ".tar"),
@@ -73,8 +83,8 @@ class ModelDeployment:
             commit=source.commit,
             clone_url=source.clone_url,
             branch=source.branch,
-            requests=dict(sorted(platform.defaults.requests.items())),
-            limits=dict(sorted(platform.defaults.limits.items())),
+            requests=dict(sorted(requests.items())),
+            limits=dict(sorted(limits.items())),
             platform=platform.name,
             model=model,
         )
@@ -119,15 +129,39 @@ class ModelDeployment:
             f"{ANNOTATION_PREFIX}/description": self.description,
         }
 
-    def index_entry(self, files: tuple[str, ...], status: ModelState | None = None) -> IndexEntry:
+    def placement(
+        self, status: ModelState | None = None, promotion: Promotion | None = None
+    ) -> EnvironmentEntry:
+        """What index.json records of this deployment in its environment."""
         status = status or ModelState()
-        return IndexEntry(
+        return EnvironmentEntry(
             model=self.model,
             namespace=self.namespace,
             instances=self.instances,
             slo=self.slo_us,
             image=self.image,
             state=status.state,
-            files=files,
             errors=status.errors,
+            promotion=promotion,
         )
+
+
+@dataclass(frozen=True)
+class EnvironmentRelease:
+    """The deployments of one environment, sorted by id, and the models kept here exactly
+    as they were (their index.json entry is damaged): plan() copies their own files, and a
+    target whose shared files list the environment's models (a kustomization, the gateway's
+    ConfigMaps, kv.json) lists them too."""
+
+    environment: Environment
+    deployments: tuple[ModelDeployment, ...]
+    preserved: tuple[Preserved, ...] = ()
+
+
+@dataclass(frozen=True)
+class Release:
+    """What the targets render: every model's source state (built once, by Jenkins), and
+    what runs in each environment."""
+
+    models: tuple[ModelDeployment, ...]
+    environments: tuple[EnvironmentRelease, ...]

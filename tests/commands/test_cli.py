@@ -128,7 +128,10 @@ def test_dry_run_prints_the_diff_and_writes_nothing(platform):
     assert result.returncode == ExitCode.OK
     assert read_tree(platform / "rendered") == before
     assert "--- a/index.json\n+++ b/index.json\n" in result.stdout
-    assert '-      "slo": 80000,\n+      "slo": 90000,\n' in result.stdout
+    # staging follows the source; production runs what was promoted, and does not move
+    assert '-          "slo": 80000,\n+          "slo": 90000,\n' in result.stdout
+    assert "+++ b/staging/kubernetes/models-rnd/size-advice/deployment.yaml" in result.stdout
+    assert "b/production/kubernetes/models-rnd/size-advice" not in result.stdout
     assert "nothing written" in result.stderr
 
 
@@ -159,10 +162,53 @@ def test_list_prints_the_model_table(platform):
     result = modelship("list", cwd=platform)
     assert result.returncode == ExitCode.OK
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["MODEL", "VERSION", "STATE", "INSTANCES", "INPUT", "TEAM"]
-    assert lines[-1].split() == ["visual-similarity", "4f1255f", "deployed", "2", "doubles", "rnd"]
+    assert lines[0].split() == [
+        "MODEL",
+        "ENVIRONMENT",
+        "VERSION",
+        "COMMIT",
+        "STATE",
+        "INSTANCES",
+        "INPUT",
+        "TEAM",
+        "PROMOTION",
+    ]
+    production, staging = (line.split() for line in lines[-2:])
+    commit = staging[3]
+    assert staging == [
+        "visual-similarity",
+        "staging",
+        "4f1255f",
+        commit,
+        "deployed",
+        "1",
+        "doubles",
+        "rnd",
+    ]
+    assert production[:8] == [
+        "visual-similarity",
+        "production",
+        "4f1255f",
+        commit,
+        "deployed",
+        "2",
+        "doubles",
+        "rnd",
+    ]
+    assert " ".join(production[8:]).startswith("promoted 20")
+    assert production[-3:] == ["as", "in", "staging"]
     document = json.loads(modelship("list", "--format", "json", cwd=platform).stdout)
     assert document["models"][0]["id"] == "fraud-score"
+    placed = document["models"][0]["environments"]
+    assert sorted(placed) == ["production", "staging"]
+    assert placed["production"]["behind"] is False
+    assert placed["production"]["promotion"]["action"] == "promote"
+    only = modelship("list", "--env", "staging", cwd=platform).stdout.splitlines()
+    assert len(only) == 1 + 6
+    assert all(line.split()[1] == "staging" for line in only[1:])
+    unknown = modelship("list", "--env", "qa", cwd=platform)
+    assert unknown.returncode == ExitCode.USAGE
+    assert "--env qa: no such environment in platform.yaml (production, staging)" in unknown.stderr
 
 
 def test_list_with_a_damaged_index_is_a_clear_error(platform):

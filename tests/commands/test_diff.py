@@ -38,9 +38,16 @@ def test_text_lists_the_changed_model_then_the_unified_diff(published):
     assert lines[0] == "0 added, 1 changed, 0 removed, 0 kept-on-error, 5 unchanged models"
     assert lines[1].split()[:2] == ["changed", "size-advice"]
     assert lines[1].split()[-1] == "rnd"
+    # staging follows the new commit; production stays at the one promoted, now behind
+    new = lines[1].split()[2].split("@")[1]
+    old = lines[3].split()[1]
+    assert old != new
+    assert lines[2] == f"      production {old} (staging is at {new})"
+    assert lines[3] == f"      staging {old} → {new}"
     assert "--- a/index.json\n+++ b/index.json\n" in result.stdout
-    assert '-      "slo": 80000,\n+      "slo": 90000,\n' in result.stdout
-    assert "+++ b/production/kubernetes/models-rnd/size-advice/deployment.yaml" in result.stdout
+    assert '-          "slo": 80000,\n+          "slo": 90000,\n' in result.stdout
+    assert "+++ b/staging/kubernetes/models-rnd/size-advice/deployment.yaml" in result.stdout
+    assert "b/production/kubernetes/models-rnd/size-advice" not in result.stdout
 
 
 def test_markdown_is_a_review_comment(published):
@@ -55,15 +62,17 @@ def test_markdown_is_a_review_comment(published):
     assert lines[0] == (
         "### Modelship acme-ml: 1 added, 1 changed, 0 removed, 1 kept-on-error, 4 unchanged models"
     )
-    assert "| change | model | source | team |" in lines
+    assert "| change | model | source | team | environments |" in lines
     rows = [line for line in lines if line.startswith("| ") and "`" in line]
     assert [row.split("|")[1].strip() for row in rows] == ["added", "kept-on-error", "changed"]
     assert "| added | `churn` | `acme/churn-model@" in text
     assert "| kept-on-error | `fraud-score` | `acme/fraud-score-model@" in text
-    assert "<summary><code>size-advice</code> changed, 5 files</summary>" in text
+    assert "<summary><code>size-advice</code> changed, 3 files</summary>" in text
+    assert "| rnd | production 0190304 \\(staging is at " in text
     assert "<summary><code>fraud-score</code> kept-on-error, 1 error, 0 files</summary>" in text
     assert "MLproject:10:6: slo: must be an integer number of microseconds" in text
-    assert "```diff\n--- a/production/kubernetes/models-rnd/size-advice/deployment.yaml" in text
+    assert "```diff\n--- a/staging/kubernetes/models-rnd/size-advice/deployment.yaml" in text
+    assert "production/kubernetes/models-rnd/size-advice" not in text
     assert "index.json" not in text, "the index is noise in a review"
     assert len(text.encode()) <= LIMIT
 
@@ -83,11 +92,17 @@ def test_json_for_tools(published):
     assert model["repo"] == "acme/size-advice-model"
     assert len(model["commit"]) == 40
     assert {f["change"] for f in model["files"]} == {"modified"}
-    assert [f["path"] for f in document["shared_files"]] == [
-        "index.json",
-        "production/consul/kv.json",
-        "staging/consul/kv.json",
-    ]
+    production, staging = model["environments"]
+    assert (production["environment"], production["changed"], production["behind"]) == (
+        "production",
+        False,
+        True,
+    )
+    assert production["promoted_from"] == "staging"
+    assert production["after"]["commit"] == staging["before"]["commit"]
+    assert (staging["changed"], staging["behind"]) == (True, False)
+    assert staging["after"]["commit"] == model["commit"]
+    assert [f["path"] for f in document["shared_files"]] == ["index.json", "staging/consul/kv.json"]
 
 
 def test_a_diff_too_big_for_github_is_cut_per_model_and_written_in_full(tmp_path):
@@ -105,7 +120,8 @@ def test_a_diff_too_big_for_github_is_cut_per_model_and_written_in_full(tmp_path
     text = result.stdout
     assert len(text.encode()) <= LIMIT
     for number in range(40):
-        assert f"<summary><code>m{number:02}</code> added, 13 files</summary>" in text
+        # staging only (production runs what is promoted), with one replica: no budget
+        assert f"<summary><code>m{number:02}</code> added, 6 files</summary>" in text
     assert text.count("_Cut to fit GitHub's size limit:") == 41  # 40 models, the shared files
     assert "The full diff is in `review/full.diff`." in text
     dry_run = modelship("render", "--dry-run", cwd=folder)

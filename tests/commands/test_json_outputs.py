@@ -57,8 +57,8 @@ def test_render_json_with_findings_and_a_refusal(tmp_path):
     document = valid_output("render", result.stdout)
     assert "refusing to remove 2 of 6 models" in document["refusal"]
     assert document["written"] is False
-    [finding] = document["findings"]
-    assert (finding["key"], finding["repo"]) == ("instances", "acme/fraud-score-model")
+    [error] = [f for f in document["findings"] if f["severity"] == "error"]
+    assert (error["key"], error["repo"]) == ("instances", "acme/fraud-score-model")
 
 
 def test_publish_json_tells_the_commit_and_the_push(tmp_path):

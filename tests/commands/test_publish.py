@@ -183,8 +183,8 @@ def test_two_publishers_racing_on_one_remote_both_land(tmp_path, alice, remote, 
     assert "origin/main moved on" in second.stderr
     assert "pushed to origin/main" in second.stderr
     landed = models_at(remote, "main")
-    assert landed["size-advice"].slo == 90000
-    assert landed["fraud-score"].instances == 5
+    assert landed["size-advice"].model.spec.slo == 90000
+    assert landed["fraud-score"].model.spec.instances == 5
     check = clone(remote, tmp_path / "check")
     assert modelship("render", "--check", cwd=check).returncode == ExitCode.OK
     subjects = git(remote, "log", "--format=%s", "main").splitlines()
@@ -274,7 +274,7 @@ def test_a_separate_repository_publisher_that_loses_a_race_retries(tmp_path, ali
     log = git(deployments, "log", "--format=%s", "main").splitlines()
     assert log[0].startswith("modelship: render acme-ml (0 added, 1 changed")
     assert log[1] == "readme"
-    assert models_at(deployments, "main")["size-advice"].slo == 90000
+    assert models_at(deployments, "main")["size-advice"].model.spec.slo == 90000
 
 
 def test_retries_are_bounded(tmp_path, alice):
@@ -342,7 +342,7 @@ def test_an_incomplete_scan_publishes_what_it_saw_deletes_nothing_and_exits_3(al
     assert "did not complete (timeout on page 3)" in capsys.readouterr().err
     after = models_at(alice)
     assert after.keys() == before.keys()
-    assert after["size-advice"].slo == 90000
+    assert after["size-advice"].model.spec.slo == 90000
     assert all(after[m] == before[m] for m in before if m != "size-advice")
     assert "update size-advice" in git(alice, "log", "-1", "--format=%B")
 

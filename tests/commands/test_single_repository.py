@@ -104,7 +104,10 @@ def test_a_new_id_replaces_the_former_one_so_one_repository_is_deployed_once(ren
     edit(rendered, "size-advice-model", "id: size-advice", "id: size-guide")
     result = render(rendered, "--repository", "acme/size-advice-model")
     assert result.returncode == ExitCode.OK, result.stderr
-    assert "warning" not in result.stderr
+    # The old id is gone from every environment; production's pin of it is left to promote.
+    [warning] = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert warning.startswith("promotions/production.yaml:")
+    assert "size-advice is not on the platform any more, so it runs nowhere" in warning
     deployed = models(rendered)
     assert "size-guide" in deployed
     assert "size-advice" not in deployed
@@ -130,8 +133,9 @@ def test_a_new_model_repository_is_added(rendered):
     (rendered / REPOS / "churn-model" / "MLproject").write_text(mlproject())
     result = render(rendered, "--repository", "acme/churn-model", "--dry-run")
     assert result.returncode == ExitCode.OK, result.stderr
-    assert "+++ b/production/kubernetes/models-rnd/churn/deployment.yaml" in result.stdout
-    assert "--- a/production/kubernetes/models-rnd/size-advice" not in result.stdout
+    assert "+++ b/staging/kubernetes/models-rnd/churn/deployment.yaml" in result.stdout
+    assert "production/kubernetes/models-rnd/churn" not in result.stdout, "not promoted yet"
+    assert "--- a/staging/kubernetes/models-rnd/size-advice" not in result.stdout
 
 
 def test_a_broken_mlproject_is_kept_on_error_like_in_a_full_run(rendered):

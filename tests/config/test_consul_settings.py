@@ -15,14 +15,14 @@ TEXT = (ROOT / "platform.yaml").read_text()
 
 def test_each_environment_names_its_store_and_a_missing_block_defaults():
     platform = loader.parse(TEXT, ROOT / "platform.yaml")
-    assert platform.consul.endpoint("staging") == ConsulEndpoint(
+    assert platform.environment("staging").consul == ConsulEndpoint(
         "https://consul.staging.acme.internal:8501", "staging"
     )
-    assert platform.consul.endpoint("production").datacenter == "production"
+    assert platform.environment("production").consul.datacenter == "production"
     assert platform.consul.timeout == 10
     start, end = TEXT.index("    consul:                  #"), TEXT.index("    gateway:")
     bare = loader.parse(TEXT[:start] + TEXT[end:], ROOT / "platform.yaml")
-    assert bare.consul.endpoint("staging") == ConsulEndpoint()
+    assert bare.environment("staging").consul == ConsulEndpoint()
     assert ConsulSettings().timeout == 10
 
 

@@ -36,7 +36,7 @@ PLATFORM_ALIASES = {
     "rendered.repository": "rendered_repository",
     "gateway.listen.internal": "gateway.listen_internal",
     "gateway.listen.public": "gateway.listen_public",
-    "environments.*.gateway": "environments.*",
+    "gateway.resources": "gateway",
     "consul.prefix": "consul_prefix",
     "safety.max_delete_share": "max_delete_share",
     "safety.mass_delete_floor": "mass_delete_floor",

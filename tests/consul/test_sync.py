@@ -53,9 +53,11 @@ def platform(tmp_path, committed_platform):
 
 @pytest.fixture
 def server(consul_servers, platform):
-    """The staging datacenter's Consul, with platform.yaml's staging pointed at it."""
+    """The staging datacenter's Consul, with platform.yaml's staging pointed at it (committed:
+    publish refuses an uncommitted platform.yaml)."""
     started = consul_servers(datacenter="staging")
     point_at(platform, address=started.address, datacenter="staging")
+    git(platform, "commit", "--quiet", "-m", "staging's Consul", "platform.yaml")
     return started
 
 

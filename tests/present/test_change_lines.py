@@ -1,11 +1,12 @@
-"""The one line that says what changed in a model, from its index.json entries."""
+"""The line that says what changed in a model in one environment, from its index.json
+entries."""
 
 from dataclasses import replace
 
-from generator.index import IndexEntry
+from generator.index import EnvironmentEntry
 from generator.mlproject import ModelSpec
 from generator.model import Model, Provenance
-from generator.present.change_lines import one_line
+from generator.present.change_lines import differences
 
 SPEC = ModelSpec(
     name="size-advice-model",
@@ -18,7 +19,7 @@ SPEC = ModelSpec(
     packages=("scikit-learn", "pandas"),
 )
 COMMIT = "0190304" + "1" * 33
-BEFORE = IndexEntry(
+BEFORE = EnvironmentEntry(
     model=Model(SPEC, Provenance("acme/size-advice-model", COMMIT, "", "main")),
     namespace="models-rnd",
     instances=2,
@@ -44,25 +45,24 @@ def test_the_values_that_changed_in_one_line():
     after = changed(
         instances=3, version="0123456" + "a" * 33, commit="0123456" + "b" * 33, slo=90000
     )
-    assert one_line(BEFORE, after) == (
-        "~ size-advice: version 5e5a7d1→0123456, commit 0190304→0123456, instances 2→3, "
-        "slo 80000→90000, image tag 0190304→0123456"
-    )
+    assert differences(BEFORE, after) == [
+        "version 5e5a7d1→0123456",
+        "instances 2→3",
+        "slo 80000→90000",
+        "image tag 0190304→0123456",
+    ]
 
 
 def test_long_text_is_said_changed_and_packages_as_added_and_removed():
     after = changed(description="Advises a size", packages=("scikit-learn", "xgboost"))
-    assert one_line(BEFORE, after) == (
-        "~ size-advice: description changed, packages +xgboost -pandas"
-    )
+    assert differences(BEFORE, after) == ["description changed", "packages +xgboost -pandas"]
 
 
-def test_a_change_of_the_rendered_files_only():
-    assert one_line(BEFORE, BEFORE) == (
-        "~ size-advice: its rendered files (the platform or templates)"
-    )
+def test_the_same_values_differ_in_nothing():
+    assert differences(BEFORE, BEFORE) == []
+    assert differences(BEFORE, changed(state="kept-on-error")) == []  # the state line says it
 
 
 def test_repository_text_is_printable():
     after = changed(team="rnd\x1b[31m")
-    assert "\\u001b" in one_line(BEFORE, after)
+    assert differences(BEFORE, after) == ["team rnd→rnd\\u001b[31m"]

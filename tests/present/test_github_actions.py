@@ -196,7 +196,7 @@ def test_an_unreadable_event_payload_is_a_clear_error(tmp_path):
 def platform_workspace(tmp_path):
     """The example platform repository checked out in a runner's workspace."""
     step = runner(tmp_path, "acme/modelship", "push", push_payload("acme/modelship"))
-    for name in ("platform.yaml", "examples", "rendered"):
+    for name in ("platform.yaml", "examples", "promotions", "rendered"):
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, step.workspace / name)
@@ -211,26 +211,24 @@ def test_render_outputs_and_summary_list_the_changed_files(platform_workspace):
     path.write_text(path.read_text() + "instances: 3\n")
     result = modelship("render", cwd=step.workspace, env=step.env)
     assert result.returncode == ExitCode.OK, result.stderr
-    # A plain folder's commit is a hash of its files: every file naming the commit changes.
+    # A plain folder's commit is a hash of its files: every file naming the commit changes,
+    # in staging (production runs what was promoted; staging runs one instance of each).
     changed = [
         "index.json",
         "jenkins/size-advice.yaml",
-        "production/consul/kv.json",
-        "production/gateway/routes/size-advice.conf",
-        "production/kubernetes/models-rnd/size-advice/deployment.yaml",
         "staging/consul/kv.json",
         "staging/gateway/routes/size-advice.conf",
         "staging/kubernetes/models-rnd/size-advice/deployment.yaml",
     ]
     assert step.output_text() == (
-        "models=6\nfiles-added=0\nfiles-changed=8\nfiles-removed=0\n"
+        "models=6\nfiles-added=0\nfiles-changed=5\nfiles-removed=0\n"
         "changed=true\nerrors=0\nwarnings=0\n"
     )
-    assert result.stderr == "rendered 6 models into rendered: 0 added, 8 changed, 0 removed\n"
+    assert result.stderr == "rendered 6 models into rendered: 0 added, 5 changed, 0 removed\n"
     summary = step.summary_text()
     assert summary.startswith(
         "## Modelship render\n\n*push to main of acme\\/modelship at 9f3c2a1*\n\n"
-        "rendered 6 models into rendered\\: 0 added\\, 8 changed\\, 0 removed\n\n"
+        "rendered 6 models into rendered\\: 0 added\\, 5 changed\\, 0 removed\n\n"
         "| File | Change |\n| --- | --- |\n"
     )
     assert [line for line in summary.splitlines() if line.endswith(" | changed |")] == [

@@ -103,3 +103,47 @@ def test_json_output_escapes_controls_and_still_decodes_to_the_same_text():
     assert has_raw_controls(text) == []
     assert "café" in text, "ordinary unicode stays readable"
     assert json.loads(text) == value
+
+
+# Who promoted is recorded as a promotions file or --by says (its schema refuses C0 controls
+# only): 8-bit CSI, bidi and zero-width characters reach every per-environment line.
+HOSTILE_BY = "Jane \x9b31m \u202etxt.exe \u200b\u2066 Doe"
+
+
+def test_who_promoted_is_escaped_on_every_per_environment_line(tmp_path):
+    folder = platform_repo(tmp_path / "platform", bare_remote(tmp_path / "remote.git"))
+    assert modelship("publish", cwd=folder).returncode == ExitCode.OK
+    path = folder / "examples" / "repos" / "size-advice-model" / "MLproject"
+    path.write_text(path.read_text().replace("slo: 80000", "slo: 90000"))
+    assert modelship("publish", cwd=folder).returncode == ExitCode.OK
+    args = ("size-advice", "--from", "staging", "--to", "production", "--by", HOSTILE_BY)
+    for fmt in ("text", "json"):
+        promoted = modelship("promote", *args, "--format", fmt, cwd=folder)
+        assert promoted.returncode == ExitCode.OK, promoted.stderr
+        assert has_raw_controls(promoted.stdout + promoted.stderr) == [], fmt
+    for fmt in ("text", "markdown", "json"):
+        for env in ({}, actions_env(folder)):
+            shown = modelship("diff", "--format", fmt, cwd=folder, env=env)
+            assert shown.returncode == ExitCode.OK, shown.stderr
+            output = shown.stdout + shown.stderr
+            assert "production" in output
+            assert "Doe" in output, "who promoted is shown"
+            assert has_raw_controls(output) == [], (fmt, env)
+            assert workflow_commands(output) == []
+    document = json.loads(modelship("diff", "--format", "json", cwd=folder).stdout)
+    [model] = [m for m in document["models"] if m["id"] == "size-advice"]
+    [production] = [e for e in model["environments"] if e["environment"] == "production"]
+    assert production["after"]["promotion"]["by"] == HOSTILE_BY, "JSON keeps the text exact"
+    published = modelship("publish", cwd=folder)
+    assert published.returncode == ExitCode.OK, published.stderr
+    assert has_raw_controls(published.stdout + published.stderr) == []
+    log = subprocess.run(
+        ["git", "log", "-1", "--format=%B"], cwd=folder, capture_output=True, text=True, check=True
+    ).stdout
+    assert "production" in log
+    assert "Doe" in log
+    assert has_raw_controls(log) == []
+    for fmt in ("table", "json"):
+        listed = modelship("list", "--env", "production", "--format", fmt, cwd=folder)
+        assert listed.returncode == ExitCode.OK, listed.stderr
+        assert has_raw_controls(listed.stdout + listed.stderr) == [], fmt

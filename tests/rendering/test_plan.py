@@ -26,7 +26,9 @@ def plan_for(folder):
     platform = loader.load(folder / "platform.yaml")
     scan = LocalSource.from_platform(platform).scan()
     evaluation = evaluate.evaluate(platform, scan, Index())
-    return plan_tree(platform, evaluation.models, helpers.renderer(platform.templates_path))
+    return helpers.plan_everywhere(
+        platform, evaluation.models, helpers.renderer(platform.templates_path)
+    )
 
 
 def test_same_inputs_give_byte_identical_plans(tmp_path):
@@ -94,8 +96,12 @@ def test_platform_templates_override_built_ins_file_by_file(tmp_path):
     with (folder / "platform.yaml").open("a") as handle:
         handle.write("templates: my-templates\n")
     tree = plan_for(folder)
-    services = [c for p, c in tree.items() if p.endswith("/service.yaml")]
+    services = [c for p, c in tree.items() if "/kubernetes/" in p and p.endswith("/service.yaml")]
     deployments = [c for p, c in tree.items() if p.endswith("/deployment.yaml")]
+    assert sum(1 for p in tree if p.endswith("/gateway/deployment.yaml")) == 2
+    deployments = [
+        c for p, c in tree.items() if "/kubernetes/" in p and p.endswith("/deployment.yaml")
+    ]
     assert len(services) == len(deployments) == 12
     assert all(b"type: NodePort" in c for c in services)
     assert all(b"kind: Deployment" in c for c in deployments)
@@ -124,7 +130,8 @@ def test_broken_template_syntax_names_file_and_line(tmp_path):
 def test_no_models_still_renders_namespaces(tmp_path):
     tree = plan_for(platform_dir(tmp_path, repos={}))
     assert index.loads(tree[index.INDEX_PATH]).models == {}
-    assert "staging/kubernetes/models-rnd/namespace.yaml" in tree
+    assert "staging/platform/namespaces/models-rnd.yaml" in tree
+    assert "production/kubernetes/models-rnd/kustomization.yaml" in tree
 
 
 def test_index_holds_enough_to_render_every_model_again(tmp_path):
@@ -132,7 +139,7 @@ def test_index_holds_enough_to_render_every_model_again(tmp_path):
     tree = plan_for(folder)
     platform = loader.load(folder / "platform.yaml")
     models = [entry.model for entry in index.loads(tree[index.INDEX_PATH]).models.values()]
-    assert plan_tree(platform, models, helpers.renderer()) == tree
+    assert helpers.plan_everywhere(platform, models, helpers.renderer()) == tree
 
 
 def override(folder, name, text):

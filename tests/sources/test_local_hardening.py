@@ -94,7 +94,7 @@ def test_a_repository_folder_that_cannot_be_read_is_kept_and_the_others_render(t
     assert "internal error" not in result.stderr
     models = json.loads((folder / "rendered" / "index.json").read_text())["models"]
     assert models["fraud-score"]["state"] == "kept-on-error"
-    assert models["size-advice"]["slo"] == 90000
+    assert models["size-advice"]["environments"]["staging"]["slo"] == 90000
 
 
 @pytest.mark.parametrize("layout", ["plain", "git"])

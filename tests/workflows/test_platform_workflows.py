@@ -48,7 +48,7 @@ def step_of(document, job, name):
 def test_render_runs_on_every_event_that_can_change_the_rendered_tree():
     events = on(RENDER)
     assert events["push"]["branches"] == ["main"]
-    assert {"platform.yaml", "templates/**"} <= set(events["push"]["paths"])
+    assert {"platform.yaml", "templates/**", "promotions/**"} <= set(events["push"]["paths"])
     assert "rendered/**" not in events["push"]["paths"]
     assert events["repository_dispatch"] == {"types": [github_actions.MODEL_CHANGED]}
     assert [entry["cron"] for entry in events["schedule"]] == ["17 * * * *"]
@@ -187,6 +187,7 @@ def test_a_model_changed_dispatch_publishes_only_that_model(workspace, tmp_path)
         "pull-request-url": "",
     }
     source = models["size-advice"].model.provenance
+    old = models["size-advice"].environments["production"].model.provenance.short_commit
     assert step.summary_text() == (
         "## Modelship publish\n\n"
         "*model\\-changed dispatch to acme\\/modelship from acme\\/size\\-advice\\-model*\n\n"
@@ -194,9 +195,11 @@ def test_a_model_changed_dispatch_publishes_only_that_model(workspace, tmp_path)
         "0 kept\\-on\\-error\\, 5 unchanged  \n"
         "pushed to origin\\/main\n\n"
         "**Models:** 0 added\\, 1 changed\\, 0 removed\\, 0 kept\\-on\\-error\\, 5 unchanged\n\n"
-        "| Change | Model | Source | Team |\n"
-        "| --- | --- | --- | --- |\n"
-        f"| changed | `size-advice` | `{source.repo}@{source.commit[:7]}` | rnd |\n\n"
+        "| Change | Model | Source | Team | Environments |\n"
+        "| --- | --- | --- | --- | --- |\n"
+        f"| changed | `size-advice` | `{source.repo}@{source.commit[:7]}` | rnd | "
+        f"production {old} \\(staging is at {source.short_commit}\\)\\; "
+        f"staging {old} → {source.short_commit} |\n\n"
         "> only acme\\/size\\-advice\\-model was read \\(a single\\-repository run\\)\\: "
         "5 other models stay as index\\.json has them\\, and nothing is removed\n\n"
     )
@@ -314,7 +317,9 @@ def test_a_push_event_publishes_a_platform_change(workspace, tmp_path):
     assert result.returncode == ExitCode.OK, result.stdout + result.stderr
     outputs = read_outputs(step.output)
     assert (outputs["models-changed"], outputs["changed"]) == ("6", "true")
-    services = [p for p in tree_at(remote, "main") if p.endswith("/service.yaml")]
+    services = [
+        p for p in tree_at(remote, "main") if "/kubernetes/" in p and p.endswith("/service.yaml")
+    ]
     assert len(services) == 12  # 6 models in 2 environments
     assert all(tree_at(remote, "main")[p].endswith(b"# ours\n") for p in services)
     assert step.summary_text().startswith(

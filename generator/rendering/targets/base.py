@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
 from generator.config.settings import Platform
-from generator.index import Preserved
-from generator.rendering.deployment import ModelDeployment
+from generator.rendering.deployment import Release
 from generator.rendering.templating import Renderer
 
 
@@ -25,15 +24,21 @@ class RenderedFile:
 class Target(Protocol):
     """A render target: chooses templates and the paths their output goes to.
 
-    ``preserved`` are models kept exactly as they were (their index.json entry is damaged):
-    their own files are copied by plan(); a target whose shared files list every model (a
-    kustomization, Consul's kv.json) lists them too."""
+    Each ``release.environments`` item carries the models kept there exactly as they were
+    (``preserved``: their index.json entry is damaged): their own files are copied by
+    plan(); a target whose shared files list the environment's models (a kustomization,
+    the gateway's ConfigMaps, Consul's kv.json) lists them too."""
 
     def render(
-        self,
-        platform: Platform,
-        deployments: Sequence[ModelDeployment],
-        renderer: Renderer,
-        *,
-        preserved: Sequence[Preserved] = (),
+        self, platform: Platform, release: Release, renderer: Renderer
     ) -> Iterator[RenderedFile]: ...
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of Kubernetes object Modelship renders: for RBAC rules (``resource``, the
+    plural) and Argo CD project whitelists (``group``, ``kind``)."""
+
+    group: str
+    kind: str
+    resource: str

@@ -1,6 +1,7 @@
 """Model metadata for Consul's key/value store, in the format `consul kv import` reads.
 
-<env>/consul/kv.json    every model's keys, ``<consul prefix>/<id>/<field>``
+<env>/consul/kv.json    the keys of every model that runs there (and of one kept there as it
+                        was), ``<consul prefix>/<id>/<field>``
 
 The file is a JSON array of ``{"flags": 0, "key": ..., "value": <base64 of the UTF-8 text>}``
 (Consul's ``impexp.Entry``). Keys are built only from the platform's prefix, the model's id
@@ -16,8 +17,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from generator.config.settings import Platform
-from generator.index import Preserved
-from generator.rendering.deployment import ModelDeployment
+from generator.rendering.deployment import ModelDeployment, Release
 from generator.rendering.targets.base import RenderedFile
 from generator.rendering.templating import Renderer
 
@@ -101,16 +101,10 @@ def kept_entries(kv: bytes | None, prefix: str, model_id: str) -> tuple[dict[str
     return tuple(found)
 
 
-def render(
-    platform: Platform,
-    deployments: Sequence[ModelDeployment],
-    renderer: Renderer,
-    *,
-    preserved: Sequence[Preserved] = (),
-) -> Iterator[RenderedFile]:
-    rendered = entries(platform.consul_prefix, deployments)
-    kept = [dict(entry) for model in preserved for entry in model.consul]
-    every = sorted([*rendered, *kept], key=lambda entry: str(entry["key"]))
-    content = renderer.render(TEMPLATE, entries=every)
-    for env in platform.environments:
-        yield RenderedFile(kv_path(env.name), content)
+def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator[RenderedFile]:
+    for placed in release.environments:
+        env = placed.environment.name
+        rendered = entries(platform.consul_prefix, placed.deployments)
+        kept = [dict(entry) for model in placed.preserved for entry in model.consul.get(env, ())]
+        every = sorted([*rendered, *kept], key=lambda entry: str(entry["key"]))
+        yield RenderedFile(kv_path(env), renderer.render(TEMPLATE, entries=every))

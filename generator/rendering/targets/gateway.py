@@ -1,9 +1,20 @@
-"""Gateway: nginx configuration (openresty-compatible), one folder per environment.
+"""Gateway: nginx configuration (openresty-compatible) and the Kubernetes objects that run
+it, one folder per environment.
 
 <env>/gateway/nginx.conf          the internal server (every model) and the public server
                                   (exposed models only); includes routes/*.conf in both
 <env>/gateway/routes/<id>.conf    the model's POST /<id>/predict: its Service, SLO timeouts
                                   and the default answers it gives when the model misses them
+<env>/gateway/kustomization.yaml  the objects below, and ConfigMaps generated from nginx.conf
+                                  (one) and the route files (one per team), each named with
+                                  a hash of its content: a route change rolls the Deployment
+<env>/gateway/namespace.yaml, deployment.yaml, service.yaml, pdb.yaml (more than one
+                                  replica), networkpolicy.yaml
+
+The Deployment runs nginx as the models run (restricted pod security, read-only root file
+system) with the configuration mounted at CONFIG_DIR — a ConfigMap key cannot hold '/', so
+``routes/<id>.conf`` is the key ``<id>.conf`` mapped to that path — and a writable prefix
+(pid, temporary files; the logs are linked to the container's stdout and stderr).
 
 A route proxies to the model's Service by its DNS name held in a variable, so
 nginx resolves it per request with the cluster DNS (``resolver``): a missing
@@ -17,20 +28,37 @@ at loopback without touching a route.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from generator.config.settings import Environment, Platform
-from generator.index import Preserved
 from generator.rendering import escapers
-from generator.rendering.deployment import ModelDeployment
+from generator.rendering.deployment import (
+    MANAGED_BY,
+    MODEL_PORT,
+    EnvironmentRelease,
+    ModelDeployment,
+    Release,
+)
 from generator.rendering.escapers import Raw
-from generator.rendering.targets.base import RenderedFile
+from generator.rendering.targets.base import Kind, RenderedFile
+from generator.rendering.targets.kubernetes import kept_models, team_folder
 from generator.rendering.templating import Renderer
 
 # The model's Service listens on port 80, HTTP's default, so the upstream is the bare
 # Service name: nginx matches an upstream block against a name without a port only.
 SERVICE_DOMAIN = "svc.cluster.local"
+CONFIG_DIR = "/etc/modelship/gateway"  # nginx.conf and routes/, from the ConfigMaps
+PREFIX_DIR = "/var/run/modelship-gateway"  # nginx's prefix: pid, temporary files, logs/
+# The kinds of the gateway's objects (and Namespace, cluster-wide): the platform part.
+GATEWAY_KINDS = (
+    Kind("", "ConfigMap", "configmaps"),
+    Kind("apps", "Deployment", "deployments"),
+    Kind("", "Service", "services"),
+    Kind("networking.k8s.io", "NetworkPolicy", "networkpolicies"),
+    Kind("policy", "PodDisruptionBudget", "poddisruptionbudgets"),
+)
+OBJECT_TEMPLATES = ("namespace", "deployment", "service", "networkpolicy", "pdb")
 
 
 def _json(**fields: object) -> str:
@@ -162,20 +190,113 @@ class Route:
 def servers(platform: Platform, env: Environment) -> tuple[Server, Server]:
     gateway = platform.gateway
     return (
-        Server("internal", env.internal_host, gateway.listen_internal),
-        Server("public", env.public_host, gateway.listen_public),
+        Server("internal", env.gateway.internal_host, gateway.listen_internal),
+        Server("public", env.gateway.public_host, gateway.listen_public),
     )
 
 
-def render(
-    platform: Platform,
-    deployments: Sequence[ModelDeployment],
-    renderer: Renderer,
-    *,
-    preserved: Sequence[Preserved] = (),  # their route and job files list nothing shared
-) -> Iterator[RenderedFile]:
+def port_of(listen: str) -> int:
+    """The port of an nginx ``[address:]port``."""
+    return int(listen.rpartition(":")[2])
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    key: str  # the ConfigMap key
+    path: str  # the file's path under CONFIG_DIR, and in the rendered folder
+
+    @property
+    def source(self) -> str:
+        """A configMapGenerator ``files`` entry: the key, then the file it holds."""
+        return f"{self.key}={self.path}"
+
+
+@dataclass(frozen=True)
+class ConfigMapSource:
+    name: str  # before kustomize appends the content hash
+    files: tuple[ConfigFile, ...]
+
+
+@dataclass(frozen=True)
+class GatewayObjects:
+    """Everything the gateway's Kubernetes templates print, each a whole value."""
+
+    name: str
+    namespace: str
+    image: str
+    replicas: int
+    requests: dict[str, str]
+    limits: dict[str, str]
+    labels: dict[str, str]
+    selector_labels: dict[str, str]
+    internal_port: int
+    public_port: int
+    model_port: int
+    model_namespaces: tuple[str, ...]
+    config_maps: tuple[ConfigMapSource, ...]
+    command: tuple[str, ...]
+    config_dir: str = CONFIG_DIR
+    prefix_dir: str = PREFIX_DIR
+    logs_dir: str = f"{PREFIX_DIR}/logs"
+
+    @classmethod
+    def of(cls, platform: Platform, release: EnvironmentRelease) -> GatewayObjects:
+        gateway = platform.gateway
+        selector = {
+            "app.kubernetes.io/name": gateway.name,
+            "app.kubernetes.io/instance": gateway.name,
+        }
+        maps = [ConfigMapSource(f"{gateway.name}-nginx", (ConfigFile("nginx.conf", "nginx.conf"),))]
+        env = release.environment
+        kept_routes = {path for item in release.preserved for path in item.files}
+        for team in sorted(platform.teams.values(), key=lambda t: t.name):
+            ids = {d.id for d in release.deployments if d.team == team.name}
+            # A model kept as it was is served from its route file as the tree holds it.
+            ids.update(
+                model_id
+                for model_id in kept_models(team_folder(env, team), release.preserved)
+                if f"{env.name}/gateway/{route_file(model_id)}" in kept_routes
+            )
+            routes = tuple(ConfigFile(f"{i}.conf", route_file(i)) for i in sorted(ids))
+            if routes:
+                maps.append(ConfigMapSource(f"{gateway.name}-routes-{team.name}", routes))
+        start = (
+            f"ln -sf /dev/stdout {PREFIX_DIR}/logs/access.log && "
+            f"ln -sf /dev/stderr {PREFIX_DIR}/logs/error.log && "
+            f"exec nginx -p {PREFIX_DIR}/ -c {CONFIG_DIR}/nginx.conf -e stderr -g 'daemon off;'"
+        )
+        return cls(
+            name=gateway.name,
+            namespace=gateway.namespace,
+            image=gateway.image,
+            replicas=gateway.replicas,
+            requests=dict(sorted(gateway.requests.items())),
+            limits=dict(sorted(gateway.limits.items())),
+            labels={
+                **selector,
+                "app.kubernetes.io/component": "gateway",
+                "app.kubernetes.io/part-of": platform.name,
+                "app.kubernetes.io/managed-by": MANAGED_BY,
+            },
+            selector_labels=selector,
+            internal_port=port_of(gateway.listen_internal),
+            public_port=port_of(gateway.listen_public),
+            model_port=MODEL_PORT,
+            model_namespaces=tuple(sorted(t.namespace for t in platform.teams.values())),
+            config_maps=tuple(maps),
+            command=("/bin/sh", "-c", start),
+        )
+
+
+def route_file(model_id: str) -> str:
+    """A model's route file, in the gateway's folder."""
+    return f"routes/{model_id}.conf"
+
+
+def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator[RenderedFile]:
     responses = Responses.of(platform)
-    for env in platform.environments:
+    for placed in release.environments:
+        env = placed.environment
         root = f"{env.name}/gateway"
         yield RenderedFile(
             f"{root}/nginx.conf",
@@ -187,9 +308,9 @@ def render(
                 responses=responses,
             ),
         )
-        for deployment in deployments:
+        for deployment in placed.deployments:
             yield RenderedFile(
-                f"{root}/routes/{deployment.id}.conf",
+                f"{root}/{route_file(deployment.id)}",
                 renderer.render(
                     "gateway/route.conf.j2",
                     m=deployment,
@@ -198,3 +319,18 @@ def render(
                 ),
                 owner=deployment.id,
             )
+        objects = GatewayObjects.of(platform, placed)
+        names = [n for n in OBJECT_TEMPLATES if n != "pdb" or objects.replicas > 1]
+        for name in names:
+            yield RenderedFile(
+                f"{root}/{name}.yaml",
+                renderer.render(f"gateway/{name}.yaml.j2", platform=platform, gw=objects),
+            )
+        yield RenderedFile(
+            f"{root}/kustomization.yaml",
+            renderer.render(
+                "gateway/kustomization.yaml.j2",
+                gw=objects,
+                resources=[f"{name}.yaml" for name in sorted(names)],
+            ),
+        )

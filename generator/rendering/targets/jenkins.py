@@ -12,13 +12,12 @@ as data (``params.NAME``, ``"$NAME"``), so no MLproject text is ever Groovy or s
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from generator.config.settings import Platform
 from generator.errors import ConfigError
-from generator.index import Preserved
-from generator.rendering.deployment import ModelDeployment
+from generator.rendering.deployment import ModelDeployment, Release
 from generator.rendering.targets.base import RenderedFile
 from generator.rendering.templating import Renderer
 
@@ -149,15 +148,11 @@ def build_job(platform: Platform, deployment: ModelDeployment) -> BuildJob:
     )
 
 
-def render(
-    platform: Platform,
-    deployments: Sequence[ModelDeployment],
-    renderer: Renderer,
-    *,
-    preserved: Sequence[Preserved] = (),  # their route and job files list nothing shared
-) -> Iterator[RenderedFile]:
+def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator[RenderedFile]:
     # One copy of the static script, beside the jobs, which include it by name.
     yield RenderedFile(PIPELINE_SCRIPT, renderer.source(PIPELINE_SCRIPT).encode("utf-8"))
-    for deployment in deployments:
+    # A model is built once, at the commit its source is at; every environment runs an
+    # image built this way (a promoted one, at the commit that was promoted).
+    for deployment in release.models:
         content = renderer.render(JOB_TEMPLATE, job=build_job(platform, deployment))
         yield RenderedFile(job_path(deployment), content, owner=deployment.id)

@@ -1,19 +1,42 @@
 """Kubernetes manifests, one kustomize tree per environment.
 
-<env>/kubernetes/kustomization.yaml              the team namespaces
-<env>/kubernetes/<namespace>/                    namespace.yaml, kustomization.yaml
+<env>/platform/kustomization.yaml                the platform part: the team namespaces and
+<env>/platform/namespaces/<namespace>.yaml       the gateway (../gateway), applied first
+<env>/kubernetes/kustomization.yaml              the whole environment: ../platform + every team
+<env>/kubernetes/<namespace>/kustomization.yaml  a team's models: what its sync object applies
 <env>/kubernetes/<namespace>/<id>/               the model's objects + kustomization.yaml
+
+A team's folder holds only namespaced objects of the kinds in ``TEAM_KINDS``, and its
+kustomization sets the team's namespace on every one of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from generator.config.settings import Environment, Platform
+from generator.config.settings import Environment, Platform, Team
 from generator.index import Preserved
-from generator.rendering.deployment import ModelDeployment
-from generator.rendering.targets.base import RenderedFile
+from generator.rendering.deployment import ModelDeployment, Release
+from generator.rendering.targets.base import Kind, RenderedFile
 from generator.rendering.templating import Renderer
+
+# Every kind of object a team's folder holds: its sync object may write these, and only
+# these, in its namespace (Flux RBAC, Argo CD project whitelist).
+TEAM_KINDS = (
+    Kind("apps", "Deployment", "deployments"),
+    Kind("", "Service", "services"),
+    Kind("networking.k8s.io", "NetworkPolicy", "networkpolicies"),
+    Kind("policy", "PodDisruptionBudget", "poddisruptionbudgets"),
+)
+KUSTOMIZATION = "kubernetes/kustomization.yaml.j2"
+
+
+def platform_folder(env: Environment) -> str:
+    return f"{env.name}/platform"
+
+
+def team_folder(env: Environment, team: Team) -> str:
+    return f"{env.name}/kubernetes/{team.namespace}"
 
 
 def model_files(deployment: ModelDeployment) -> tuple[str, ...]:
@@ -24,48 +47,72 @@ def model_files(deployment: ModelDeployment) -> tuple[str, ...]:
     return tuple(sorted(files))
 
 
-def render(
-    platform: Platform,
-    deployments: Sequence[ModelDeployment],
-    renderer: Renderer,
-    *,
-    preserved: Sequence[Preserved] = (),
-) -> Iterator[RenderedFile]:
-    teams = sorted(platform.teams.values(), key=lambda team: team.namespace)
-    kept_folders = {path for kept in preserved for path in kept.files}
-    for env in platform.environments:
+def teams_of(platform: Platform) -> list[Team]:
+    return sorted(platform.teams.values(), key=lambda team: team.namespace)
+
+
+def kept_models(folder: str, preserved: Sequence[Preserved]) -> list[str]:
+    """The models kept exactly as they were (``preserved``) whose own folder is in
+    ``folder``: the names of the ``<folder>/<name>/kustomization.yaml`` among their files."""
+    found = set()
+    for item in preserved:
+        for path in item.files:
+            rest = path.removeprefix(f"{folder}/")
+            if rest != path and rest.count("/") == 1 and rest.endswith("/kustomization.yaml"):
+                found.add(rest.split("/")[0])
+    return sorted(found)
+
+
+def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator[RenderedFile]:
+    teams = teams_of(platform)
+    for placed in release.environments:
+        env = placed.environment
+        yield from _platform_part(platform, env, teams, renderer)
         root = f"{env.name}/kubernetes"
         yield RenderedFile(
             f"{root}/kustomization.yaml",
             renderer.render(
-                "kubernetes/kustomization.yaml.j2", resources=[t.namespace for t in teams]
+                KUSTOMIZATION,
+                resources=["../platform", *(t.namespace for t in teams)],
+                namespace=None,
             ),
         )
         for team in teams:
-            folder = f"{root}/{team.namespace}"
-            members = [d for d in deployments if d.namespace == team.namespace]
+            folder = team_folder(env, team)
+            members = [d for d in placed.deployments if d.namespace == team.namespace]
             # A preserved model's folder stays listed, so its objects stay applied.
-            kept = sorted(
-                path.split("/")[-2]
-                for path in kept_folders
-                if path.startswith(f"{folder}/")
-                and path.count("/") == folder.count("/") + 2
-                and path.endswith("/kustomization.yaml")
-            )
-            context = {"platform": platform, "env": env, "team": team}
-            yield RenderedFile(
-                f"{folder}/namespace.yaml",
-                renderer.render("kubernetes/namespace.yaml.j2", **context),
-            )
+            kept = kept_models(folder, placed.preserved)
             yield RenderedFile(
                 f"{folder}/kustomization.yaml",
                 renderer.render(
-                    "kubernetes/kustomization.yaml.j2",
-                    resources=["namespace.yaml", *sorted({*(d.id for d in members), *kept})],
+                    KUSTOMIZATION,
+                    resources=sorted({*(d.id for d in members), *kept}),
+                    namespace=team.namespace,
                 ),
             )
             for deployment in members:
                 yield from _model(platform, env, deployment, f"{folder}/{deployment.id}", renderer)
+
+
+def _platform_part(
+    platform: Platform, env: Environment, teams: list[Team], renderer: Renderer
+) -> Iterator[RenderedFile]:
+    folder = platform_folder(env)
+    names = [f"namespaces/{team.namespace}.yaml" for team in teams]
+    yield RenderedFile(
+        f"{folder}/kustomization.yaml",
+        renderer.render(KUSTOMIZATION, resources=[*names, "../gateway"], namespace=None),
+    )
+    for team, name in zip(teams, names, strict=True):
+        yield RenderedFile(
+            f"{folder}/{name}",
+            renderer.render(
+                "kubernetes/namespace.yaml.j2",
+                platform=platform,
+                namespace=team.namespace,
+                team=team.name,
+            ),
+        )
 
 
 def _model(
@@ -82,6 +129,6 @@ def _model(
         yield RenderedFile(f"{folder}/{name}", content, owner=deployment.id)
     yield RenderedFile(
         f"{folder}/kustomization.yaml",
-        renderer.render("kubernetes/kustomization.yaml.j2", resources=list(names)),
+        renderer.render(KUSTOMIZATION, resources=list(names), namespace=None),
         owner=deployment.id,
     )

@@ -11,7 +11,6 @@ import yaml
 from generator import evaluate
 from generator.config import loader
 from generator.index import Index
-from generator.rendering.plan import plan as plan_tree
 from generator.rendering.targets import consul
 from generator.sources.local import LocalSource
 from testsupport import helpers
@@ -41,7 +40,7 @@ HOSTILE_OUTPUT = (
 def plan(folder):
     platform = loader.load(folder / "platform.yaml")
     evaluation = evaluate.evaluate(platform, LocalSource.from_platform(platform).scan(), Index())
-    return platform, plan_tree(platform, evaluation.models, helpers.renderer())
+    return platform, helpers.plan_everywhere(platform, evaluation.models, helpers.renderer())
 
 
 def consul_import(content: bytes) -> dict[str, bytes]:
@@ -101,8 +100,9 @@ def test_keys_are_sorted_and_each_model_has_its_folder(example):
 def test_values_round_trip_for_every_model(example):
     _, tree = example
     pairs = consul_import(tree["staging/consul/kv.json"])
-    for model_id, entry in json.loads(tree["index.json"])["models"].items():
-        spec, source = entry["spec"], entry["source"]
+    for model_id, model in json.loads(tree["index.json"])["models"].items():
+        entry = model["environments"]["staging"]
+        spec, source = model["specs"][entry["spec"]], entry["source"]
 
         def value(field, model_id=model_id):
             return pairs[f"modelship/models/{model_id}/{field}"].decode("utf-8")

@@ -1,9 +1,13 @@
 """The gateway target, checked by a real nginx on loopback in front of stand-in model servers.
 
-The rendered configuration runs unchanged: the test platform's ``gateway.listen`` puts both
-servers on free loopback ports, ``nginx -p`` puts pid, logs and temporary files in a temp
-folder, and a file in ``upstreams/`` (the hook nginx.conf includes) names an upstream block
-after each model's Service, which nginx then uses instead of DNS.
+The rendered configuration runs unchanged, as the gateway's pod gets it: what `kubectl
+kustomize` builds of rendered/<env>/gateway (the ConfigMaps generated from nginx.conf and the
+route files, mounted at the paths the Deployment's projected volume names) is written into
+a folder, checked to be byte for byte the rendered files, and served. The test platform's
+``gateway.listen`` puts both servers on free loopback ports, ``nginx -p`` puts pid, logs and
+temporary files in a temp folder, and a file in ``upstreams/`` (the hook nginx.conf
+includes) names an upstream block after each model's Service, which nginx then uses
+instead of DNS.
 """
 
 from __future__ import annotations
@@ -28,11 +32,11 @@ from generator.config import loader, settings
 from generator.errors import ConfigError
 from generator.index import Index
 from generator.rendering import escapers
-from generator.rendering.plan import plan as plan_tree
 from generator.rendering.targets.gateway import default_answer
 from generator.sources.local import LocalSource
 from testsupport import helpers
 from testsupport.helpers import ROOT, mlproject, modelship, platform_dir
+from testsupport.kube import gateway_config, kustomize
 from testsupport.nginx import STOP_WAIT_S, call, free_port, nginx_command, predict, running_nginx
 
 ENV = "staging"
@@ -159,7 +163,8 @@ class Gateway:
     internal: int
     public: int
     prefix: Path
-    conf: Path
+    conf: Path  # the configuration served: as the pod mounts it
+    rendered: Path  # rendered/<env>/gateway
 
     @property
     def access_log(self) -> Path:
@@ -200,10 +205,20 @@ def gateway(tmp_path_factory, stand_ins) -> Iterator[Gateway]:
         f"127.0.0.1:{public}",
     )
     assert settings.gateway.max_body_size == f"{MAX_BODY // 1024}k"
-    assert all(env.resolver[0].startswith("127.0.0.1:") for env in settings.environments)
+    assert all(env.gateway.resolver[0].startswith("127.0.0.1:") for env in settings.environments)
     result = modelship("render", cwd=folder)
     assert result.returncode == 0, result.stdout + result.stderr
-    gateway_dir = folder / "rendered" / ENV / "gateway"
+    rendered_dir = folder / "rendered" / ENV / "gateway"
+    mounted = gateway_config(kustomize(rendered_dir))
+    assert mounted == {
+        path.relative_to(rendered_dir).as_posix(): path.read_bytes()
+        for path in rendered_dir.rglob("*.conf")
+    }
+    assert len(mounted) == 1 + len(MODELS)
+    gateway_dir = tmp_path_factory.mktemp("mounted")
+    for relative, content in mounted.items():
+        (gateway_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+        (gateway_dir / relative).write_bytes(content)
     (gateway_dir / "upstreams").mkdir()
     (gateway_dir / "upstreams" / "loopback.conf").write_text(
         "".join(
@@ -214,7 +229,7 @@ def gateway(tmp_path_factory, stand_ins) -> Iterator[Gateway]:
     prefix = tmp_path_factory.mktemp("prefix")
     conf = gateway_dir / "nginx.conf"
     with running_nginx(prefix, conf, (internal, public)):
-        yield Gateway(internal, public, prefix, conf)
+        yield Gateway(internal, public, prefix, conf, rendered_dir)
 
 
 def access_log_lines(gateway: Gateway) -> list[dict]:
@@ -389,7 +404,7 @@ def test_nginx_accepts_the_rendered_config_of_every_environment(tmp_path, env):
 
 
 def test_each_route_file_belongs_to_its_model_in_the_index(gateway):
-    index = json.loads((gateway.conf.parent.parent.parent / "index.json").read_text())
+    index = json.loads((gateway.rendered.parent.parent / "index.json").read_text())
     files = index["models"]["echo"]["files"]
     assert f"{ENV}/gateway/routes/echo.conf" in files
     assert f"{ENV}/gateway/nginx.conf" not in files
@@ -403,7 +418,7 @@ def rendered_routes(tmp_path: Path, **models: dict) -> dict[str, str]:
     )
     platform = loader.load(folder / "platform.yaml")
     evaluation = evaluate.evaluate(platform, LocalSource.from_platform(platform).scan(), Index())
-    tree = plan_tree(platform, evaluation.models, helpers.renderer())
+    tree = helpers.plan_everywhere(platform, evaluation.models, helpers.renderer())
     return {i: tree[f"{ENV}/gateway/routes/{i}.conf"].decode() for i in models}
 
 
@@ -519,7 +534,7 @@ def test_gateway_settings_have_defaults(tmp_path):
     assert "resolver" not in text
     platform = loader.parse(text, tmp_path / "platform.yaml")
     assert (platform.gateway.listen_internal, platform.gateway.listen_public) == ("8080", "8081")
-    assert {env.resolver for env in platform.environments} == {("10.96.0.10",)}
+    assert {env.gateway.resolver for env in platform.environments} == {("10.96.0.10",)}
 
 
 def test_listen_takes_a_port_or_an_address_and_resolver_a_list(tmp_path):
@@ -532,7 +547,9 @@ def test_listen_takes_a_port_or_an_address_and_resolver_a_list(tmp_path):
         "80",
         "[::1]:8443",
     )
-    assert {env.resolver for env in platform.environments} == {("172.20.0.10", "[fd00::a]:53")}
+    assert {env.gateway.resolver for env in platform.environments} == {
+        ("172.20.0.10", "[fd00::a]:53")
+    }
 
 
 @pytest.mark.parametrize(

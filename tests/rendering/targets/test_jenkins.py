@@ -12,7 +12,6 @@ from generator import evaluate, rendered_tree
 from generator.config import loader
 from generator.errors import TemplateError
 from generator.index import Index
-from generator.rendering.plan import plan as plan_tree
 from generator.rendering.targets import jenkins
 from generator.sources.local import LocalSource
 from testsupport import helpers
@@ -40,7 +39,9 @@ query_plugins_info = False
 def render_platform(folder):
     platform = loader.load(folder / "platform.yaml")
     evaluation = evaluate.evaluate(platform, LocalSource.from_platform(platform).scan(), Index())
-    tree = plan_tree(platform, evaluation.models, helpers.renderer(platform.templates_path))
+    tree = helpers.plan_everywhere(
+        platform, evaluation.models, helpers.renderer(platform.templates_path)
+    )
     rendered_tree.write_tree(platform.rendered_path, tree, {})
     return platform, tree
 
@@ -176,12 +177,15 @@ def test_job_builds_the_rendered_commit_into_the_image_the_deployment_runs(built
 def test_every_job_values_match_its_index_entry(built):
     _, tree, jobs = built
     for model_id, entry in json.loads(tree["index.json"])["models"].items():
-        values = single_values(jobs[entry["spec"]["name"]])
+        spec = entry["specs"][entry["spec"]]
+        values = single_values(jobs[spec["name"]])
         assert values["MODEL_ID"] == model_id
-        assert built_image(values) == entry["image"]
+        # A job builds the commit the source is at: the image staging, which follows the
+        # sources, runs (and production later, once promoted).
+        assert built_image(values) == entry["environments"]["staging"]["image"]
         assert values["MODEL_COMMIT"] == entry["source"]["commit"]
         assert values["MODEL_REPO_URL"] == entry["source"]["clone_url"]
-        assert json.loads(values["MODEL_PACKAGES"]) == entry["spec"]["packages"]
+        assert json.loads(values["MODEL_PACKAGES"]) == spec["packages"]
 
 
 def test_job_has_push_trigger_discarder_no_concurrency_and_a_sandboxed_script(built):
@@ -244,7 +248,7 @@ def test_hostile_values_arrive_in_the_xml_unchanged_and_only_as_data(built):
     assert job.findtext("description") == HOSTILE_DESCRIPTION + MANAGED
     values = single_values(job)
     assert json.loads(values["MODEL_PACKAGES"]) == HOSTILE_PACKAGES
-    assert built_image(values) == index_entry(tree, "hostile")["image"]
+    assert built_image(values) == index_entry(tree, "hostile")["environments"]["staging"]["image"]
     static = (ROOT / "templates" / "jenkins" / "pipeline.groovy").read_text()
     assert job.findtext("definition/script") == static  # no model text became code
 

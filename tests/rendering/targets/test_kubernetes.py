@@ -1,5 +1,9 @@
-"""The Kubernetes target, checked by the real consumers: kubernetes-validate and kubectl kustomize."""
+"""The Kubernetes, gateway, Flux and Argo CD objects, checked by the real consumers: one
+`kubernetes-validate --strict` run over every core object, `kubectl kustomize` on every
+entry point a sync agent is told to apply, and the published CRD schemas of Flux and
+Argo CD (converted to JSON Schema in ../shared/reference/crds)."""
 
+import difflib
 import re
 import subprocess
 
@@ -9,19 +13,29 @@ import yaml
 from generator import evaluate, rendered_tree
 from generator.config import loader
 from generator.index import Index
-from generator.rendering.plan import plan as plan_tree
+from generator.rendering.targets.gateway import GATEWAY_KINDS
+from generator.rendering.targets.kubernetes import TEAM_KINDS
 from generator.sources.local import LocalSource
 from testsupport import helpers
 from testsupport.helpers import VALID, platform_dir, tool
+from testsupport.kube import crd_problems, gateway_config, kustomize
 
 KUBERNETES_VERSION = "1.37.0"
 HOSTILE_DESCRIPTION = "it's \"quoted\" {{ x }} ${HOME} $(id) `id` ; # : - ''' \\ \u00e9\U0001f600"
+MODELS = {
+    "fraud-score",
+    "price-elasticity",
+    "product-title-classifier",
+    "search-ranking",
+    "size-advice",
+    "visual-similarity",
+}
 
 
 def rendered(folder):
     platform = loader.load(folder / "platform.yaml")
     evaluation = evaluate.evaluate(platform, LocalSource.from_platform(platform).scan(), Index())
-    tree = plan_tree(platform, evaluation.models, helpers.renderer())
+    tree = helpers.plan_everywhere(platform, evaluation.models, helpers.renderer())
     rendered_tree.write_tree(platform.rendered_path, tree, {})
     return platform, tree
 
@@ -35,22 +49,47 @@ def objects(tree, suffix):
     return {p: yaml.safe_load(c) for p, c in tree.items() if p.endswith(suffix)}
 
 
-def kustomize(path):
-    result = subprocess.run(
-        [tool("kubectl"), "kustomize", str(path)], capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
-    return list(yaml.safe_load_all(result.stdout))
+def entry_points(platform):
+    """Every folder a sync agent applies, per environment, and the whole environment."""
+    for env in platform.environments:
+        yield f"{env.name}/platform"
+        yield f"{env.name}/gateway"
+        yield f"{env.name}/kubernetes"
+        yield f"{env.name}/flux"
+        yield f"{env.name}/flux/platform"
+        yield f"{env.name}/argocd"
+        for team in platform.teams.values():
+            yield f"{env.name}/kubernetes/{team.namespace}"
 
 
-def test_every_object_passes_strict_schema_validation(example):
+@pytest.fixture(scope="module")
+def built(example):
+    """Every entry point built by the real kustomize: folder → its objects."""
+    platform, _ = example
+    return {folder: kustomize(platform.rendered_path / folder) for folder in entry_points(platform)}
+
+
+def kinds(documents):
+    return sorted({d["kind"] for d in documents})
+
+
+def test_every_core_object_passes_strict_schema_validation(example, built, tmp_path):
+    """One kubernetes-validate run: the plain manifests of the tree, and what kustomize
+    builds of the platform parts (the gateway's generated ConfigMaps with them)."""
     platform, tree = example
+    core = ("/platform/", "/gateway/", "/kubernetes/", "/flux/platform/")
     files = [
         str(platform.rendered_path / p)
         for p in tree
-        if p.endswith(".yaml") and "/kubernetes/" in p and not p.endswith("kustomization.yaml")
+        if p.endswith(".yaml")
+        and not p.endswith("kustomization.yaml")
+        and any(folder in f"/{p}" for folder in core)
     ]
-    assert len(files) > 40
+    assert len(files) > 60
+    for env in platform.environments:
+        generated = tmp_path / f"{env.name}-flux-platform.yaml"
+        generated.write_text(yaml.safe_dump_all(built[f"{env.name}/flux/platform"]))
+        files.append(str(generated))
     result = subprocess.run(
         [
             tool("kubernetes-validate"),
@@ -67,34 +106,172 @@ def test_every_object_passes_strict_schema_validation(example):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_kustomize_builds_every_environment(example):
+def test_kustomize_builds_every_entry_point(example, built):
     platform = example[0]
     for env in platform.environments:
-        built = kustomize(platform.rendered_path / env.name / "kubernetes")
-        kinds = sorted({o["kind"] for o in built})
-        assert kinds == [
+        assert kinds(built[f"{env.name}/kubernetes"]) == [
+            "ConfigMap",
             "Deployment",
             "Namespace",
             "NetworkPolicy",
             "PodDisruptionBudget",
             "Service",
         ]
-        deployments = {o["metadata"]["name"] for o in built if o["kind"] == "Deployment"}
-        assert deployments == {
-            "fraud-score",
-            "price-elasticity",
-            "product-title-classifier",
-            "search-ranking",
-            "size-advice",
-            "visual-similarity",
+        deployments = {
+            o["metadata"]["name"]
+            for o in built[f"{env.name}/kubernetes"]
+            if o["kind"] == "Deployment"
         }
+        assert deployments == {*MODELS, platform.gateway.name}
+        assert kinds(built[f"{env.name}/platform"]) == [
+            "ConfigMap",
+            "Deployment",
+            "Namespace",
+            "NetworkPolicy",
+            "PodDisruptionBudget",
+            "Service",
+        ]
+        assert kinds(built[f"{env.name}/flux/platform"]) == [
+            *kinds(built[f"{env.name}/platform"])[:5],
+            "Role",
+            "RoleBinding",
+            "Service",
+            "ServiceAccount",
+        ]
+        assert kinds(built[f"{env.name}/flux"]) == ["GitRepository", "Kustomization"]
+        assert kinds(built[f"{env.name}/argocd"]) == ["AppProject", "Application"]
 
 
-def test_pods_meet_the_restricted_pod_security_standard(example):
-    tree = example[1]
-    for path, deployment in objects(tree, "/deployment.yaml").items():
-        pod = deployment["spec"]["template"]["spec"]
-        assert pod["automountServiceAccountToken"] is False, path
+def test_flux_and_argocd_objects_pass_their_published_crd_schemas(example, built):
+    """The CRDs' x-kubernetes-validations (CEL) rules are about fields these objects do not
+    set (kubeConfig, a GitRepository's serviceAccountName); the test says so."""
+    platform = example[0]
+    checked = {}
+    for env in platform.environments:
+        for folder in (f"{env.name}/flux", f"{env.name}/argocd"):
+            for document in built[folder]:
+                assert crd_problems(document) == [], (folder, document["metadata"]["name"])
+                checked[document["apiVersion"]] = checked.get(document["apiVersion"], 0) + 1
+                assert "kubeConfig" not in document.get("spec", {})
+    assert checked == {
+        "source.toolkit.fluxcd.io/v1": 2,
+        "kustomize.toolkit.fluxcd.io/v1": 2 * (2 + len(platform.teams)),
+        "argoproj.io/v1alpha1": 2 * 2 * (2 + len(platform.teams)),
+    }
+
+
+def by_kind(documents, kind):
+    return {d["metadata"]["name"]: d for d in documents if d["kind"] == kind}
+
+
+def group_kinds(kinds_):
+    return sorted((k.group, k.kind) for k in kinds_)
+
+
+def test_a_teams_sync_objects_write_only_its_namespace_and_its_kinds(example, built):
+    platform, _ = example
+    prefix = platform.sync.path
+    for env in platform.environments:
+        flux = by_kind(built[f"{env.name}/flux"], "Kustomization")
+        rbac = built[f"{env.name}/flux/platform"]
+        argo_projects = by_kind(built[f"{env.name}/argocd"], "AppProject")
+        argo_apps = by_kind(built[f"{env.name}/argocd"], "Application")
+        for team in platform.teams.values():
+            name = f"{platform.name}-team-{team.name}"
+            folder = f"{env.name}/kubernetes/{team.namespace}"
+            applied = built[folder]
+            assert {o["metadata"]["namespace"] for o in applied} <= {team.namespace}
+            assert {(o["apiVersion"].rpartition("/")[0], o["kind"]) for o in applied} <= set(
+                group_kinds(TEAM_KINDS)
+            )
+            spec = flux[name]["spec"]
+            assert spec["path"] == f"./{prefix}/{folder}"
+            assert (spec["targetNamespace"], spec["serviceAccountName"]) == (team.namespace, name)
+            assert spec["prune"] is True
+            assert spec["dependsOn"] == [{"name": f"{platform.name}-platform"}]
+            assert {c["name"] for c in spec.get("healthChecks", [])} == {
+                o["metadata"]["name"] for o in applied if o["kind"] == "Deployment"
+            }
+            [account] = [
+                o for o in rbac if o["kind"] == "ServiceAccount" and o["metadata"]["name"] == name
+            ]
+            assert account["metadata"]["namespace"] == platform.sync.flux_namespace
+            [role] = [o for o in rbac if o["kind"] == "Role" and o["metadata"]["name"] == name]
+            assert role["metadata"]["namespace"] == team.namespace
+            granted = {
+                (g, r)
+                for rule in role["rules"]
+                for g in rule["apiGroups"]
+                for r in rule["resources"]
+            }
+            assert granted == {(k.group, k.resource) for k in TEAM_KINDS}
+            [binding] = [
+                o for o in rbac if o["kind"] == "RoleBinding" and o["metadata"]["name"] == name
+            ]
+            assert binding["metadata"]["namespace"] == team.namespace
+            assert binding["subjects"] == [
+                {"kind": "ServiceAccount", "name": name, "namespace": platform.sync.flux_namespace}
+            ]
+            project = argo_projects[name]["spec"]
+            assert project["destinations"] == [
+                {"server": "https://kubernetes.default.svc", "namespace": team.namespace}
+            ]
+            assert project["clusterResourceWhitelist"] == []
+            assert sorted(
+                (k["group"], k["kind"]) for k in project["namespaceResourceWhitelist"]
+            ) == (group_kinds(TEAM_KINDS))
+            assert project["sourceRepos"] == [platform.sync.url]
+            app = argo_apps[name]["spec"]
+            assert app["project"] == name
+            assert app["source"]["path"] == f"{prefix}/{folder}"
+            assert app["destination"]["namespace"] == team.namespace
+        # No other object of the tree is granted anything in a team's namespace.
+        bindings = [o for o in rbac if o["kind"] == "RoleBinding"]
+        assert len(bindings) == len(platform.teams)
+
+
+def test_argo_cd_syncs_automatically_and_never_deletes_en_masse(example, built):
+    platform = example[0]
+    for env in platform.environments:
+        for app in by_kind(built[f"{env.name}/argocd"], "Application").values():
+            assert "finalizers" not in app["metadata"], "deleting an app keeps its resources"
+            policy = app["spec"]["syncPolicy"]
+            assert policy["automated"] == {"prune": True, "selfHeal": True, "allowEmpty": False}
+            assert "PruneLast=true" in policy["syncOptions"]
+            assert "FailOnSharedResource=true" in policy["syncOptions"]
+        platform_project = by_kind(built[f"{env.name}/argocd"], "AppProject")[
+            f"{platform.name}-platform"
+        ]["spec"]
+        assert platform_project["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace"}]
+        assert sorted(
+            (k["group"], k["kind"]) for k in platform_project["namespaceResourceWhitelist"]
+        ) == group_kinds(GATEWAY_KINDS)
+
+
+def test_flux_follows_the_rendered_repository_and_the_platform_comes_first(example, built):
+    platform = example[0]
+    for env in platform.environments:
+        [source] = by_kind(built[f"{env.name}/flux"], "GitRepository").values()
+        assert source["spec"]["url"] == platform.sync.url
+        assert source["spec"]["ref"] == {"branch": platform.sync.branch}
+        assert source["spec"]["secretRef"] == {"name": platform.sync.secret}
+        part = by_kind(built[f"{env.name}/flux"], "Kustomization")[f"{platform.name}-platform"]
+        assert part["spec"]["wait"] is True
+        assert part["spec"]["path"] == f"./{platform.sync.path}/{env.name}/flux/platform"
+        assert part["spec"]["timeout"] == platform.sync.timeout
+
+
+def test_pods_meet_the_restricted_pod_security_standard(example, built):
+    platform = example[0]
+    pods = [
+        (o["metadata"]["name"], o["spec"]["template"]["spec"])
+        for env in platform.environments
+        for o in built[f"{env.name}/kubernetes"]
+        if o["kind"] == "Deployment"
+    ]
+    assert len(pods) == 2 * (len(MODELS) + 1)
+    for name, pod in pods:
+        assert pod["automountServiceAccountToken"] is False, name
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
         [container] = pod["containers"]
@@ -103,10 +280,10 @@ def test_pods_meet_the_restricted_pod_security_standard(example):
         assert security["readOnlyRootFilesystem"] is True
         assert security["capabilities"] == {"drop": ["ALL"]}
         assert {"startupProbe", "readinessProbe", "livenessProbe", "resources"} <= container.keys()
-    for path, namespace in objects(tree, "/namespace.yaml").items():
-        assert (
-            namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
-        ), path
+    for env in platform.environments:
+        for namespace in by_kind(built[f"{env.name}/platform"], "Namespace").values():
+            labels = namespace["metadata"]["labels"]
+            assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
 def test_deployment_carries_labels_provenance_and_image(example):
@@ -143,23 +320,127 @@ def test_disruption_budget_only_with_more_than_one_instance(example):
     _, tree = example
     assert "production/kubernetes/models-pricing/price-elasticity/pdb.yaml" not in tree
     assert "production/kubernetes/models-search/search-ranking/pdb.yaml" in tree
+    assert "staging/kubernetes/models-search/search-ranking/pdb.yaml" not in tree, "1 in staging"
     kustomization = yaml.safe_load(
         tree["production/kubernetes/models-pricing/price-elasticity/kustomization.yaml"]
     )
     assert kustomization["resources"] == ["deployment.yaml", "networkpolicy.yaml", "service.yaml"]
 
 
-def test_network_policy_admits_only_the_gateway(example):
-    platform, tree = example
-    policy = yaml.safe_load(tree["staging/kubernetes/models-rnd/size-advice/networkpolicy.yaml"])
-    assert policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "size-advice"
-    assert policy["spec"]["policyTypes"] == ["Ingress"]
-    [rule] = policy["spec"]["ingress"]
-    [peer] = rule["from"]
-    assert peer["namespaceSelector"]["matchLabels"] == {
-        "kubernetes.io/metadata.name": platform.gateway.namespace
+def test_a_models_network_policy_admits_exactly_the_gateway(example, built):
+    platform = example[0]
+    for env in platform.environments:
+        everything = built[f"{env.name}/kubernetes"]
+        [gateway] = [
+            o
+            for o in everything
+            if o["kind"] == "Deployment" and o["metadata"]["name"] == platform.gateway.name
+        ]
+        gateway_labels = gateway["spec"]["template"]["metadata"]["labels"]
+        pods = [o for o in everything if o["kind"] == "Deployment" and o is not gateway]
+        policies = [
+            o
+            for o in everything
+            if o["kind"] == "NetworkPolicy"
+            and o["metadata"]["namespace"] != platform.gateway.namespace
+        ]
+        assert len(policies) == len(MODELS)
+        for policy in policies:
+            assert policy["spec"]["policyTypes"] == ["Ingress"]
+            [rule] = policy["spec"]["ingress"]
+            [peer] = rule["from"]
+            assert peer["namespaceSelector"]["matchLabels"] == {
+                "kubernetes.io/metadata.name": gateway["metadata"]["namespace"]
+            }
+            selector = peer["podSelector"]["matchLabels"]
+            assert selector.items() <= gateway_labels.items()
+            for pod in pods:
+                labels = pod["spec"]["template"]["metadata"]["labels"]
+                assert not selector.items() <= labels.items(), "no model pod passes for the gateway"
+
+
+def test_the_gateway_is_reachable_only_where_it_serves(example, built):
+    platform = example[0]
+    [policy] = [o for o in built["production/gateway"] if o["kind"] == "NetworkPolicy"]
+    internal, public = policy["spec"]["ingress"]
+    assert internal == {
+        "from": [{"namespaceSelector": {}}],
+        "ports": [{"port": "internal", "protocol": "TCP"}],
     }
-    assert peer["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": platform.gateway.name}
+    assert public == {"ports": [{"port": "public", "protocol": "TCP"}]}
+    to_models, dns = policy["spec"]["egress"]
+    assert {
+        p["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+        for p in to_models["to"]
+    } == {team.namespace for team in platform.teams.values()}
+    assert to_models["ports"] == [{"port": 8080, "protocol": "TCP"}]
+    assert dns == {"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}
+
+
+def test_the_gateway_runs_the_rendered_nginx_configuration(example, built):
+    platform, tree = example
+    for env in platform.environments:
+        files = gateway_config(built[f"{env.name}/gateway"])
+        rendered_files = {
+            p.removeprefix(f"{env.name}/gateway/"): c
+            for p, c in tree.items()
+            if p.startswith(f"{env.name}/gateway/") and p.endswith(".conf")
+        }
+        assert files == rendered_files
+        assert set(files) == {"nginx.conf", *(f"routes/{m}.conf" for m in MODELS)}
+
+
+def test_a_route_change_renames_its_config_map_and_rolls_the_gateway(tmp_path):
+    folder = platform_dir(tmp_path)
+    gateway = folder / "rendered" / "staging" / "gateway"
+    rendered(folder)
+    before = kustomize(gateway)
+    path = folder / "examples/repos/size-advice-model/MLproject"
+    path.write_text(path.read_text().replace("slo: 80000", "slo: 90000"))
+    rendered(folder)
+    after = kustomize(gateway)
+    names = {o["metadata"]["name"] for o in before if o["kind"] == "ConfigMap"}
+    changed = {o["metadata"]["name"] for o in after if o["kind"] == "ConfigMap"} - names
+    assert [name.rsplit("-", 1)[0] for name in changed] == ["modelship-gateway-routes-rnd"]
+    [old], [new] = ([o for o in docs if o["kind"] == "Deployment"] for docs in (before, after))
+    assert old["spec"]["template"] != new["spec"]["template"]
+
+
+ALLOWED_DIFFERENCES = re.compile(
+    r"^[-+]\s*("
+    r"replicas: \d+|cpu: .*|memory: .*|server_name .*|- pdb\.yaml"
+    r"|path: .*(staging|production).*|description: .*\((staging|production)\).*"
+    r"|# The model gateway of the (staging|production) environment.*"
+    r")$"
+)
+
+
+def test_staging_and_production_differ_only_where_platform_yaml_says(example):
+    """diff -r rendered/staging rendered/production: replicas, resources, host names, the
+    disruption budgets of models with more than one replica there, and the environment's
+    own folder in the sync objects' paths."""
+    _, tree = example
+    staging = {p.removeprefix("staging/"): c for p, c in tree.items() if p.startswith("staging/")}
+    production = {
+        p.removeprefix("production/"): c for p, c in tree.items() if p.startswith("production/")
+    }
+    only_production = set(production) - set(staging)
+    assert only_production == {p for p in production if p.endswith("/pdb.yaml")} - {
+        "gateway/pdb.yaml"
+    }
+    assert set(staging) - set(production) == set()
+    differing = []
+    for path in sorted(set(staging) & set(production)):
+        lines = difflib.unified_diff(
+            staging[path].decode().splitlines(), production[path].decode().splitlines(), n=0
+        )
+        differing += [
+            (path, line)
+            for line in lines
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))
+        ]
+    assert differing
+    assert [d for d in differing if not ALLOWED_DIFFERENCES.match(d[1])] == []
 
 
 def test_hostile_values_stay_inert_through_kustomize(tmp_path):
@@ -167,22 +448,20 @@ def test_hostile_values_stay_inert_through_kustomize(tmp_path):
     values = {"description": HOSTILE_DESCRIPTION, "default_output": "'''\n$(reboot)\u2028{{ }}"}
     text = yaml.safe_dump({**VALID, **values}, allow_unicode=False)
     platform, _ = rendered(platform_dir(tmp_path, repos={"churn-model": text}))
-    built = kustomize(platform.rendered_path / "production" / "kubernetes")
+    built = kustomize(platform.rendered_path / "production" / "kubernetes" / "models-rnd")
     [deployment] = [o for o in built if o["kind"] == "Deployment"]
     assert deployment["metadata"]["annotations"]["modelship.dev/description"] == HOSTILE_DESCRIPTION
-    assert len(built) == 4 + 4  # 4 namespaces, and the model's 4 objects: nothing injected
+    assert len(built) == 4  # the model's 4 objects: nothing injected
 
 
-def test_object_names_are_valid_kubernetes_names(example):
+def test_object_names_are_valid_kubernetes_names(example, built):
     """Schema validation does not check name formats; the API server does."""
     dns_1035 = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?\Z")
-    dns_1123 = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
-    _, tree = example
-    for path, content in tree.items():
-        if "/kubernetes/" not in path or path.endswith("kustomization.yaml"):
-            continue
-        document = yaml.safe_load(content)
-        name = document["metadata"]["name"]
-        pattern = dns_1035 if document["kind"] == "Service" else dns_1123
-        assert pattern.match(name), (path, name)
-        assert len(name) <= 63, (path, name)
+    dns_1123 = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+    platform = example[0]
+    for folder in entry_points(platform):
+        for document in built[folder]:
+            name = document["metadata"]["name"]
+            pattern = dns_1035 if document["kind"] == "Service" else dns_1123
+            assert pattern.match(name), (folder, name)
+            assert len(name) <= 63, (folder, name)

@@ -1,0 +1,136 @@
+"""promotions/<environment>.yaml: what a promoted environment runs, model by model.   (pure)
+
+Each model is pinned to one of its states: the commit of its repository and the digest
+of its spec as index.json records them (``index.spec_digest``), with how it got there
+(``promote`` or ``rollback``), when and by whom. The file lives in the platform
+repository, is written by ``modelship promote`` and ``rollback`` and reviewed like any
+change; a model it does not list does not run in the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+import yaml
+
+from generator import resources, schemacheck, yamlpos
+from generator.errors import ConfigError
+from generator.findings import Finding, Severity
+from generator.index import SpecKey
+
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Pin:
+    repo: str  # owner/name
+    commit: str  # 40 hex: the model repository's commit
+    spec: str  # sha256:<hex>, the spec's digest
+    action: str  # promote | rollback
+    at: str  # when, ISO 8601 in UTC (given by the command: the core reads no clock)
+    by: str  # who
+
+    @property
+    def key(self) -> SpecKey:
+        return (self.commit, self.spec)
+
+
+@dataclass(frozen=True)
+class Promotions:
+    """The pins of one environment, and where each is written (for findings)."""
+
+    environment: str
+    pins: Mapping[str, Pin] = field(default_factory=dict)
+    where: str = ""  # the file, as findings name it
+    positions: Mapping[str, yamlpos.Position] = field(default_factory=dict)
+
+    def finding(
+        self,
+        model_id: str,
+        message: str,
+        rule: str,
+        severity: Severity = Severity.ERROR,
+        repo: str = "",
+    ) -> Finding:
+        position = self.positions.get(model_id, yamlpos.Position(1, 1))
+        return Finding(
+            path=self.where or file_name(self.environment),
+            line=position.line,
+            column=position.column,
+            key=f"models.{model_id}",
+            message=message,
+            rule=rule,
+            severity=severity,
+            repo=repo,
+        )
+
+
+def file_name(environment: str) -> str:
+    return f"{environment}.yaml"
+
+
+def parse(text: str, where: str, environment: str) -> Promotions:
+    """A promotions file, checked; a problem is a configuration error (exit 2) naming the
+    file, line and key: a damaged pin never becomes 'this model is not promoted'."""
+    try:
+        document = yamlpos.load(text)
+    except yamlpos.YamlSyntaxError as error:
+        position = error.position
+        raise ConfigError(
+            f"{where}:{position.line}:{position.column}: invalid YAML: {error.message}"
+        ) from None
+    findings = schemacheck.check(document, resources.schema("promotions"), where, "promotions")
+    for duplicate in document.duplicates:
+        position = duplicate.position
+        findings.append(
+            Finding(
+                where,
+                position.line,
+                position.column,
+                schemacheck.dotted(duplicate.path),
+                f"duplicate key (first defined at line {duplicate.first.line})",
+                "promotions/duplicate-key",
+            )
+        )
+    data = document.data
+    if not findings and data["environment"] != environment:
+        position = document.value_position(("environment",))
+        findings.append(
+            Finding(
+                where,
+                position.line,
+                position.column,
+                "environment",
+                f"is {data['environment']!r}, but this is the file of {environment!r}",
+                "promotions/environment",
+            )
+        )
+    if findings:
+        raise ConfigError(
+            f"{where}: not a valid promotions file:\n" + "\n".join(map(str, sorted(findings)))
+        )
+    return Promotions(
+        environment=environment,
+        pins={model_id: Pin(**record) for model_id, record in sorted(data["models"].items())},
+        where=where,
+        positions={
+            model_id: document.key_position(("models", model_id)) for model_id in data["models"]
+        },
+    )
+
+
+HEADER = """\
+# What {env} runs, model by model: written by `modelship promote` and `modelship rollback`,
+# reviewed like any change. A model this file does not list does not run in {env}.
+"""
+
+
+def dumps(promotions: Promotions) -> bytes:
+    document = {
+        "format": FORMAT,
+        "environment": promotions.environment,
+        "models": {model_id: asdict(pin) for model_id, pin in sorted(promotions.pins.items())},
+    }
+    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=False, width=4096)
+    return (HEADER.format(env=promotions.environment) + body).encode("ascii")
