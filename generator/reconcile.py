@@ -31,7 +31,7 @@ from generator import wording
 from generator.config.settings import Platform
 from generator.evaluate import FETCH_FAILED_RULE, Evaluation, departed, fetch_failed
 from generator.findings import Finding
-from generator.index import STATE_KEPT, Damaged, Index, IndexEntry, ModelState
+from generator.index import STATE_KEPT, Damaged, Index, IndexEntry, ModelState, Rejected
 from generator.model import Model
 from generator.policy import same_repo
 
@@ -58,6 +58,8 @@ class Outcome:
     preserved: tuple[Damaged, ...] = ()
     healed: tuple[Damaged, ...] = ()
     removed_damaged: tuple[Damaged, ...] = ()
+    # Repositories with errors whose model is on the platform in no form: never deployed.
+    rejected: tuple[Rejected, ...] = ()
 
     @property
     def incomplete(self) -> bool:
@@ -112,11 +114,13 @@ def reconcile(
     if not allow_mass_delete:
         removing = sorted([*(e.id for e in removed), *(d.id for d in removed_damaged)])
         refusal = mass_delete_refusal(removing, previous.size, platform)
+    rejected = _rejected(evaluation, previous, errors, kept, preserved)
     return Outcome(
         models=models,
         states=states,
         kept=tuple(kept),
         removed=tuple(removed),
+        rejected=rejected,
         findings=tuple(sorted(findings)),
         incomplete_reason=None if scan.complete else (scan.incomplete_reason or "unknown reason"),
         refusal=refusal,
@@ -191,6 +195,37 @@ def mass_delete_refusal(
         f"{named}; nothing was written. "
         "If this is intended, run again with --allow-mass-delete"
     )
+
+
+def _rejected(
+    evaluation: Evaluation,
+    previous: Index,
+    errors: Mapping[str, tuple[str, ...]],
+    kept: list[Kept],
+    preserved: tuple[Damaged, ...],
+) -> tuple[Rejected, ...]:
+    """The repositories with errors whose model is neither accepted nor kept (nor preserved
+    from a damaged entry), with their errors as index.json records them. A run that did not
+    read every repository keeps the earlier rejections of the ones it did not read."""
+    scan = evaluation.scan
+    held = {same_repo(item.entry.repo) for item in kept}
+    held |= {same_repo(item.repo) for item in preserved if item.repo}
+    accepted = {same_repo(model.provenance.repo) for model in evaluation.models}
+    commits = {same_repo(s.full_name): (s.full_name, s.provenance.commit) for s in scan.snapshots}
+    commits.update((same_repo(f.full_name), (f.full_name, "")) for f in scan.failures)
+    found: dict[str, Rejected] = {}
+    if scan.partial:
+        found = {
+            same_repo(repo): item
+            for repo, item in previous.rejected.items()
+            if same_repo(repo) not in commits
+        }
+    for repo, texts in errors.items():
+        if repo in held or repo in accepted or repo not in commits:
+            continue
+        name, commit = commits[repo]
+        found[repo] = Rejected(name, commit, texts)
+    return tuple(sorted(found.values(), key=lambda item: same_repo(item.repo)))
 
 
 def _model_id(model: Model) -> str:

@@ -183,6 +183,7 @@ def render_run(
             outcome.states,
             placements,
             [preserve(platform, tree, damaged) for damaged in outcome.preserved],
+            outcome.rejected,
         )
     except TemplateError as error:
         raise UsageError(f"template error: {error}") from None

@@ -90,6 +90,35 @@ def test_a_repository_that_fails_policy_keeps_its_model_too():
     assert "team 'marketing' is not a team of this platform" in outcome.states["gamma"].errors[0]
 
 
+def test_a_new_model_with_errors_is_rejected_and_a_kept_one_is_not():
+    previous = previous_of(*FOUR)
+    newcomer = snapshot("epsilon", model("epsilon", slo="fast"), sha="e")
+    claims = snapshot("zeta", model("alpha"), sha="f")  # an id alpha's repository holds
+    broken = snapshot("beta", model("beta", slo="fast"), sha="c")  # kept on error
+    outcome = decide(previous, Scan((FOUR[0], broken, *FOUR[2:], newcomer, claims)))
+    assert [k.entry.id for k in outcome.kept] == ["beta"]
+    assert [(r.repo, r.commit) for r in outcome.rejected] == [
+        ("acme/epsilon-model", "e" * 40),
+        ("acme/zeta-model", "f" * 40),
+    ]
+    [slo] = outcome.rejected[0].errors
+    assert slo.startswith("MLproject:8:6: slo: must be an integer number of microseconds")
+    assert "alpha" in outcome.rejected[1].errors[0]
+
+
+def test_a_single_repository_run_keeps_the_other_rejections_and_a_fix_ends_one():
+    newcomer = snapshot("epsilon", model("epsilon", slo="fast"), sha="e")
+    other = snapshot("zeta", model("zeta", slo="fast"), sha="f")
+    first = decide(previous_of(*FOUR), Scan((*FOUR, newcomer, other)))
+    previous = replace(previous_of(*FOUR), rejected={r.repo: r for r in first.rejected})
+    fixed = snapshot("epsilon", model("epsilon"), sha="9")
+    outcome = decide(previous, Scan((fixed,), single=SingleRead("acme/epsilon-model")))
+    assert [r.repo for r in outcome.rejected] == ["acme/zeta-model"]
+    assert "epsilon" in {m.id for m in outcome.models}
+    complete = decide(previous, Scan((*FOUR, fixed)))
+    assert complete.rejected == (), "a complete scan that does not see zeta forgets it"
+
+
 def test_removing_more_than_the_allowed_share_is_refused_unless_allowed():
     previous = previous_of(*FOUR)  # 4 models; the example platform allows 25 %
     one_gone = decide(previous, Scan(tuple(FOUR[:3])))

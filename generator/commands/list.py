@@ -11,7 +11,8 @@ from generator import rendered_repo
 from generator.commands import options
 from generator.config.settings import Platform
 from generator.errors import ExitCode, UsageError
-from generator.index import Damaged, EnvironmentEntry, Index, IndexEntry
+from generator.findings import printable
+from generator.index import STATE_REJECTED, Damaged, EnvironmentEntry, Index, IndexEntry, Rejected
 from generator.present import console, json_output
 from generator.present.change_views import ACTIONS_DONE
 from generator.run import previous_index
@@ -27,7 +28,9 @@ input type and owning team; in a promoted environment, when it was promoted and
 whether it is behind the environment it is promoted from. A model that runs in
 no environment has one row with environment "-". A model whose index.json entry
 is damaged is listed with the state damaged-entry (it stays deployed as it was)
-and its problems are printed on stderr.
+and its problems are printed on stderr. A repository whose new model was rejected
+by its errors (deployed nowhere) is listed by its name with the state rejected.
+Below the table: the errors of every model kept on error and every rejected one.
 
   --env NAME        only this environment
   --format json     every model with its source state and, per environment,
@@ -70,10 +73,14 @@ def run(args: argparse.Namespace) -> int:
         listed = [_as_json(platform, index, entry) for entry in entries]
         listed += [_damaged_json(item) for item in damaged]
         models = sorted(listed, key=lambda m: m["id"])
-        sys.stdout.write(json_output.to_json({"models": models}))
+        rejected = [_rejected_json(item) for item in _rejected(index)]
+        document = json_output.versioned("list", {"models": models, "rejected": rejected})
+        sys.stdout.write(json_output.to_json(document))
         return exit_code
     rows = [row for entry in entries for row in _rows(platform, index, entry, args.env)]
     rows += [row for item in damaged for row in _damaged_rows(item, args.env)]
+    if args.env is None:
+        rows += [_rejected_row(item) for item in _rejected(index)]
     out = console.stdout(pipe_width=PIPE_WIDTH)
     if rows:
         out.print(
@@ -94,7 +101,54 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         out.print(f"no models in {console.shown_path(platform.rendered_path)}", markup=False)
+    errors = _errors(entries, index, args.env)
+    if errors:
+        out.print("\nerrors:", markup=False)
+        for line in errors:
+            out.print(f"  {line}", markup=False)
     return exit_code
+
+
+def _rejected(index: Index) -> list[Rejected]:
+    return sorted(index.rejected.values(), key=lambda item: item.repo.lower())
+
+
+def _rejected_row(item: Rejected) -> tuple[str, ...]:
+    """A repository whose new model was rejected: deployed nowhere, named by its repository
+    (its MLproject's id cannot be trusted)."""
+    return (item.repo, "-", "-", item.commit[:7] or "-", STATE_REJECTED, "0", "-", "-", "")
+
+
+def _rejected_json(item: Rejected) -> dict[str, Any]:
+    return {
+        "repo": item.repo,
+        "commit": item.commit,
+        "state": STATE_REJECTED,
+        "errors": list(item.errors),
+    }
+
+
+def _errors(entries: list[IndexEntry], index: Index, only: str | None) -> list[str]:
+    """``model (state): error`` for every model held back by errors — kept on error (also in
+    one environment only, by a pin that cannot be run) and, without --env, rejected. Escaped:
+    the errors quote the repositories' files."""
+    lines = []
+    for entry in entries:
+        if only is None:
+            lines.extend(f"{entry.id} ({entry.state}): {error}" for error in entry.errors)
+        for name, placed in sorted(entry.environments.items()):
+            if only is not None and name != only:
+                continue
+            shown = entry.errors if only is None else ()
+            lines.extend(
+                f"{entry.id} in {name} ({placed.state}): {error}"
+                for error in placed.errors
+                if error not in shown
+            )
+    if only is None:
+        for item in _rejected(index):
+            lines.extend(f"{item.repo} ({STATE_REJECTED}): {error}" for error in item.errors)
+    return [printable(line) for line in lines]
 
 
 # The state `list` shows for a model whose index.json entry is damaged (kept as it was).

@@ -228,7 +228,10 @@ def finish_pinning(
     if args.format == "json":
         sys.stdout.write(
             json_output.to_json(
-                promotion_views.as_json(decision, outcome.written, pull.url if pull else "")
+                json_output.versioned(
+                    args.command,  # promote or rollback: the schema's name
+                    promotion_views.as_json(decision, outcome.written, pull.url if pull else ""),
+                )
             )
         )
     else:

@@ -1,4 +1,4 @@
-"""render, publish and discover print JSON that validates against the schema shipped for it,
+"""render, publish, diff, list, promote, rollback and discover print JSON that validates against the schema shipped for it,
 carries its format version, and speaks diff's vocabulary for changes."""
 
 import shutil
@@ -91,3 +91,49 @@ def test_discover_json(tmp_path):
     document = valid_output("discover", result.stdout)
     assert len(document["repositories"]) == 6
     assert document["github"] is None
+
+
+def test_promote_and_rollback_json_validate_against_their_schemas(tmp_path):
+    folder = platform_repo(tmp_path / "platform", bare_remote(tmp_path / "origin.git"))
+    assert publish(folder).returncode == ExitCode.OK
+    edit(folder, "size-advice-model", "slo: 80000", "slo: 90000")
+    git(folder, "commit", "--quiet", "--all", "-m", "size-advice: a tighter SLO")
+    assert publish(folder).returncode == ExitCode.OK
+    promoted = modelship(
+        "promote",
+        "size-advice",
+        "--from",
+        "staging",
+        "--to",
+        "production",
+        "--format",
+        "json",
+        cwd=folder,
+    )
+    assert promoted.returncode == ExitCode.OK, promoted.stderr
+    document = valid_output("promote", promoted.stdout)
+    [move] = document["moves"]
+    assert (document["environment"], move["model"]) == ("production", "size-advice")
+    assert move["before"]["commit"] != move["after"]["commit"]
+    assert document["file"] == "promotions/production.yaml"
+    git(folder, "commit", "--quiet", "--all", "-m", "promote size-advice")
+    assert publish(folder).returncode == ExitCode.OK
+    back = modelship(
+        "rollback", "size-advice", "--env", "production", "--format", "json", cwd=folder
+    )
+    assert back.returncode == ExitCode.OK, back.stderr
+    document = valid_output("rollback", back.stdout)
+    [undo] = document["moves"]
+    assert (undo["before"], undo["after"]) == (move["after"], move["before"])
+
+
+def test_diff_and_list_json_validate_against_their_schemas(tmp_path):
+    folder = platform_repo(tmp_path / "platform", bare_remote(tmp_path / "origin.git"))
+    assert publish(folder).returncode == ExitCode.OK
+    listed = valid_output("list", modelship("list", "--format", "json", cwd=folder).stdout)
+    assert len(listed["models"]) == 6
+    assert listed["rejected"] == []
+    assert (
+        valid_output("diff", modelship("diff", "--format", "json", cwd=folder).stdout)["models"]
+        == []
+    )
