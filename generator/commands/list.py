@@ -49,7 +49,7 @@ examples:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    options.add_format(parser, "table", "json")
+    options.add_format(parser, "text", "json")
     parser.add_argument("--env", metavar="NAME", help="only this environment")
 
 

@@ -11,7 +11,7 @@ import tomllib
 
 import pytest
 
-from generator.cli import COMMANDS
+from generator.cli import COMMANDS, build_parser
 from generator.errors import ExitCode
 from testsupport.helpers import ROOT, mlproject, modelship, platform_dir
 from testsupport.inprocess import modelship as in_process
@@ -130,3 +130,18 @@ def test_the_version_is_written_once_and_printed():
     assert (result.returncode, result.stdout) == (0, f"modelship {declared}\n")
     # between releases a development version: no tag vX.Y.Z is claimed for it
     assert ".dev" in declared or re.fullmatch(r"\d+\.\d+\.\d+", declared)
+
+
+def test_every_format_option_speaks_one_vocabulary():
+    subcommands = next(
+        action for action in build_parser()._actions if action.dest == "command"
+    ).choices
+    seen = {}  # text for people (the default), json for tools, markdown for a pull request
+    for name, parser in subcommands.items():
+        [option] = [a for a in parser._actions if "--format" in a.option_strings] or [None]
+        if option is None:
+            continue
+        assert option.default == "text", name
+        assert set(option.choices) <= {"text", "json", "markdown"}, name
+        seen[name] = tuple(option.choices)
+    assert {"list", "render", "publish", "diff", "promote", "rollback"} <= set(seen)
