@@ -31,7 +31,15 @@ from generator import wording
 from generator.config.settings import Platform
 from generator.evaluate import FETCH_FAILED_RULE, Evaluation, departed, fetch_failed
 from generator.findings import Finding
-from generator.index import STATE_KEPT, Damaged, Index, IndexEntry, ModelState, Rejected
+from generator.index import (
+    STATE_KEPT,
+    Damaged,
+    Index,
+    IndexEntry,
+    ModelState,
+    Rejected,
+    repository_problem,
+)
 from generator.model import Model
 from generator.policy import same_repo
 
@@ -224,7 +232,8 @@ def _rejected(
         if repo in held or repo in accepted or repo not in commits:
             continue
         name, commit = commits[repo]
-        found[repo] = Rejected(name, commit, texts)
+        if repository_problem(name) is None:  # else index.json cannot hold it: its error says so
+            found[repo] = Rejected(name, commit, texts)
     return tuple(sorted(found.values(), key=lambda item: same_repo(item.repo)))
 
 
