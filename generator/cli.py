@@ -13,6 +13,7 @@ from generator import __version__
 from generator.commands import (
     diff,
     discover,
+    init,
     promote,
     publish,
     render,
@@ -24,8 +25,10 @@ from generator.commands import (
 from generator.commands import list as list_command
 from generator.errors import ExitCode, ModelshipError
 from generator.findings import printable, printable_lines
+from generator.present import console
 
 COMMANDS: dict[str, ModuleType] = {
+    "init": init,
     "validate": validate,
     "discover": discover,
     "render": render,
@@ -49,7 +52,54 @@ exit status:
   4  internal error: a bug in modelship (set MODELSHIP_DEBUG=1 for a traceback)
 
 Run `modelship COMMAND --help` for the options of one command.
+
+examples:
+  modelship init --organization acme        # start a platform repository here
+  modelship validate                        # every model repository of the platform
+  modelship render --dry-run                # what would change, nothing written
+  modelship diff --platform platform.yaml --format markdown
+  modelship publish --push
+  NO_COLOR=1 modelship --quiet render       # plain output, results and problems only
 """
+
+
+def global_options(defaults: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before the command or after it. After it they are
+    parsed by the command's own parser, whose defaults must not overwrite what was given
+    before the command: there every default is SUPPRESS."""
+
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    options = argparse.ArgumentParser(add_help=False)
+    group = options.add_argument_group("global options (before or after the command)")
+    group.add_argument(
+        "--platform",
+        metavar="FILE",
+        default=default(None),
+        help="the platform configuration: a file, or for validate also an https:// URL "
+        "(default: $MODELSHIP_PLATFORM or ./platform.yaml)",
+    )
+    loudness = group.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const=console.QUIET,
+        default=default(console.NORMAL),
+        help="print only results, findings, warnings and errors",
+    )
+    loudness.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const=console.VERBOSE,
+        default=default(console.NORMAL),
+        help="also print what is read and written, and a traceback for an internal error",
+    )
+    return options
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,22 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
         "Kubernetes manifests, gateway routes and Consul entries.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[global_options(defaults=True)],
     )
     parser.add_argument("--version", action="version", version=f"modelship {__version__}")
-    parser.add_argument(
-        "--platform",
-        metavar="FILE",
-        help="the platform configuration (default: $MODELSHIP_PLATFORM or ./platform.yaml)",
-    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    after_command = global_options(defaults=False)
     for name, module in COMMANDS.items():
         subparser = subparsers.add_parser(
             name,
             help=module.HELP,
             description=module.DESCRIPTION,
-            # Exit status and examples, after the options (a command without one has none).
-            epilog=getattr(module, "EPILOG", None),
+            epilog=module.EXAMPLES,
             formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[after_command],
         )
         module.configure(subparser)
         subparser.set_defaults(handler=module.run)
@@ -84,11 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    console.set_verbosity(args.verbosity)
     try:
         return int(args.handler(args))
     except ModelshipError as error:
         # Messages may quote input (paths, names, index.json): never raw on a terminal.
-        print(f"modelship: error: {printable_lines(error.message)}", file=sys.stderr)
+        console.error(printable_lines(error.message))
         return int(error.exit_code)
     except KeyboardInterrupt:
         print("modelship: interrupted", file=sys.stderr)
@@ -98,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return int(ExitCode.OK)
     except Exception as error:
-        if os.environ.get("MODELSHIP_DEBUG"):
+        if os.environ.get("MODELSHIP_DEBUG") or console.verbose():
             traceback.print_exc()
         print(
             f"modelship: internal error: {type(error).__name__}: {printable(str(error))}\n"

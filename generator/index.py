@@ -6,7 +6,8 @@ there (spec, repo@commit, image, instances, state, and in a promoted environment
 got there); and the files it owns. And the files no model owns. Later runs read it to keep
 a failing model deployed as it was, to run a promoted model at the spec it was promoted
 at, to decide who owns an ``id``, to count deletions, and to refuse deleting files it
-does not account for.
+does not account for. And the repositories whose new model was rejected (``rejected``:
+never deployed, with their errors), so that ``list`` tells their authors.
 
 Format 2 keeps each model's specs once, under their digest (``specs``), and refers to them
 by digest; format 1 (one spec per model, the same in every environment) is still read, and
@@ -148,6 +149,19 @@ class Preserved:
         return environment in self.damaged.environments or bool(self.consul.get(environment))
 
 
+STATE_REJECTED = "rejected"  # a new model whose repository has errors: it was never deployed
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A repository whose model is not on the platform because of its errors (a new one, or
+    one whose id another repository holds): nothing of it is rendered."""
+
+    repo: str  # owner/name
+    commit: str  # the commit read ("" when it could not be read)
+    errors: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Index:
     models: Mapping[str, IndexEntry] = field(default_factory=dict)
@@ -156,6 +170,7 @@ class Index:
     shared_files: tuple[str, ...] = ()
     damaged: Mapping[str, Damaged] = field(default_factory=dict)
     format: int = FORMAT
+    rejected: Mapping[str, Rejected] = field(default_factory=dict)  # by repository
 
     @property
     def size(self) -> int:
@@ -208,9 +223,13 @@ def spec_key(model: Model) -> SpecKey:
 
 
 def dumps(
-    entries: Iterable[IndexEntry], shared_files: Iterable[str], kept: Iterable[Damaged] = ()
+    entries: Iterable[IndexEntry],
+    shared_files: Iterable[str],
+    kept: Iterable[Damaged] = (),
+    rejected: Iterable[Rejected] = (),
 ) -> bytes:
-    """index.json of a tree; ``kept``: damaged entries written back exactly as they were."""
+    """index.json of a tree; ``kept``: damaged entries written back exactly as they were;
+    ``rejected`` is written only when there is one (a tree without stays as it was)."""
     models: dict[str, Any] = {item.id: item.record for item in kept}
     for entry in sorted(entries, key=lambda e: e.id):
         specs: dict[str, Any] = {}
@@ -239,7 +258,14 @@ def dumps(
             }
         record["specs"] = specs
         models[entry.id] = record
-    document = {"format": FORMAT, "models": models, "shared_files": sorted(shared_files)}
+    document: dict[str, Any] = {
+        "format": FORMAT,
+        "models": models,
+        "shared_files": sorted(shared_files),
+    }
+    refused = {item.repo: {"commit": item.commit, "errors": list(item.errors)} for item in rejected}
+    if refused:
+        document["rejected"] = refused
     return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode()
 
 
@@ -292,7 +318,11 @@ def loads(data: bytes, where: str = INDEX_PATH) -> Index:
             models[model_id] = _entry_v1(model_id, entry, checked.specs)
         else:
             models[model_id] = _entry_v2(model_id, entry, checked.specs)
-    return Index(models, tuple(document.get("shared_files", ())), damaged, version)
+    rejected = {
+        repo: Rejected(repo, item["commit"], tuple(item["errors"]))
+        for repo, item in document.get("rejected", {}).items()
+    }
+    return Index(models, tuple(document.get("shared_files", ())), damaged, version, rejected)
 
 
 def entry_format(version: Any, entry: Any) -> int:

@@ -191,8 +191,13 @@ def test_removing_damaged_entries_counts_against_the_mass_delete_guard(tmp_path)
 
 def test_a_damaged_entry_in_one_environment_is_counted_by_that_environments_guard(tmp_path):
     """Three of six models run in production, one of them with a damaged entry: removing it
-    is a sixth of the platform and of staging (allowed), but a third of production."""
+    is a sixth of the platform and of staging (allowed), but a third of production (with no
+    floor: by default one removal is always allowed)."""
     folder = platform_dir(tmp_path)
+    settings = folder / "platform.yaml"
+    text = settings.read_text()
+    assert "\nsafety:\n" in text
+    settings.write_text(text.replace("\nsafety:\n", "\nsafety:\n  mass_delete_floor: 0\n"))
     pins = folder / "promotions" / "production.yaml"
     document = yaml.safe_load(pins.read_text())
     for model_id in ("search-ranking", "product-title-classifier", "visual-similarity"):

@@ -11,7 +11,16 @@ from generator import rendered_repo
 from generator.commands import options
 from generator.config.settings import Platform
 from generator.errors import ExitCode, UsageError
-from generator.index import STATE_WAITING, Damaged, EnvironmentEntry, Index, IndexEntry
+from generator.findings import printable
+from generator.index import (
+    STATE_REJECTED,
+    STATE_WAITING,
+    Damaged,
+    EnvironmentEntry,
+    Index,
+    IndexEntry,
+    Rejected,
+)
 from generator.present import console, json_output
 from generator.present.change_views import ACTIONS_DONE
 from generator.run import previous_index
@@ -31,17 +40,20 @@ and its problems are printed on stderr.
 A model whose new commit's image is not in the registry yet (the registry
 gate) is waiting-for-image: it runs its previous commit there, or, when it is
 new, nothing yet (INSTANCES 0); --format json names the images it waits for.
+A repository whose new model was rejected by its errors (deployed nowhere) is
+listed by its name with the state rejected.
+Below the table: the errors of every model kept on error and every rejected one.
 
   --env NAME        only this environment
   --format json     every model with its source state and, per environment,
                     what runs there
-"""
 
-EPILOG = """\
 Exit status: 0 listed, 1 some entries are damaged, 2 bad usage or configuration
 (a damaged index.json), 3 the rendered repository could not be read.
+"""
 
-Examples:
+EXAMPLES = """\
+examples:
   modelship list
   modelship list --env production
   modelship list --format json | jq '.models[] | {id, production: .environments.production}'
@@ -49,7 +61,7 @@ Examples:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    options.add_format(parser, "table", "json")
+    options.add_format(parser, "text", "json")
     parser.add_argument("--env", metavar="NAME", help="only this environment")
 
 
@@ -73,10 +85,14 @@ def run(args: argparse.Namespace) -> int:
         listed = [_as_json(platform, index, entry) for entry in entries]
         listed += [_damaged_json(item) for item in damaged]
         models = sorted(listed, key=lambda m: m["id"])
-        sys.stdout.write(json_output.to_json({"models": models}))
+        rejected = [_rejected_json(item) for item in _rejected(index)]
+        document = json_output.versioned("list", {"models": models, "rejected": rejected})
+        sys.stdout.write(json_output.to_json(document))
         return exit_code
     rows = [row for entry in entries for row in _rows(platform, index, entry, args.env)]
     rows += [row for item in damaged for row in _damaged_rows(item, args.env)]
+    if args.env is None:
+        rows += [_rejected_row(item) for item in _rejected(index)]
     out = console.stdout(pipe_width=PIPE_WIDTH)
     if rows:
         out.print(
@@ -97,7 +113,54 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         out.print(f"no models in {console.shown_path(platform.rendered_path)}", markup=False)
+    errors = _errors(entries, index, args.env)
+    if errors:
+        out.print("\nerrors:", markup=False)
+        for line in errors:
+            out.print(f"  {line}", markup=False)
     return exit_code
+
+
+def _rejected(index: Index) -> list[Rejected]:
+    return sorted(index.rejected.values(), key=lambda item: item.repo.lower())
+
+
+def _rejected_row(item: Rejected) -> tuple[str, ...]:
+    """A repository whose new model was rejected: deployed nowhere, named by its repository
+    (its MLproject's id cannot be trusted)."""
+    return (item.repo, "-", "-", item.commit[:7] or "-", STATE_REJECTED, "0", "-", "-", "")
+
+
+def _rejected_json(item: Rejected) -> dict[str, Any]:
+    return {
+        "repo": item.repo,
+        "commit": item.commit,
+        "state": STATE_REJECTED,
+        "errors": list(item.errors),
+    }
+
+
+def _errors(entries: list[IndexEntry], index: Index, only: str | None) -> list[str]:
+    """``model (state): error`` for every model held back by errors — kept on error (also in
+    one environment only, by a pin that cannot be run) and, without --env, rejected. Escaped:
+    the errors quote the repositories' files."""
+    lines = []
+    for entry in entries:
+        if only is None:
+            lines.extend(f"{entry.id} ({entry.state}): {error}" for error in entry.errors)
+        for name, placed in sorted(entry.environments.items()):
+            if only is not None and name != only:
+                continue
+            shown = entry.errors if only is None else ()
+            lines.extend(
+                f"{entry.id} in {name} ({placed.state}): {error}"
+                for error in placed.errors
+                if error not in shown
+            )
+    if only is None:
+        for item in _rejected(index):
+            lines.extend(f"{item.repo} ({STATE_REJECTED}): {error}" for error in item.errors)
+    return [printable(line) for line in lines]
 
 
 # The state `list` shows for a model whose index.json entry is damaged (kept as it was).

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -67,8 +68,10 @@ def load(path: Path) -> Platform:
     return parse(text, path)
 
 
-def parse(text: str, path: Path) -> Platform:
-    shown = str(path)
+def parse(text: str, path: Path, shown: str | None = None) -> Platform:
+    """The Platform of ``text``, read from ``path`` (paths resolve against its folder);
+    messages name it as ``shown`` (default: the path)."""
+    shown = shown or str(path)
     try:
         document = yamlpos.load(text)
     except yamlpos.YamlSyntaxError as error:
@@ -82,7 +85,7 @@ def parse(text: str, path: Path) -> Platform:
     )
     if findings:
         raise ConfigError("invalid platform configuration:\n" + "\n".join(map(str, findings)))
-    return build(document.data, path.resolve().parent)
+    return replace(build(document.data, path.resolve().parent), config_file=path.resolve())
 
 
 def _given(
@@ -114,8 +117,9 @@ def build(data: dict[str, Any], root: Path) -> Platform:
         optional["consul_prefix"] = data["consul"]["prefix"]
     if "consul" in data and "timeout" in data["consul"]:
         optional["consul"] = ConsulSettings(timeout=data["consul"]["timeout"])
-    if "safety" in data and "max_delete_share" in data["safety"]:
-        optional["max_delete_share"] = data["safety"]["max_delete_share"]
+    for key in ("max_delete_share", "mass_delete_floor"):
+        if key in data.get("safety", {}):
+            optional[key] = data["safety"][key]
     if "defaults" in data:
         optional["defaults"] = _defaults(data["defaults"])
     if "jenkins" in data:

@@ -211,6 +211,8 @@ class PublishSettings:
     remote: str = "origin"
     push_attempts: int = 3
     pull_request: PullRequestSettings = field(default_factory=PullRequestSettings)
+    # platform.yaml or templates with uncommitted changes: refuse to publish, or warn
+    uncommitted_platform: str = "refuse"
 
 
 @dataclass(frozen=True)
@@ -283,6 +285,7 @@ class Platform:
     jenkins: JenkinsSettings = field(default_factory=JenkinsSettings)
     consul_prefix: str = "modelship/models"
     max_delete_share: float = 0.25
+    mass_delete_floor: int = 1  # a run may always remove this many models, whatever the share
     templates_path: Path | None = None
     root: Path = Path()
     # Set when the rendered tree lives in its own git repository; rendered_path is
@@ -291,6 +294,7 @@ class Platform:
     publish: PublishSettings = field(default_factory=PublishSettings)
     consul: ConsulSettings = field(default_factory=ConsulSettings)
     image_gate: ImageGate = field(default_factory=ImageGate)
+    config_file: Path | None = None  # the platform.yaml read, absolute; None: not from a file
 
     def environment(self, name: str) -> Environment | None:
         return next((env for env in self.environments if env.name == name), None)

@@ -12,6 +12,7 @@ from generator.changeset import (
     CHANGED,
     KEPT,
     KINDS,
+    REJECTED,
     REMOVED,
     ChangeSet,
     EnvironmentChange,
@@ -20,7 +21,7 @@ from generator.changeset import (
     Running,
 )
 from generator.findings import Finding, printable
-from generator.present import finding_views, github_actions
+from generator.present import change_lines, finding_views, github_actions
 from generator.present import markdown as md
 from generator.treediff import TreeChanges
 
@@ -54,9 +55,10 @@ def promotion_note(running: Running) -> str:
 
 def environment_line(change: EnvironmentChange) -> str:
     """What runs of a model in one environment, and how that changes:
-    ``production 4f1255f → 9b2e61c (promoted 2026-12-01T09:30:00Z by Jane)``,
-    ``production 4f1255f (staging is at 9b2e61c)``, ``staging removed (ran 4f1255f)``.
-    Escaped: who promoted comes from a promotions file or a git identity."""
+    ``production 4f1255f → 9b2e61c (promoted 2026-12-01T09:30:00Z by Jane): version
+    5e5a7d1→0123456, instances 2→3``, ``production 4f1255f (staging is at 9b2e61c)``,
+    ``staging removed (ran 4f1255f)``. Escaped: who promoted comes from a promotions file or
+    a git identity."""
     before, after = change.before, change.after
     name = change.environment
     waits = f"{WAITING} {', '.join(change.waiting)}"
@@ -82,7 +84,18 @@ def environment_line(change: EnvironmentChange) -> str:
         notes.append(promotion_note(after))
     if change.behind and change.source_after is not None:
         notes.append(f"{change.source} is at {change.source_after.commit[:7]}")
-    return printable(text + (f" ({'; '.join(notes)})" if notes else ""))
+    text = printable(text + (f" ({'; '.join(notes)})" if notes else ""))
+    what = what_changed(change)
+    return f"{text}: {', '.join(what)}" if what else text
+
+
+def what_changed(change: EnvironmentChange) -> list[str]:
+    """The values index.json records that differ there (``instances 2→3``, ...), escaped."""
+    before = change.before.entry if change.before is not None else None
+    after = change.after.entry if change.after is not None else None
+    if before is None or after is None:
+        return []
+    return change_lines.differences(before, after)
 
 
 def shown_environments(model: ModelChange) -> tuple[EnvironmentChange, ...]:
@@ -155,6 +168,7 @@ def _environment_json(change: EnvironmentChange) -> dict[str, Any]:
         "before": _running_json(change.before),
         "after": _running_json(change.after),
         "changed": change.changed,
+        "what_changed": what_changed(change),
         "promoted_from": change.source,
         "behind": change.behind,
         "waiting_for_image": list(change.waiting),
@@ -167,7 +181,10 @@ def commit_message(platform_name: str, changes: ChangeSet) -> str:
     lines = [f"modelship: render {platform_name} ({changes.summary()})", ""]
     verbs = {ADDED: "add", CHANGED: "update", REMOVED: "remove", KEPT: "keep"}
     for model in changes.changed_models:
-        line = f"{verbs[model.kind]} {model.id} from {model.repo}@{model.commit}"
+        if model.kind == REJECTED:
+            line = f"reject {model.repo}@{model.commit or '?'} (its errors; deployed nowhere)"
+        else:
+            line = f"{verbs[model.kind]} {model.id} from {model.repo}@{model.commit}"
         if model.kind == KEPT:
             line += " (its repository failed; the last good version stays)"
         waits = [e.environment for e in model.environments if e.waiting]
@@ -175,6 +192,8 @@ def commit_message(platform_name: str, changes: ChangeSet) -> str:
             line += f" (waiting for its image in {', '.join(waits)})"
         lines.append(printable(line))
         lines.extend(f"  {environment_line(e)}" for e in shown_environments(model))
+        if model.kind in (KEPT, REJECTED):
+            lines.extend(f"  error: {printable(error)}" for error in model.errors)
     if changes.shared:
         lines.extend(["", "shared files:"])
         lines.extend(f"  {printable(change.path)}" for change in changes.shared)

@@ -30,6 +30,7 @@ def plan(
     states: Mapping[str, index.ModelState] | None = None,
     placements: Placements | None = None,
     preserved: Sequence[index.Preserved] = (),
+    rejected: Sequence[index.Rejected] = (),
 ) -> dict[str, bytes]:
     """Every file of the rendered tree, by path relative to its root.
 
@@ -38,7 +39,8 @@ def plan(
     environment that follows the sources, none in a promoted one). ``preserved`` are
     models whose index.json entry is damaged: their files and entries are kept as they
     are, and the files that list an environment's models (kustomizations, the gateway's,
-    Consul's) still list them there."""
+    Consul's) still list them there. ``rejected``: the repositories index.json names as
+    rejected (nothing of them is rendered)."""
     states = states or {}
     if placements is None:
         placements = environments.place(platform, models, states, index.Index(), {}, {})
@@ -73,6 +75,7 @@ def plan(
             _entries(ordered, states, owned, placements, release),
             shared,
             (item.damaged for item in kept),
+            rejected,
         ),
     )
     renderer.forget()

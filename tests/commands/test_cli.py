@@ -9,6 +9,7 @@ import pytest
 from generator.cli import COMMANDS
 from generator.errors import ExitCode
 from testsupport.helpers import ROOT, mlproject, modelship, platform_dir, read_tree
+from testsupport.output_schemas import valid_output
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def test_validate_json_format(tmp_path):
     (folder / "MLproject").write_text(mlproject(slo="fast"))
     result = modelship("validate", "--format", "json", str(folder), cwd=tmp_path)
     assert result.returncode == ExitCode.FINDINGS
-    document = json.loads(result.stdout)
+    document = valid_output("validate", result.stdout)
     assert document["errors"] == 1
     [finding] = document["findings"]
     assert finding["key"] == "slo"

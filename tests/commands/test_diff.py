@@ -43,7 +43,8 @@ def test_text_lists_the_changed_model_then_the_unified_diff(published):
     old = lines[3].split()[1]
     assert old != new
     assert lines[2] == f"      production {old} (staging is at {new})"
-    assert lines[3] == f"      staging {old} → {new}"
+    # and what changed there, before the raw file diffs
+    assert lines[3] == f"      staging {old} → {new}: slo 80000→90000, image tag {old}→{new}"
     assert "--- a/index.json\n+++ b/index.json\n" in result.stdout
     assert '-          "slo": 80000,\n+          "slo": 90000,\n' in result.stdout
     assert "+++ b/staging/kubernetes/models-rnd/size-advice/deployment.yaml" in result.stdout
@@ -86,6 +87,7 @@ def test_json_for_tools(published):
         "removed": 0,
         "kept-on-error": 0,
         "unchanged": 5,
+        "rejected": 0,
     }
     [model] = document["models"]
     assert (model["id"], model["change"], model["team"]) == ("size-advice", "changed", "rnd")
@@ -127,3 +129,9 @@ def test_a_diff_too_big_for_github_is_cut_per_model_and_written_in_full(tmp_path
     dry_run = modelship("render", "--dry-run", cwd=folder)
     assert (folder / "review/full.diff").read_text() == dry_run.stdout
     assert "the full diff is in review/full.diff" in result.stderr
+    # Unasked, the read-only diff writes nothing, and the comment says where the rest is.
+    unasked = diff(folder, "--format", "markdown")
+    assert unasked.returncode == ExitCode.OK, unasked.stderr
+    assert "`modelship diff` prints the full diff._" in unasked.stdout
+    assert not (folder / "modelship.diff").exists()
+    assert "full diff is in" not in unasked.stderr

@@ -39,6 +39,7 @@ PLATFORM_ALIASES = {
     "gateway.resources": "gateway",
     "consul.prefix": "consul_prefix",
     "safety.max_delete_share": "max_delete_share",
+    "safety.mass_delete_floor": "mass_delete_floor",
 }
 
 
