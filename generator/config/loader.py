@@ -25,14 +25,18 @@ from generator.config.settings import (
     Environment,
     EnvironmentGateway,
     Gateway,
+    GatewayExporter,
     GitHubAuth,
     GitHubLimits,
     GitHubSettings,
     GitIdentity,
+    GrafanaSettings,
     InstanceRule,
     JenkinsSettings,
     ModelSelection,
+    Monitoring,
     Platform,
+    PrometheusSettings,
     PromotionSettings,
     PublishSettings,
     PullRequestSettings,
@@ -121,6 +125,8 @@ def build(data: dict[str, Any], root: Path) -> Platform:
         optional["jenkins"] = _jenkins(data["jenkins"])
     if "publish" in data:
         optional["publish"] = _publish(data["publish"])
+    if "monitoring" in data:
+        optional["monitoring"] = _monitoring(data["monitoring"])
     return Platform(
         name=data["name"],
         github=_github(data["github"], root),
@@ -271,5 +277,19 @@ def _publish(data: dict[str, Any]) -> PublishSettings:
             "author": identity,
             "committer": lambda values: identity(values) if values else None,
             "pull_request": lambda values: _given(PullRequestSettings, values),
+        },
+    )
+
+
+def _monitoring(data: dict[str, Any]) -> Monitoring:
+    return _given(
+        Monitoring,
+        data,
+        {
+            "prometheus": lambda values: _given(PrometheusSettings, values),
+            "objective": float,
+            "fallback_share": float,
+            "grafana": lambda values: _given(GrafanaSettings, values),
+            "gateway_exporter": lambda values: _given(GatewayExporter, values),
         },
     )

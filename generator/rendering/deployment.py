@@ -15,13 +15,72 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.config.settings import Environment, Platform
+from generator.config.settings import DEFAULT_OBJECTIVE, Environment, Platform
 from generator.index import EnvironmentEntry, ModelState, Preserved, Promotion
 from generator.model import Model
 
 MODEL_PORT = 8080
 MANAGED_BY = "modelship"
 ANNOTATION_PREFIX = "modelship.dev"
+TRACK_LABEL = f"{ANNOTATION_PREFIX}/track"  # stable | canary, on a model's pods
+CANARY_SUFFIX = "-canary"
+
+
+def image_of(platform: Platform, model_id: str, commit: str) -> str:
+    """The image the build job pushes for a model's repository at ``commit``."""
+    return f"{platform.registry}/{model_id}:{commit[:7]}"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One Deployment of a model and its Service: the model's own, or its canary's."""
+
+    name: str
+    namespace: str
+    version: str
+    image: str
+    replicas: int
+    labels: dict[str, str]
+    selector_labels: dict[str, str]
+    pod_labels: dict[str, str]
+    annotations: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CanaryDeployment:
+    """A second version of a model beside it (its MLproject's ``canary``): its own
+    Deployment and Service (``<id>-canary``), pods labelled ``track: canary``, ``weight``
+    percent of the model's requests at the gateway."""
+
+    name: str
+    namespace: str
+    commit: str
+    version: str
+    weight: int
+    image: str
+    labels: dict[str, str]
+    selector_labels: dict[str, str]
+    annotations: dict[str, str]
+
+    replicas: int
+
+    @property
+    def short_commit(self) -> str:
+        return self.commit[:7]
+
+    @property
+    def workload(self) -> Workload:
+        return Workload(
+            name=self.name,
+            namespace=self.namespace,
+            version=self.version,
+            image=self.image,
+            replicas=self.replicas,
+            labels=self.labels,
+            selector_labels=self.selector_labels,
+            pod_labels={**self.labels, TRACK_LABEL: "canary"},
+            annotations=self.annotations,
+        )
 
 
 @dataclass(frozen=True)
@@ -50,6 +109,8 @@ class ModelDeployment:
     limits: dict[str, str]
     platform: str
     model: Model
+    objective: float  # percent: the MLproject's slo_objective, else monitoring.objective
+    canary: CanaryDeployment | None = None
     port: int = MODEL_PORT
 
     @classmethod
@@ -59,6 +120,10 @@ class ModelDeployment:
         """The model's deployment in ``env`` (None: as its source asks, for its build)."""
         spec, source = model.spec, model.provenance
         asked = spec.instances if spec.instances is not None else platform.defaults.instances
+        instances = env.instances.apply(asked) if env is not None else asked
+        objective = spec.slo_objective
+        if objective is None:
+            objective = platform.monitoring.objective if platform.monitoring else DEFAULT_OBJECTIVE
         requests = {**platform.defaults.requests, **(env.requests if env else {})}
         limits = {**platform.defaults.limits, **(env.limits if env else {})}
         return cls(
@@ -75,8 +140,8 @@ class ModelDeployment:
             main_language=spec.main_language,
             packages=spec.packages,
             slo_us=spec.slo if spec.slo is not None else platform.defaults.slo,
-            instances=env.instances.apply(asked) if env is not None else asked,
-            image=f"{platform.registry}/{spec.id}:{source.short_commit}",
+            instances=instances,
+            image=image_of(platform, spec.id, source.commit),
             artifact_uri=f"{platform.artifact_store}/{spec.name}/{spec.version}"
             + (".pkl" if spec.pickle else ".tar"),
             repo=source.repo,
@@ -87,6 +152,28 @@ class ModelDeployment:
             limits=dict(sorted(limits.items())),
             platform=platform.name,
             model=model,
+            objective=objective,
+            canary=_canary(platform, model, instances),
+        )
+
+    @property
+    def image_refs(self) -> tuple[str, ...]:
+        """Every image this deployment runs: its own, and its canary's. The registry gate asks
+        for each: a deployment moves only when all of them exist."""
+        return (self.image,) if self.canary is None else (self.image, self.canary.image)
+
+    @property
+    def workload(self) -> Workload:
+        return Workload(
+            name=self.id,
+            namespace=self.namespace,
+            version=self.version,
+            image=self.image,
+            replicas=self.instances,
+            labels=self.labels,
+            selector_labels=self.selector_labels,
+            pod_labels={**self.labels, TRACK_LABEL: "stable"},
+            annotations=self.annotations,
         )
 
     @property
@@ -106,6 +193,11 @@ class ModelDeployment:
     @property
     def selector_labels(self) -> dict[str, str]:
         return {"app.kubernetes.io/name": self.id, "app.kubernetes.io/instance": self.id}
+
+    @property
+    def model_pod_selector(self) -> dict[str, str]:
+        """Every pod of the model, its canary's too (their instance labels differ)."""
+        return {"app.kubernetes.io/name": self.id, "app.kubernetes.io/component": "model"}
 
     @property
     def labels(self) -> dict[str, str]:
@@ -144,6 +236,41 @@ class ModelDeployment:
             errors=status.errors,
             promotion=promotion,
         )
+
+
+def _canary(platform: Platform, model: Model, instances: int) -> CanaryDeployment | None:
+    """The canary of ``model``, if it has one: its share of the model's pods (rounded up, at
+    least one) for its share of the requests."""
+    spec = model.spec
+    if spec.canary is None:
+        return None
+    name = f"{spec.id}{CANARY_SUFFIX}"
+    version = spec.canary.version or spec.version
+    selector = {"app.kubernetes.io/name": spec.id, "app.kubernetes.io/instance": name}
+    return CanaryDeployment(
+        name=name,
+        namespace=platform.teams[spec.team].namespace,
+        commit=spec.canary.commit,
+        version=version,
+        weight=spec.canary.weight,
+        image=image_of(platform, spec.id, spec.canary.commit),
+        replicas=max(1, -(-instances * spec.canary.weight // 100)),
+        labels={
+            **selector,
+            "app.kubernetes.io/version": version,
+            "app.kubernetes.io/component": "model",
+            "app.kubernetes.io/part-of": platform.name,
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+            f"{ANNOTATION_PREFIX}/team": spec.team,
+        },
+        selector_labels=selector,
+        annotations={
+            f"{ANNOTATION_PREFIX}/source-repo": model.provenance.repo,
+            f"{ANNOTATION_PREFIX}/source-commit": spec.canary.commit,
+            f"{ANNOTATION_PREFIX}/model-version": version,
+            f"{ANNOTATION_PREFIX}/description": spec.description,
+        },
+    )
 
 
 @dataclass(frozen=True)
