@@ -25,6 +25,7 @@ from generator.index import (
     Promotion,
     SpecKey,
 )
+from generator.mlproject import Canary
 
 ADDED = "added"
 CHANGED = "changed"
@@ -50,12 +51,18 @@ class Running:
     state: str
     key: SpecKey
     promotion: Promotion | None = None
+    canary: Canary | None = None  # a second version beside it, with its share of requests
 
     @classmethod
     def of(cls, entry: EnvironmentEntry) -> Running:
         model = entry.model
         return cls(
-            model.provenance.commit, model.spec.version, entry.state, entry.key, entry.promotion
+            model.provenance.commit,
+            model.spec.version,
+            entry.state,
+            entry.key,
+            entry.promotion,
+            model.spec.canary,
         )
 
 

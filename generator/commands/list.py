@@ -13,7 +13,7 @@ from generator.config.settings import Platform
 from generator.errors import ExitCode, UsageError
 from generator.index import Damaged, EnvironmentEntry, Index, IndexEntry
 from generator.present import console, json_output
-from generator.present.change_views import ACTIONS_DONE
+from generator.present.change_views import ACTIONS_DONE, canary_json, canary_note
 from generator.run import previous_index
 
 PIPE_WIDTH = 200  # columns of the table when stdout is no terminal: whole cells
@@ -24,7 +24,8 @@ List the models of the rendered tree as recorded in its index.json, one row per
 model and environment: the version that runs there (first 7 characters of the
 model sha1) and the commit of its repository, its state, number of instances,
 input type and owning team; in a promoted environment, when it was promoted and
-whether it is behind the environment it is promoted from. A model that runs in
+whether it is behind the environment it is promoted from; a model's canary, with
+the commit it runs and its share of the requests ("canary 0123456 at 20%"). A model that runs in
 no environment has one row with environment "-". A model whose index.json entry
 is damaged is listed with the state damaged-entry (it stays deployed as it was)
 and its problems are printed on stderr.
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
                     "INPUT",
                     "TEAM",
                     "PROMOTION",
+                    "CANARY",
                 ),
                 sorted(rows),
             )
@@ -107,7 +109,7 @@ def _damaged_rows(item: Damaged, only: str | None) -> list[tuple[str, ...]]:
     names = [name for name in item.environments if only is None or name == only]
     if only is None and not names:
         names = ["-"]
-    return [(item.id, name, "?", "?", DAMAGED, "?", "?", "?", "") for name in names]
+    return [(item.id, name, "?", "?", DAMAGED, "?", "?", "?", "", "?") for name in names]
 
 
 def _damaged_json(item: Damaged) -> dict[str, Any]:
@@ -158,6 +160,7 @@ def _rows(
                 spec.input_type,
                 spec.team,
                 "",
+                canary_note(spec.canary) if spec.canary else "",
             )
         ]
     return [
@@ -171,6 +174,7 @@ def _rows(
             placed.model.spec.input_type,
             placed.model.spec.team,
             promotion_text(platform, index, entry.id, name),
+            canary_note(placed.model.spec.canary) if placed.model.spec.canary else "",
         )
         for name, placed in places
     ]
@@ -193,6 +197,7 @@ def _placed_json(
         "namespace": placed.namespace,
         "image": placed.image,
         "errors": list(placed.errors),
+        "canary": canary_json(placed.model.spec.canary),
     }
     if env is not None and env.promoted_from is not None:
         found["promoted_from"] = env.promoted_from

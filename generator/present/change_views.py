@@ -20,6 +20,7 @@ from generator.changeset import (
     Running,
 )
 from generator.findings import Finding, printable
+from generator.mlproject import Canary
 from generator.present import finding_views, github_actions
 from generator.present import markdown as md
 from generator.treediff import TreeChanges
@@ -51,6 +52,17 @@ def promotion_note(running: Running) -> str:
     )
 
 
+def canary_note(canary: Canary) -> str:
+    """``canary 0123456 at 20%``: the canary's build and its share of the requests."""
+    return f"canary {canary.commit[:7]} at {canary.weight}%"
+
+
+def canary_json(canary: Canary | None) -> dict[str, Any] | None:
+    if canary is None:
+        return None
+    return {"commit": canary.commit, "version": canary.version, "weight": canary.weight}
+
+
 def environment_line(change: EnvironmentChange) -> str:
     """What runs of a model in one environment, and how that changes:
     ``production 4f1255f → 9b2e61c (promoted 2026-12-01T09:30:00Z by Jane)``,
@@ -72,6 +84,10 @@ def environment_line(change: EnvironmentChange) -> str:
     notes = []
     if after.state == KEPT:
         notes.append(KEPT)
+    if after.canary is not None:
+        notes.append(canary_note(after.canary))
+    elif before is not None and before.canary is not None:
+        notes.append("canary removed")
     if after.promotion is not None and (before is None or before.promotion != after.promotion):
         notes.append(promotion_note(after))
     if change.behind and change.source_after is not None:
@@ -132,6 +148,7 @@ def _running_json(running: Running | None) -> dict[str, Any] | None:
         "commit": running.commit,
         "version": running.version,
         "state": running.state,
+        "canary": canary_json(running.canary),
     }
     if running.promotion is not None:
         found["promotion"] = {

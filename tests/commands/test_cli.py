@@ -171,6 +171,7 @@ def test_list_prints_the_model_table(platform):
         "INPUT",
         "TEAM",
         "PROMOTION",
+        "CANARY",
     ]
     production, staging = (line.split() for line in lines[-2:])
     commit = staging[3]
