@@ -18,6 +18,7 @@ from generator.commands import (
     render,
     rollback,
     schema,
+    status,
     sync_consul,
     validate,
 )
@@ -35,6 +36,7 @@ COMMANDS: dict[str, ModuleType] = {
     "rollback": rollback,
     "sync-consul": sync_consul,
     "list": list_command,
+    "status": status,
     "schema": schema,
 }
 

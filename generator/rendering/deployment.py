@@ -31,6 +31,19 @@ def image_of(platform: Platform, model_id: str, commit: str) -> str:
     return f"{platform.registry}/{model_id}:{commit[:7]}"
 
 
+def canary_replicas(instances: int, weight: int) -> int:
+    """A canary's pods: its share of the model's, rounded up, at least one."""
+    return max(1, -(-instances * weight // 100))
+
+
+def image_refs(platform: Platform, model: Model) -> tuple[str, ...]:
+    """Every image a model's state needs to run: its own and, with a canary, the canary's.
+    The one place that says so: the registry gate asks for each, ``status`` expects each."""
+    own = image_of(platform, model.spec.id, model.provenance.commit)
+    canary = model.spec.canary
+    return (own,) if canary is None else (own, image_of(platform, model.spec.id, canary.commit))
+
+
 @dataclass(frozen=True)
 class Workload:
     """One Deployment of a model and its Service: the model's own, or its canary's."""
@@ -158,8 +171,7 @@ class ModelDeployment:
 
     @property
     def image_refs(self) -> tuple[str, ...]:
-        """Every image this deployment runs: its own, and its canary's. The registry gate asks
-        for each: a deployment moves only when all of them exist."""
+        """Every image this deployment runs (``image_refs`` of its model)."""
         return (self.image,) if self.canary is None else (self.image, self.canary.image)
 
     @property
@@ -254,7 +266,7 @@ def _canary(platform: Platform, model: Model, instances: int) -> CanaryDeploymen
         version=version,
         weight=spec.canary.weight,
         image=image_of(platform, spec.id, spec.canary.commit),
-        replicas=max(1, -(-instances * spec.canary.weight // 100)),
+        replicas=canary_replicas(instances, spec.canary.weight),
         labels={
             **selector,
             "app.kubernetes.io/version": version,

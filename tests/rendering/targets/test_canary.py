@@ -14,7 +14,7 @@ import yaml
 from generator.config import loader
 from generator.mlproject import parse
 from generator.model import Model, Provenance
-from generator.rendering.deployment import ModelDeployment
+from generator.rendering.deployment import ModelDeployment, image_refs
 from testsupport.gitfixtures import bare_remote, clean_env, platform_repo, publish
 from testsupport.helpers import VALID, mlproject, platform_dir
 from testsupport.helpers import modelship as modelship_cli
@@ -92,10 +92,11 @@ def test_the_canary_of_a_larger_model_gets_its_share_of_the_pods(tmp_path):
     assert deployment.canary is not None
     assert deployment.canary.replicas == 2  # 30% of 4, rounded up
     assert deployment.canary.version == VALID["version"]  # the model's own by default
-    assert deployment.image_refs == (
+    expected = (
         f"registry.acme.example/models/{MODEL}:aaaaaaa",
         f"registry.acme.example/models/{MODEL}:0123456",
     )
+    assert deployment.image_refs == image_refs(platform, model) == expected
 
 
 def test_the_gateway_splits_only_a_model_with_a_canary(platform):
