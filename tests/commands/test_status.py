@@ -93,7 +93,9 @@ def test_a_cluster_that_runs_what_is_rendered_matches(platform, fake):
     assert all(row[-1] == "ok" for row in rows.values())
     # Read with the real client: namespaces got, Deployments and Pods listed by label.
     assert any(r.startswith("/api/v1/namespaces/models-rnd") for r in fake.requests)
-    assert any("/apis/apps/v1/namespaces/models-rnd/deployments?labelSelector=" in r for r in fake.requests)
+    assert any(
+        "/apis/apps/v1/namespaces/models-rnd/deployments?labelSelector=" in r for r in fake.requests
+    )
 
 
 def test_drift_is_flagged_model_by_model(platform, fake):
@@ -103,11 +105,19 @@ def test_drift_is_flagged_model_by_model(platform, fake):
     image = rendered["spec"]["template"]["spec"]["containers"][0]["image"]
     old = image.rsplit(":", 1)[0] + ":1111111"
     # A rollout stuck on the way to the rendered image: its pod still runs the old one.
-    fake.add(deployment("visual-similarity", "models-rnd", image, labels=labels, ready=0, updated=0, stuck=True))
+    fake.add(
+        deployment(
+            "visual-similarity", "models-rnd", image, labels=labels, ready=0, updated=0, stuck=True
+        )
+    )
     fake.add(pod("visual-similarity-0", "models-rnd", old, labels))
     # A model rendered but not running, and one running but not rendered.
     del fake.objects[("deployments", "models-search", "search-ranking")]
-    stray = {**labels, "app.kubernetes.io/name": "forgotten", "app.kubernetes.io/instance": "forgotten"}
+    stray = {
+        **labels,
+        "app.kubernetes.io/name": "forgotten",
+        "app.kubernetes.io/instance": "forgotten",
+    }
     fake.add(deployment("forgotten", "models-rnd", old, labels=stray))
     result = status(platform, fake, "--format", "json")
     assert result.returncode == ExitCode.FINDINGS, result.stderr
@@ -146,7 +156,9 @@ def test_a_missing_namespace_is_a_404_and_its_models_are_not_running(platform, f
     assert report["missing_namespaces"] == ["models-search"]
     search = [row for row in report["deployments"] if row["namespace"] == "models-search"]
     assert search
-    assert {tuple(row["differences"]) for row in search} == {("not running (no namespace models-search)",)}
+    assert {tuple(row["differences"]) for row in search} == {
+        ("not running (no namespace models-search)",)
+    }
     assert "/api/v1/namespaces/models-search" in fake.requests
 
 
@@ -178,7 +190,9 @@ def test_an_unreachable_api_server_is_exit_3(platform, fake):
     config = platform / "kubeconfig-gone"
     config.write_text(fake.kubeconfig())
     fake.stop()
-    result = modelship("status", "--env", ENV, "--kubeconfig", str(config), "--timeout", "2", cwd=platform)
+    result = modelship(
+        "status", "--env", ENV, "--kubeconfig", str(config), "--timeout", "2", cwd=platform
+    )
     assert result.returncode == ExitCode.EXTERNAL
     assert "did not answer" in result.stderr
 
