@@ -11,7 +11,7 @@ from generator import rendered_repo
 from generator.commands import options
 from generator.config.settings import Platform
 from generator.errors import ExitCode, UsageError
-from generator.index import Damaged, EnvironmentEntry, Index, IndexEntry
+from generator.index import Damaged, EnvironmentEntry, Index, IndexEntry, tree_index
 from generator.present import console, json_output
 from generator.present.change_views import ACTIONS_DONE, canary_json, canary_note
 from generator.run import previous_index
@@ -20,7 +20,10 @@ PIPE_WIDTH = 200  # columns of the table when stdout is no terminal: whole cells
 
 HELP = "list the rendered models per environment (MODEL ENVIRONMENT VERSION COMMIT STATE ...)"
 DESCRIPTION = """\
-List the models of the rendered tree as recorded in its index.json, one row per
+List the models of the rendered tree as published — its index.json on the
+rendered repository's remote branch (fetched first; the first line names it,
+e.g. origin/main@abc1234), else its local branch, else the tree on disk outside
+git — one row per
 model and environment: the version that runs there (first 7 characters of the
 model sha1) and the commit of its repository, its state, number of instances,
 input type and owning team; in a promoted environment, when it was promoted and
@@ -28,7 +31,8 @@ whether it is behind the environment it is promoted from; a model's canary, with
 the commit it runs and its share of the requests ("canary 0123456 at 20%"). A model that runs in
 no environment has one row with environment "-". A model whose index.json entry
 is damaged is listed with the state damaged-entry (it stays deployed as it was)
-and its problems are printed on stderr.
+and its problems are printed on stderr. A model kept on error gets a line with
+its errors, per environment.
 
   --env NAME        only this environment
   --format json     every model with its source state and, per environment,
@@ -56,8 +60,11 @@ def run(args: argparse.Namespace) -> int:
     if args.env is not None and platform.environment(args.env) is None:
         known = ", ".join(env.name for env in platform.environments)
         raise UsageError(f"--env {args.env}: no such environment in platform.yaml ({known})")
-    rendered_repo.prepare(platform)
-    index = previous_index(platform)
+    source = rendered_repo.published(platform)
+    if source.tree is None:
+        index = previous_index(platform)
+    else:
+        index = tree_index(source.tree, console.shown_path(platform.rendered_path), source.revision)
     entries = sorted(index.models.values(), key=lambda e: e.id)
     damaged = sorted(index.damaged.values(), key=lambda d: d.id)
     for item in damaged:
@@ -71,11 +78,12 @@ def run(args: argparse.Namespace) -> int:
         listed = [_as_json(platform, index, entry) for entry in entries]
         listed += [_damaged_json(item) for item in damaged]
         models = sorted(listed, key=lambda m: m["id"])
-        sys.stdout.write(json_output.to_json({"models": models}))
+        sys.stdout.write(json_output.to_json({"source": source.where, "models": models}))
         return exit_code
     rows = [row for entry in entries for row in _rows(platform, index, entry, args.env)]
     rows += [row for item in damaged for row in _damaged_rows(item, args.env)]
     out = console.stdout(pipe_width=PIPE_WIDTH)
+    out.print(f"{source.where}:", markup=False)
     if rows:
         out.print(
             console.table(
@@ -96,7 +104,19 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         out.print(f"no models in {console.shown_path(platform.rendered_path)}", markup=False)
+    for line in _kept_on_error(entries, args.env):
+        out.print(line, markup=False)
     return exit_code
+
+
+def _kept_on_error(entries: list[IndexEntry], only: str | None) -> list[str]:
+    """Why each model kept on error is kept, per environment: the errors index.json holds."""
+    lines = []
+    for entry in entries:
+        for name, placed in sorted(entry.environments.items()):
+            if placed.errors and (only is None or name == only):
+                lines.append(f"{entry.id} ({name}) is kept on error: " + "; ".join(placed.errors))
+    return lines
 
 
 # The state `list` shows for a model whose index.json entry is damaged (kept as it was).

@@ -21,7 +21,7 @@ from modelship_runtime.metrics import Metrics
 from prometheus_client import generate_latest
 
 from generator.rendering import dashboards, slo
-from testsupport.helpers import mlproject, platform_dir
+from testsupport.helpers import mlproject, platform_dir, without_monitoring
 from testsupport.inprocess import modelship
 from testsupport.kube import crd_problems, kustomize
 
@@ -345,13 +345,11 @@ def test_a_dashboard_is_grafana_dashboard_json_with_a_row_per_model(tree):
 
 
 def test_without_monitoring_nothing_of_it_is_rendered(tmp_path):
-    folder = platform_dir(
-        tmp_path, {"churn-model": mlproject(name="churn-model", id="churn", team="rnd")}
+    folder = without_monitoring(
+        platform_dir(
+            tmp_path, {"churn-model": mlproject(name="churn-model", id="churn", team="rnd")}
+        )
     )
-    text = (folder / "platform.yaml").read_text()
-    start = text.index("monitoring:")
-    end = text.index("\nteams:")
-    (folder / "platform.yaml").write_text(text[:start] + text[end + 1 :])
     result = modelship("render", cwd=folder)
     assert result.returncode == 0, result.stderr
     rendered = folder / "rendered"
