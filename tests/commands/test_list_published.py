@@ -43,7 +43,8 @@ def test_a_model_kept_on_error_says_why_in_each_environment(tmp_path):
     result = listed(folder)
     assert result.returncode == ExitCode.OK, result.stderr
     kept = [line for line in result.stdout.splitlines() if "is kept on error" in line]
-    assert kept and all(line.startswith("size-advice (") for line in kept)
+    assert kept
+    assert all(line.startswith("size-advice (") for line in kept)
     assert any("slo: must be an integer number of microseconds" in line for line in kept)
     document = json.loads(listed(folder, "--format", "json").stdout)
     [model] = [m for m in document["models"] if m["id"] == "size-advice"]
