@@ -73,6 +73,7 @@ class EnvironmentChange:
     after: Running | None  # None: it does not run there any more
     source: str | None = None  # the environment this one is promoted from
     source_after: Running | None = None  # what runs there after
+    waiting: tuple[str, ...] = ()  # the images a new state waits for here (registry gate)
 
     @property
     def changed(self) -> bool:
@@ -173,6 +174,7 @@ def _environment_changes(
     names = {
         *(sound_before.environments if sound_before else ()),
         *(after.environments if after else ()),
+        *(after.waiting if after else ()),
     }
     return tuple(
         EnvironmentChange(
@@ -181,6 +183,7 @@ def _environment_changes(
             running(after, name),
             promoted_from.get(name),
             running(after, promoted_from.get(name)),
+            after.waiting.get(name, ()) if after else (),
         )
         for name in sorted(names)
     )

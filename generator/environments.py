@@ -53,6 +53,9 @@ class EnvironmentPlan:
     environment: Environment
     placed: Mapping[str, Placed]  # by model id, sorted
     removed: tuple[str, ...]  # ran here before this run, and not after it
+    # Model id → the images its new state waits for here (the registry gate): it runs
+    # its previous state meanwhile (placed, waiting-for-image), or nothing when it is new.
+    waiting: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

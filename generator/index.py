@@ -40,6 +40,9 @@ STATE_DEPLOYED = "deployed"
 # The repository failed to fetch or to validate (or, in an environment, the state it was
 # promoted to cannot be found): the model stays as last rendered.
 STATE_KEPT = "kept-on-error"
+# In an environment: the image of the model's new state is not in the registry yet, so it
+# runs the state it ran before (the registry gate, generator/image_gate.py).
+STATE_WAITING = "waiting-for-image"
 
 ACTION_PROMOTE = "promote"
 ACTION_ROLLBACK = "rollback"
@@ -94,6 +97,9 @@ class IndexEntry:
     files: tuple[str, ...] = field(default=())
     errors: tuple[str, ...] = field(default=())
     environments: Mapping[str, EnvironmentEntry] = field(default_factory=dict)
+    # Environment → the images a new state of the model waits for there (not in the
+    # registry yet): it runs what ``environments`` says meanwhile, or nothing when it is new.
+    waiting: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -227,6 +233,10 @@ def dumps(
         }
         if entry.errors:
             record["errors"] = list(entry.errors)
+        if entry.waiting:
+            record["waiting_for_image"] = {
+                name: sorted(images) for name, images in sorted(entry.waiting.items())
+            }
         record["specs"] = specs
         models[entry.id] = record
     document = {"format": FORMAT, "models": models, "shared_files": sorted(shared_files)}
@@ -639,4 +649,5 @@ def _entry_v2(
         files=tuple(data["files"]),
         errors=tuple(data.get("errors", ())),
         environments=environments,
+        waiting={name: tuple(images) for name, images in data.get("waiting_for_image", {}).items()},
     )

@@ -20,6 +20,7 @@ from generator.index import (
     ACTION_PROMOTE,
     ACTION_ROLLBACK,
     STATE_DEPLOYED,
+    STATE_WAITING,
     EnvironmentEntry,
     Index,
     spec_digest,
@@ -133,6 +134,14 @@ def _on_platform(index: Index) -> set[str]:
 def _why_not(source: str, entry: EnvironmentEntry | None) -> str:
     if entry is None:
         return f"it does not run in {source}"
+    if entry.state == STATE_WAITING:
+        # It runs its previous state there, while the image of its new one is not in the
+        # registry yet: promoting now would pin a state that is not the newest.
+        return (
+            f"it is {STATE_WAITING} in {source} (the image of its new commit is not in the "
+            f"registry yet; {source} still runs {entry.model.provenance.short_commit}): "
+            "promote it once its image is pushed and a render has moved it"
+        )
     if entry.state != STATE_DEPLOYED:
         return f"it is {entry.state} in {source} (its repository fails): fix it first"
     return ""

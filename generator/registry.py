@@ -80,13 +80,18 @@ class RegistryClient:
     sleep: Callable[[float], None] = time.sleep
     session: requests.Session = field(default_factory=requests.Session)
     _tokens: dict[str, str] = field(default_factory=dict, repr=False)
+    # The registry asked for basic auth once: later requests send it at once (one request
+    # per image instead of a 401 and a repeat).
+    _basic: bool = field(default=False, repr=False)
 
     def exists(self, repository: str, tag: str) -> bool:
         """True when ``repository:tag`` is in the registry, False when it is not."""
         image = f"{self.registry}/{repository}:{tag}"
         url = f"{self.scheme}://{self.registry}/v2/{repository}/manifests/{tag}"
         scope = f"repository:{repository}:pull"
-        response = self._request("HEAD", url, image, headers=self._authorization(scope))
+        response = self._request(
+            "HEAD", url, image, headers=self._authorization(scope), **self._basic_auth()
+        )
         if response.status_code == 401:
             response = self._request("HEAD", url, image, **self._answer(response, scope, image))
             if response.status_code == 401:
@@ -110,6 +115,11 @@ class RegistryClient:
     def _who(self) -> str:
         return f"user {self.credentials.username}" if self.credentials else "anonymous"
 
+    def _basic_auth(self) -> dict[str, object]:
+        if self._basic and self.credentials is not None:
+            return {"auth": (self.credentials.username, self.credentials.password)}
+        return {}
+
     def _authorization(self, scope: str) -> dict[str, str]:
         token = self._tokens.get(scope)
         return {"Authorization": f"Bearer {token}"} if token else {}
@@ -123,7 +133,8 @@ class RegistryClient:
                 raise RegistryError(
                     f"registry {self.registry} needs credentials to tell whether {image} exists"
                 )
-            return {"auth": (self.credentials.username, self.credentials.password)}
+            self._basic = True
+            return self._basic_auth()
         if scheme.lower() != "bearer":
             raise RegistryError(
                 f"registry {self.registry} answered 401 for {image} without a Bearer or Basic "

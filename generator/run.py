@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from generator import (
     environments,
     evaluate,
+    image_check,
+    image_gate,
     index,
     promotion_store,
     reconcile,
@@ -115,8 +117,24 @@ class RenderRun:
                 f"the damaged index.json entry of model {damaged.id!r} is replaced by a new "
                 "render from its repository"
             )
+        notes.extend(self.waiting_notes())
         notes.extend(self.evaluation.scan.warnings)
         return notes
+
+    def waiting_notes(self) -> list[str]:
+        """One line per model and environment the registry gate holds back."""
+        return [
+            image_gate.waiting_note(
+                plan.environment.name,
+                model_id,
+                images,
+                plan.placed[model_id].model.provenance.short_commit
+                if model_id in plan.placed
+                else "",
+            )
+            for plan in self.placements.environments
+            for model_id, images in plan.waiting.items()
+        ]
 
 
 def render_run(
@@ -158,6 +176,10 @@ def render_run(
         catalog,
         allow_mass_delete,
         preserved={damaged.id for damaged in outcome.preserved},
+    )
+    asked = image_gate.questions(platform, placements, previous)
+    placements = image_gate.gate(
+        platform, placements, previous, image_check.existing(platform, asked)
     )
     try:
         renderer = templating.Renderer(resources.load_templates(platform.templates_path))

@@ -27,6 +27,7 @@ CORE = (
     "generator.evaluate",
     "generator.reconcile",
     "generator.environments",
+    "generator.image_gate",
     "generator.pins",
     "generator.promotion",
     "generator.index",

@@ -196,7 +196,7 @@ SIZE_ADVICE_SPEC = EXAMPLE["models"]["size-advice"]["spec"]
         ),
         (
             setter("environments", "staging", "state", value="paused"),
-            ".environments.staging.state: must be deployed or kept-on-error",
+            ".environments.staging.state: must be deployed, kept-on-error or waiting-for-image",
         ),
         (
             setter("environments", "staging", "source", "commit", value="HEAD"),

@@ -162,3 +162,36 @@ def test_5xx_answers_are_retried_with_backoff():
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+class BasicOnly(BaseHTTPRequestHandler):
+    """A registry front that wants basic auth and counts the requests it gets."""
+
+    seen: ClassVar[list[bool]] = []  # per request: whether it carried credentials
+
+    def do_HEAD(self) -> None:
+        authorized = self.headers.get("Authorization", "").startswith("Basic ")
+        self.seen.append(authorized)
+        self.send_response(200 if authorized else 401)
+        if not authorized:
+            self.send_header("WWW-Authenticate", 'Basic realm="registry"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_after_one_basic_challenge_the_credentials_go_with_every_request():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BasicOnly)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        host = f"127.0.0.1:{server.server_address[1]}"
+        registry = RegistryClient(host, RIGHT, scheme="http")
+        assert [registry.exists("models/churn", tag) for tag in ("a", "b", "c")] == [True] * 3
+        assert BasicOnly.seen == [False, True, True, True]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

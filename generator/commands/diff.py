@@ -56,7 +56,7 @@ summary is the markdown review, and the step outputs are `models-added`,
 
 Exit status: 0 done (changes or not), 1 some repositories have errors or a
 render would refuse a mass delete, 2 bad usage or configuration, 3 the scan
-was incomplete, or git or GitHub failed.
+was incomplete, or git, GitHub or the image registry failed.
 """
 
 

@@ -11,7 +11,7 @@ from generator import rendered_repo
 from generator.commands import options
 from generator.config.settings import Platform
 from generator.errors import ExitCode, UsageError
-from generator.index import Damaged, EnvironmentEntry, Index, IndexEntry, tree_index
+from generator.index import STATE_WAITING, Damaged, EnvironmentEntry, Index, IndexEntry, tree_index
 from generator.present import console, json_output
 from generator.present.change_views import ACTIONS_DONE, canary_json, canary_note
 from generator.run import previous_index
@@ -33,6 +33,9 @@ no environment has one row with environment "-". A model whose index.json entry
 is damaged is listed with the state damaged-entry (it stays deployed as it was)
 and its problems are printed on stderr. A model kept on error gets a line with
 its errors, per environment.
+A model whose new commit's image is not in the registry yet (the registry
+gate) is waiting-for-image: it runs its previous commit there, or, when it is
+new, nothing yet (INSTANCES 0); --format json names the images it waits for.
 
   --env NAME        only this environment
   --format json     every model with its source state and, per environment,
@@ -166,8 +169,28 @@ def _rows(
 ) -> list[tuple[str, ...]]:
     spec = entry.model.spec
     places = sorted(entry.environments.items())
+    # A new model the registry gate holds back runs nowhere yet: a row of its own per
+    # environment it waits for, at its source's version and commit.
+    new = [
+        (
+            entry.id,
+            name,
+            spec.version[:7],
+            entry.model.provenance.short_commit,
+            STATE_WAITING,
+            "0",
+            spec.input_type,
+            spec.team,
+            "",
+            "",
+        )
+        for name in sorted(set(entry.waiting) - set(entry.environments))
+        if only is None or name == only
+    ]
     if only is not None:
         places = [(name, placed) for name, placed in places if name == only]
+    elif not places and new:
+        return new
     elif not places:
         return [
             (
@@ -197,11 +220,16 @@ def _rows(
             canary_note(placed.model.spec.canary) if placed.model.spec.canary else "",
         )
         for name, placed in places
-    ]
+    ] + new
 
 
 def _placed_json(
-    platform: Platform, index: Index, model_id: str, name: str, placed: EnvironmentEntry
+    platform: Platform,
+    index: Index,
+    model_id: str,
+    name: str,
+    placed: EnvironmentEntry,
+    waiting: tuple[str, ...],
 ) -> dict[str, Any]:
     spec = placed.model.spec
     env = platform.environment(name)
@@ -218,6 +246,7 @@ def _placed_json(
         "image": placed.image,
         "errors": list(placed.errors),
         "canary": canary_json(placed.model.spec.canary),
+        "waiting_for_image": list(waiting),
     }
     if env is not None and env.promoted_from is not None:
         found["promoted_from"] = env.promoted_from
@@ -248,7 +277,16 @@ def _as_json(platform: Platform, index: Index, entry: IndexEntry) -> dict[str, A
         "commit": entry.model.provenance.commit,
         "errors": list(entry.errors),
         "environments": {
-            name: _placed_json(platform, index, entry.id, name, placed)
-            for name, placed in sorted(entry.environments.items())
+            **{
+                name: {"state": STATE_WAITING, "waiting_for_image": list(images)}
+                for name, images in sorted(entry.waiting.items())
+                if name not in entry.environments
+            },
+            **{
+                name: _placed_json(
+                    platform, index, entry.id, name, placed, entry.waiting.get(name, ())
+                )
+                for name, placed in sorted(entry.environments.items())
+            },
         },
     }

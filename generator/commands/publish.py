@@ -53,8 +53,9 @@ models, and the step outputs are `models`, `models-added`, `models-changed`,
 
 Exit status: 0 published (or nothing to publish), 1 some repositories have
 errors (the rest is published) or a mass delete was refused (nothing written),
-2 bad usage or configuration, 3 git, GitHub or the scan failed (an incomplete
-scan publishes what it saw and deletes nothing).
+2 bad usage or configuration, 3 git, GitHub, the image registry or the scan
+failed (an incomplete scan publishes what it saw and deletes nothing; a
+registry that cannot be asked publishes nothing).
 """
 
 

@@ -23,7 +23,10 @@ tree is replaced atomically, and only when something changed.
 
 A model whose repository fails to fetch or to validate keeps its last rendered
 files (state kept-on-error in index.json); an incomplete scan deletes nothing;
-a run may not remove more than safety.max_delete_share of the models.
+a run may not remove more than safety.max_delete_share of the models. With
+the registry gate on (image_gate.enabled, the default), a model's new commit
+reaches an environment only once the registry has its image: until then it
+stays at the image it ran (waiting-for-image), and a new model is not deployed.
 
   --dry-run             write nothing; print the unified diff of what would change
   --check               write nothing; exit 1 when the rendered tree is out of date
@@ -41,7 +44,7 @@ summary lists the changed files, and the step outputs are `models`,
 Exit status: 0 rendered (or up to date), 1 some repositories have errors,
 --check found changes, or a mass delete was refused (nothing written), 2 bad
 usage or configuration, 3 the scan was incomplete (what it saw is rendered,
-nothing is deleted).
+nothing is deleted) or the registry could not be asked (nothing written).
 """
 
 

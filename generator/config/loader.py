@@ -31,6 +31,7 @@ from generator.config.settings import (
     GitHubSettings,
     GitIdentity,
     GrafanaSettings,
+    ImageGate,
     InstanceRule,
     JenkinsSettings,
     ModelSelection,
@@ -127,6 +128,8 @@ def build(data: dict[str, Any], root: Path) -> Platform:
         optional["publish"] = _publish(data["publish"])
     if "monitoring" in data:
         optional["monitoring"] = _monitoring(data["monitoring"])
+    if "image_gate" in data:
+        optional["image_gate"] = _given(ImageGate, data["image_gate"])
     return Platform(
         name=data["name"],
         github=_github(data["github"], root),

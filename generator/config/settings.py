@@ -299,6 +299,22 @@ class Monitoring:
 
 
 @dataclass(frozen=True)
+class ImageGate:
+    """Before a model's new image is rendered into an environment, the registry is asked
+    (``HEAD /v2/<name>/manifests/<tag>``) whether it exists; until it does, the model stays
+    at the image it ran (``waiting-for-image``). The credentials are read from the
+    environment variables named here, never from platform.yaml."""
+
+    enabled: bool = True
+    username_env: str | None = None  # None: ask anonymously
+    password_env: str | None = None
+    scheme: str = "https"  # http only for a registry on loopback or behind a trusted proxy
+    timeout: float = 10.0  # seconds per request
+    retries: int = 3  # retries of one request after a timeout, a broken connection, 429 or 5xx
+    backoff: float = 0.5  # seconds before the first retry, doubled for each next one
+
+
+@dataclass(frozen=True)
 class Platform:
     """One platform. Paths are absolute, resolved against platform.yaml's folder."""
 
@@ -326,6 +342,7 @@ class Platform:
     publish: PublishSettings = field(default_factory=PublishSettings)
     consul: ConsulSettings = field(default_factory=ConsulSettings)
     monitoring: Monitoring | None = None  # None: no Prometheus objects, no gateway exporter
+    image_gate: ImageGate = field(default_factory=ImageGate)
 
     def environment(self, name: str) -> Environment | None:
         return next((env for env in self.environments if env.name == name), None)

@@ -40,6 +40,7 @@ def full_diff(changes: ChangeSet) -> str:
 
 
 ACTIONS_DONE = {"promote": "promoted", "rollback": "rolled back"}
+WAITING = "waiting for image"
 
 
 def promotion_note(running: Running) -> str:
@@ -70,6 +71,9 @@ def environment_line(change: EnvironmentChange) -> str:
     Escaped: who promoted comes from a promotions file or a git identity."""
     before, after = change.before, change.after
     name = change.environment
+    waits = f"{WAITING} {', '.join(change.waiting)}"
+    if after is None and change.waiting:
+        return printable(f"{name} not deployed yet ({waits}, not in the registry yet)")
     if after is None:
         assert before is not None
         return f"{name} removed (ran {before.commit[:7]})"
@@ -88,6 +92,8 @@ def environment_line(change: EnvironmentChange) -> str:
         notes.append(canary_note(after.canary))
     elif before is not None and before.canary is not None:
         notes.append("canary removed")
+    if change.waiting:
+        notes.append(f"{waits}, not in the registry yet")
     if after.promotion is not None and (before is None or before.promotion != after.promotion):
         notes.append(promotion_note(after))
     if change.behind and change.source_after is not None:
@@ -96,8 +102,9 @@ def environment_line(change: EnvironmentChange) -> str:
 
 
 def shown_environments(model: ModelChange) -> tuple[EnvironmentChange, ...]:
-    """The environments of a model worth a line: what changed there, or is behind."""
-    return tuple(e for e in model.environments if e.changed or e.behind)
+    """The environments of a model worth a line: what changed there, is behind, or waits
+    for an image."""
+    return tuple(e for e in model.environments if e.changed or e.behind or e.waiting)
 
 
 def as_text(changes: ChangeSet) -> str:
@@ -167,6 +174,7 @@ def _environment_json(change: EnvironmentChange) -> dict[str, Any]:
         "changed": change.changed,
         "promoted_from": change.source,
         "behind": change.behind,
+        "waiting_for_image": list(change.waiting),
     }
 
 
@@ -179,6 +187,9 @@ def commit_message(platform_name: str, changes: ChangeSet) -> str:
         line = f"{verbs[model.kind]} {model.id} from {model.repo}@{model.commit}"
         if model.kind == KEPT:
             line += " (its repository failed; the last good version stays)"
+        waits = [e.environment for e in model.environments if e.waiting]
+        if waits:
+            line += f" (waiting for its image in {', '.join(waits)})"
         lines.append(printable(line))
         lines.extend(f"  {environment_line(e)}" for e in shown_environments(model))
     if changes.shared:

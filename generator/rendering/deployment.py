@@ -39,7 +39,7 @@ def canary_replicas(instances: int, weight: int) -> int:
 def image_refs(platform: Platform, model: Model) -> tuple[str, ...]:
     """Every image a model's state needs to run: its own and, with a canary, the canary's.
     The one place that says so: the registry gate asks for each, ``status`` expects each."""
-    own = image_of(platform, model.spec.id, model.provenance.commit)
+    own = image_reference(platform, model)
     canary = model.spec.canary
     return (own,) if canary is None else (own, image_of(platform, model.spec.id, canary.commit))
 
@@ -94,6 +94,11 @@ class CanaryDeployment:
             pod_labels={**self.labels, TRACK_LABEL: "canary"},
             annotations=self.annotations,
         )
+
+
+def image_reference(platform: Platform, model: Model) -> str:
+    """The model image its build job pushes for this state: ``<registry>/<id>:<commit7>``."""
+    return image_of(platform, model.spec.id, model.provenance.commit)
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,7 @@ class ModelDeployment:
             packages=spec.packages,
             slo_us=spec.slo if spec.slo is not None else platform.defaults.slo,
             instances=instances,
-            image=image_of(platform, spec.id, source.commit),
+            image=image_reference(platform, model),
             artifact_uri=f"{platform.artifact_store}/{spec.name}/{spec.version}"
             + (".pkl" if spec.pickle else ".tar"),
             repo=source.repo,

@@ -115,6 +115,11 @@ def _entries(
     for model in models:
         status = states.get(model.id, index.ModelState())
         where = {}
+        waiting = {
+            placed.environment.name: placed.waiting[model.id]
+            for placed in placements.environments
+            if model.id in placed.waiting
+        }
         for placed in placements.environments:
             running = placed.placed.get(model.id)
             if running is not None:
@@ -129,6 +134,7 @@ def _entries(
                 files=tuple(owned[model.id]),
                 errors=status.errors,
                 environments=where,
+                waiting=waiting,
             )
         )
     return entries

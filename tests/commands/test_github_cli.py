@@ -10,7 +10,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from generator.errors import ExitCode
-from testsupport.fakes.github_server import DEFAULT_TOKEN, FakeApp
+from testsupport.fakes.github_server import DEFAULT_TOKEN
+from testsupport.fakes.github_state import FakeApp
 from testsupport.github_helpers import environment, github_platform, populate_models
 from testsupport.helpers import mlproject, modelship, platform_dir, read_tree
 

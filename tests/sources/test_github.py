@@ -15,7 +15,7 @@ from generator.errors import ConfigError
 from generator.github.client import connect
 from generator.sources.github import GitHubSource, missing_team
 from testsupport.fakes.clock import FakeClock
-from testsupport.fakes.github_server import FakeApp
+from testsupport.fakes.github_state import FakeApp
 from testsupport.github_helpers import ENV, model_text, populate_models, source
 from testsupport.helpers import mlproject
 

@@ -118,6 +118,13 @@ def step_env(step):
     return {k: v for k, v in step.env.items() if not k.startswith("GIT_")}
 
 
+# The example platform turns the registry gate off: its secrets are unset (GitHub gives "").
+UNSET_REGISTRY_SECRETS = {
+    "secrets.MODELSHIP_REGISTRY_USERNAME": "",
+    "secrets.MODELSHIP_REGISTRY_PASSWORD": "",
+}
+
+
 def render_contexts(**overrides):
     """The step's expressions as GitHub evaluates them for an event without inputs."""
     contexts = {
@@ -125,6 +132,7 @@ def render_contexts(**overrides):
         "inputs.publish || vars.MODELSHIP_PUBLISH_MODE || 'push'": "push",
         "inputs.repository": "",
         "inputs.allow_mass_delete": "",
+        **UNSET_REGISTRY_SECRETS,
     }
     contexts.update(overrides)
     return contexts
@@ -354,6 +362,7 @@ def run_preview(step, tmp_path, from_this_repository):
         step_env(step),
         {
             "secrets.MODELSHIP_GITHUB_TOKEN || github.token": DEFAULT_TOKEN,
+            **UNSET_REGISTRY_SECRETS,
             "github.event.pull_request.head.repo.full_name == github.repository": (
                 "true" if from_this_repository else "false"
             ),

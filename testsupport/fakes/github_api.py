@@ -13,16 +13,14 @@ import binascii
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import jwt
 
 from testsupport.fakes import github_org
+from testsupport.fakes.github_state import Server
 from testsupport.fakes.http import Reply, Request, Router
-
-if TYPE_CHECKING:
-    from testsupport.fakes.github_server import FakeGitHub
 
 ROUTES = Router()
 DOCS = "https://docs.github.com/rest"
@@ -47,7 +45,7 @@ def validation_failed(message: str, resource: str, documentation_url: str = DOCS
     )
 
 
-def paginate(server: FakeGitHub, request: Request, items: list[Any], link_path: str) -> Reply:
+def paginate(server: Server, request: Request, items: list[Any], link_path: str) -> Reply:
     """One page of a REST list, with GitHub's ``Link`` header (next, last, first, prev).
     The links point at ``link_path``, which may differ from the path asked for, as
     GitHub's ``/organizations/{id}/...`` links do."""
@@ -113,7 +111,7 @@ def graphql_error(message: str, *, kind: str | None = None, path: list[str] | No
 
 
 @ROUTES.route("POST", "/graphql", "graphql", page_of=graphql_page)
-def graphql(server: FakeGitHub, request: Request) -> Reply:
+def graphql(server: Server, request: Request) -> Reply:
     try:
         document = request.json()
     except ValueError:
@@ -172,7 +170,7 @@ def graphql(server: FakeGitHub, request: Request) -> Reply:
     )
 
 
-def graphql_repository(server: FakeGitHub, query: str, variables: dict[str, Any]) -> Reply:
+def graphql_repository(server: Server, query: str, variables: dict[str, Any]) -> Reply:
     """``repository(owner: $owner, name: $name) { ... }``: the node of the repositories
     query, or GitHub's NOT_FOUND answer (HTTP 200, ``repository: null`` and the error)."""
     owner, name = str(variables.get("owner", "")), str(variables.get("name", ""))
@@ -194,14 +192,14 @@ def graphql_repository(server: FakeGitHub, query: str, variables: dict[str, Any]
 # -- REST: organization, repositories, contents ------------------------------------------
 
 
-def _own_repo(server: FakeGitHub, request: Request) -> github_org.Repo | None:
+def _own_repo(server: Server, request: Request) -> github_org.Repo | None:
     if request.params["owner"].lower() != server.org.login.lower():
         return None
     return server.org.repo(request.params["repo"])
 
 
 @ROUTES.route("GET", "/orgs/{org}/repos", "org_repos")
-def org_repos(server: FakeGitHub, request: Request) -> Reply:
+def org_repos(server: Server, request: Request) -> Reply:
     org = server.org
     if request.params["org"].lower() != org.login.lower():
         return not_found("https://docs.github.com/rest/repos/repos#list-organization-repositories")
@@ -210,7 +208,7 @@ def org_repos(server: FakeGitHub, request: Request) -> Reply:
 
 
 @ROUTES.route("GET", "/organizations/{org_id}/repos", "org_repos")
-def org_repos_by_id(server: FakeGitHub, request: Request) -> Reply:
+def org_repos_by_id(server: Server, request: Request) -> Reply:
     if request.params["org_id"] != str(server.org.id):
         return not_found()
     request.params["org"] = server.org.login
@@ -218,7 +216,7 @@ def org_repos_by_id(server: FakeGitHub, request: Request) -> Reply:
 
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}", "repo")
-def repo(server: FakeGitHub, request: Request) -> Reply:
+def repo(server: Server, request: Request) -> Reply:
     found = _own_repo(server, request)
     if found is None:
         return not_found("https://docs.github.com/rest/repos/repos#get-a-repository")
@@ -226,7 +224,7 @@ def repo(server: FakeGitHub, request: Request) -> Reply:
 
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/contents/{path+}", "contents")
-def contents(server: FakeGitHub, request: Request) -> Reply:
+def contents(server: Server, request: Request) -> Reply:
     docs = "https://docs.github.com/rest/repos/contents#get-repository-content"
     found = _own_repo(server, request)
     if found is None or found.head_sha is None:
@@ -251,7 +249,7 @@ def contents(server: FakeGitHub, request: Request) -> Reply:
 # -- REST: teams ----------------------------------------------------------------------------
 
 
-def _team_repos(server: FakeGitHub, request: Request, team: github_org.Team | None) -> Reply:
+def _team_repos(server: Server, request: Request, team: github_org.Team | None) -> Reply:
     if team is None:
         return not_found("https://docs.github.com/rest/teams/teams#list-team-repositories")
     org = server.org
@@ -264,14 +262,14 @@ def _team_repos(server: FakeGitHub, request: Request, team: github_org.Team | No
 
 
 @ROUTES.route("GET", "/orgs/{org}/teams/{slug}/repos", "team_repos")
-def team_repos(server: FakeGitHub, request: Request) -> Reply:
+def team_repos(server: Server, request: Request) -> Reply:
     if request.params["org"].lower() != server.org.login.lower():
         return _team_repos(server, request, None)
     return _team_repos(server, request, server.org.teams.get(request.params["slug"]))
 
 
 @ROUTES.route("GET", "/organizations/{org_id}/team/{team_id}/repos", "team_repos")
-def team_repos_by_id(server: FakeGitHub, request: Request) -> Reply:
+def team_repos_by_id(server: Server, request: Request) -> Reply:
     team = None
     if request.params["org_id"] == str(server.org.id) and request.params["team_id"].isdigit():
         team = server.org.team_by_id(int(request.params["team_id"]))
@@ -279,7 +277,7 @@ def team_repos_by_id(server: FakeGitHub, request: Request) -> Reply:
 
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/teams", "repo_teams")
-def repo_teams(server: FakeGitHub, request: Request) -> Reply:
+def repo_teams(server: Server, request: Request) -> Reply:
     """The teams with access to the repository, each with its ``permission`` on it."""
     found = _own_repo(server, request)
     if found is None:
@@ -299,7 +297,7 @@ PULLS_DOCS = "https://docs.github.com/rest/pulls/pulls"
 
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/pulls", "pulls_list")
-def pulls_list(server: FakeGitHub, request: Request) -> Reply:
+def pulls_list(server: Server, request: Request) -> Reply:
     found = _own_repo(server, request)
     if found is None:
         return not_found(f"{PULLS_DOCS}#list-pull-requests")
@@ -317,7 +315,7 @@ def pulls_list(server: FakeGitHub, request: Request) -> Reply:
 
 
 @ROUTES.route("POST", "/repos/{owner}/{repo}/pulls", "pulls_create")
-def pulls_create(server: FakeGitHub, request: Request) -> Reply:
+def pulls_create(server: Server, request: Request) -> Reply:
     found = _own_repo(server, request)
     if found is None:
         return not_found(f"{PULLS_DOCS}#create-a-pull-request")
@@ -356,7 +354,7 @@ def pulls_create(server: FakeGitHub, request: Request) -> Reply:
     return Reply(201, github_org.pull_json(server.org, found, pull, server.api_url))
 
 
-def _pull(server: FakeGitHub, request: Request) -> tuple[github_org.Repo, github_org.Pull] | None:
+def _pull(server: Server, request: Request) -> tuple[github_org.Repo, github_org.Pull] | None:
     found = _own_repo(server, request)
     if found is None or not request.params["number"].isdigit():
         return None
@@ -368,7 +366,7 @@ def _pull(server: FakeGitHub, request: Request) -> tuple[github_org.Repo, github
 
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/pulls/{number}", "pull")
-def pull_get(server: FakeGitHub, request: Request) -> Reply:
+def pull_get(server: Server, request: Request) -> Reply:
     found = _pull(server, request)
     if found is None:
         return not_found(f"{PULLS_DOCS}#get-a-pull-request")
@@ -376,7 +374,7 @@ def pull_get(server: FakeGitHub, request: Request) -> Reply:
 
 
 @ROUTES.route("PATCH", "/repos/{owner}/{repo}/pulls/{number}", "pulls_update")
-def pulls_update(server: FakeGitHub, request: Request) -> Reply:
+def pulls_update(server: Server, request: Request) -> Reply:
     found = _pull(server, request)
     if found is None:
         return not_found(f"{PULLS_DOCS}#update-a-pull-request")
@@ -403,7 +401,7 @@ def _too_long(data: Any, resource: str) -> Reply | None:
     return None
 
 
-def _issue(server: FakeGitHub, request: Request) -> github_org.Repo | None:
+def _issue(server: Server, request: Request) -> github_org.Repo | None:
     """The repository, when ``number`` is one of its pull requests."""
     found = _own_repo(server, request)
     number = request.params["number"]
@@ -414,7 +412,7 @@ def _issue(server: FakeGitHub, request: Request) -> github_org.Repo | None:
 
 
 @ROUTES.route("GET", "/repos/{owner}/{repo}/issues/{number}/comments", "comments_list")
-def comments_list(server: FakeGitHub, request: Request) -> Reply:
+def comments_list(server: Server, request: Request) -> Reply:
     found = _issue(server, request)
     if found is None:
         return not_found(f"{COMMENTS_DOCS}#list-issue-comments")
@@ -428,7 +426,7 @@ def comments_list(server: FakeGitHub, request: Request) -> Reply:
 
 
 @ROUTES.route("POST", "/repos/{owner}/{repo}/issues/{number}/comments", "comments_create")
-def comments_create(server: FakeGitHub, request: Request) -> Reply:
+def comments_create(server: Server, request: Request) -> Reply:
     found = _issue(server, request)
     if found is None:
         return not_found(f"{COMMENTS_DOCS}#create-an-issue-comment")
@@ -449,7 +447,7 @@ def comments_create(server: FakeGitHub, request: Request) -> Reply:
 
 
 @ROUTES.route("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}", "comments_update")
-def comments_update(server: FakeGitHub, request: Request) -> Reply:
+def comments_update(server: Server, request: Request) -> Reply:
     found = _own_repo(server, request)
     comment_id = request.params["comment_id"]
     comment = None
@@ -471,7 +469,7 @@ def comments_update(server: FakeGitHub, request: Request) -> Reply:
 
 
 def _by_repository_id(handler: Any) -> Any:
-    def by_id(server: FakeGitHub, request: Request) -> Reply:
+    def by_id(server: Server, request: Request) -> Reply:
         repo_id = request.params.pop("repo_id")
         found = next((r for r in server.org.repos.values() if str(r.id) == repo_id), None)
         if found is None:
@@ -493,7 +491,7 @@ ROUTES.route("GET", "/repositories/{repo_id}/issues/{number}/comments", "comment
 
 
 @ROUTES.route("POST", "/app/installations/{installation_id}/access_tokens", "access_token")
-def access_token(server: FakeGitHub, request: Request) -> Reply:
+def access_token(server: Server, request: Request) -> Reply:
     """Exchange the App's JWT (RS256, ``iss`` = app id) for an installation token."""
     docs = "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app"
     app = server.app
@@ -535,6 +533,6 @@ def access_token(server: FakeGitHub, request: Request) -> Reply:
 
 
 @ROUTES.route("GET", "/rate_limit", "rate_limit")
-def rate_limit(server: FakeGitHub, request: Request) -> Reply:
+def rate_limit(server: Server, request: Request) -> Reply:
     resources = {name: state.json() for name, state in server.rate_limits.items()}
     return Reply(200, {"resources": resources, "rate": resources["core"]})

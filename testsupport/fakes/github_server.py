@@ -47,6 +47,7 @@ import pytest
 
 from testsupport.fakes.github_api import ROUTES
 from testsupport.fakes.github_org import Org
+from testsupport.fakes.github_state import FakeApp, Fault, RateLimitState
 from testsupport.fakes.http import Reply, Request
 
 DEFAULT_TOKEN = "ghp_loopbackTOKEN0123456789abcdefABCDEF0"
@@ -81,31 +82,6 @@ class _WallClock:
         return time.time()
 
 
-@dataclass(frozen=True)
-class FakeApp:
-    """A GitHub App installed on the organization: tokens are exchanged for JWTs signed
-    with the private key whose public half is here."""
-
-    app_id: int
-    public_key: str  # PEM
-    installation_id: int
-
-
-@dataclass
-class Fault:
-    kind: str
-    route: str = "graphql"
-    page: int | None = 0  # 0-based page of that route; None: any page
-    times: int = 1
-    status: int | None = None
-    seconds: float = 3.0
-    retry_after: bool = True
-    partial: bool = False
-    drop: int = 10
-    body: Any = None
-    hits: int = 0
-
-
 @dataclass
 class Recorded:
     method: str
@@ -119,22 +95,6 @@ class Recorded:
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
-
-
-@dataclass
-class RateLimitState:
-    limit: int
-    remaining: int
-    reset: float
-    used: int = 0
-
-    def json(self) -> dict[str, int]:
-        return {
-            "limit": self.limit,
-            "used": self.used,
-            "remaining": self.remaining,
-            "reset": int(self.reset),
-        }
 
 
 @dataclass
