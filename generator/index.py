@@ -26,7 +26,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Any
 
-from generator import mlproject, resources, schemacheck, yamlpos
+from generator import __version__, mlproject, resources, schemacheck, yamlpos
 from generator.errors import ConfigError
 from generator.findings import Finding
 from generator.mlproject import ModelSpec
@@ -239,7 +239,12 @@ def dumps(
             }
         record["specs"] = specs
         models[entry.id] = record
-    document = {"format": FORMAT, "models": models, "shared_files": sorted(shared_files)}
+    document = {
+        "format": FORMAT,
+        "models": models,
+        "rendered_by": {"modelship": __version__},
+        "shared_files": sorted(shared_files),
+    }
     return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode()
 
 

@@ -176,6 +176,33 @@ def published(platform: Platform) -> Published:
     return Published(f"{branch}@{head.hexsha[:7]} (not pushed)", head_tree(rendered), branch)
 
 
+@dataclass(frozen=True)
+class PlatformCommit:
+    """The platform repository's commit a render read, and whether its files (the rendered
+    tree's aside) had changes not committed yet: then the render is of more than that commit."""
+
+    commit: str
+    dirty: bool
+
+
+def platform_commit(platform: Platform) -> PlatformCommit | None:
+    """HEAD of the platform repository (platform.yaml's), None outside git or before a commit."""
+    try:
+        repo = git.Repo(platform.root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+    head = _head_commit(repo)
+    if head is None:
+        return None
+    paths = ["--", "."]
+    tree = platform.rendered_path
+    top = Path(str(repo.working_tree_dir)).resolve()
+    if tree.resolve().is_relative_to(top):
+        paths.append(f":(exclude){tree.resolve().relative_to(top).as_posix()}")
+    changed = _git(repo, "-C", str(top), "status", "--porcelain", *paths)
+    return PlatformCommit(head.hexsha, bool(changed.strip()))
+
+
 def head_file(rendered: RenderedRepo, path: str) -> tuple[bytes | None, str | None]:
     """One file of the rendered tree as committed at HEAD, and HEAD's sha: (None, sha) when
     HEAD has no such file, (None, None) before the first commit."""

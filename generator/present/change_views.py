@@ -178,9 +178,20 @@ def _environment_json(change: EnvironmentChange) -> dict[str, Any]:
     }
 
 
-def commit_message(platform_name: str, changes: ChangeSet) -> str:
+def provenance_trailers(version: str, platform_commit: str | None, dirty: bool) -> list[str]:
+    """What rendered a publish commit, as git trailers: the Modelship version and the platform
+    repository's commit (``+ uncommitted changes`` when its files had some)."""
+    trailers = [f"Rendered-by: modelship {version}"]
+    if platform_commit is not None:
+        trailers.append(
+            f"Platform-commit: {platform_commit}" + (" + uncommitted changes" if dirty else "")
+        )
+    return trailers
+
+
+def commit_message(platform_name: str, changes: ChangeSet, trailers: Sequence[str] = ()) -> str:
     """The publish commit's message: one line per model, with its full source repo@sha, and
-    under it what changes in each environment."""
+    under it what changes in each environment; then ``trailers`` (provenance_trailers)."""
     lines = [f"modelship: render {platform_name} ({changes.summary()})", ""]
     verbs = {ADDED: "add", CHANGED: "update", REMOVED: "remove", KEPT: "keep"}
     for model in changes.changed_models:
@@ -195,6 +206,8 @@ def commit_message(platform_name: str, changes: ChangeSet) -> str:
     if changes.shared:
         lines.extend(["", "shared files:"])
         lines.extend(f"  {printable(change.path)}" for change in changes.shared)
+    if trailers:
+        lines.extend(["", *trailers])
     return "\n".join(lines) + "\n"
 
 
