@@ -29,6 +29,7 @@ from generator.index import (
     Rejected,
     SpecKey,
 )
+from generator.mlproject import Canary
 
 ADDED = "added"
 CHANGED = "changed"
@@ -55,6 +56,7 @@ class Running:
     state: str
     key: SpecKey
     promotion: Promotion | None = None
+    canary: Canary | None = None  # a second version beside it, with its share of requests
     entry: EnvironmentEntry | None = None  # all index.json says runs there (instances, ...)
 
     @classmethod
@@ -66,7 +68,8 @@ class Running:
             entry.state,
             entry.key,
             entry.promotion,
-            entry,
+            canary=model.spec.canary,
+            entry=entry,
         )
 
 

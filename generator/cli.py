@@ -19,6 +19,7 @@ from generator.commands import (
     render,
     rollback,
     schema,
+    status,
     sync_consul,
     validate,
 )
@@ -38,6 +39,7 @@ COMMANDS: dict[str, ModuleType] = {
     "rollback": rollback,
     "sync-consul": sync_consul,
     "list": list_command,
+    "status": status,
     "schema": schema,
 }
 

@@ -27,7 +27,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Any
 
-from generator import mlproject, resources, schemacheck, yamlpos
+from generator import __version__, mlproject, resources, schemacheck, yamlpos
 from generator.errors import ConfigError
 from generator.findings import Finding
 from generator.mlproject import ModelSpec
@@ -261,6 +261,7 @@ def dumps(
     document: dict[str, Any] = {
         "format": FORMAT,
         "models": models,
+        "rendered_by": {"modelship": __version__},
         "shared_files": sorted(shared_files),
     }
     refused = {item.repo: {"commit": item.commit, "errors": list(item.errors)} for item in rejected}

@@ -32,6 +32,7 @@ CORE = (
     "generator.promotion",
     "generator.index",
     "generator.changeset",
+    "generator.live_status",
     "generator.treediff",
     "generator.wording",
     "generator.config.settings",

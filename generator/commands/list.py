@@ -20,20 +20,25 @@ from generator.index import (
     Index,
     IndexEntry,
     Rejected,
+    tree_index,
 )
 from generator.present import console, json_output
-from generator.present.change_views import ACTIONS_DONE
+from generator.present.change_views import ACTIONS_DONE, canary_json, canary_note
 from generator.run import previous_index
 
 PIPE_WIDTH = 200  # columns of the table when stdout is no terminal: whole cells
 
 HELP = "list the rendered models per environment (MODEL ENVIRONMENT VERSION COMMIT STATE ...)"
 DESCRIPTION = """\
-List the models of the rendered tree as recorded in its index.json, one row per
+List the models of the rendered tree as published — its index.json on the
+rendered repository's remote branch (fetched first; the first line names it,
+e.g. origin/main@abc1234), else its local branch, else the tree on disk outside
+git — one row per
 model and environment: the version that runs there (first 7 characters of the
 model sha1) and the commit of its repository, its state, number of instances,
 input type and owning team; in a promoted environment, when it was promoted and
-whether it is behind the environment it is promoted from. A model that runs in
+whether it is behind the environment it is promoted from; a model's canary, with
+the commit it runs and its share of the requests ("canary 0123456 at 20%"). A model that runs in
 no environment has one row with environment "-". A model whose index.json entry
 is damaged is listed with the state damaged-entry (it stays deployed as it was)
 and its problems are printed on stderr.
@@ -70,8 +75,11 @@ def run(args: argparse.Namespace) -> int:
     if args.env is not None and platform.environment(args.env) is None:
         known = ", ".join(env.name for env in platform.environments)
         raise UsageError(f"--env {args.env}: no such environment in platform.yaml ({known})")
-    rendered_repo.prepare(platform)
-    index = previous_index(platform)
+    source = rendered_repo.published(platform)
+    if source.tree is None:
+        index = previous_index(platform)
+    else:
+        index = tree_index(source.tree, console.shown_path(platform.rendered_path), source.revision)
     entries = sorted(index.models.values(), key=lambda e: e.id)
     damaged = sorted(index.damaged.values(), key=lambda d: d.id)
     for item in damaged:
@@ -86,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
         listed += [_damaged_json(item) for item in damaged]
         models = sorted(listed, key=lambda m: m["id"])
         rejected = [_rejected_json(item) for item in _rejected(index)]
-        document = json_output.versioned("list", {"models": models, "rejected": rejected})
+        document = json_output.versioned(
+            "list", {"source": source.where, "models": models, "rejected": rejected}
+        )
         sys.stdout.write(json_output.to_json(document))
         return exit_code
     rows = [row for entry in entries for row in _rows(platform, index, entry, args.env)]
@@ -94,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
     if args.env is None:
         rows += [_rejected_row(item) for item in _rejected(index)]
     out = console.stdout(pipe_width=PIPE_WIDTH)
+    out.print(f"{source.where}:", markup=False)
     if rows:
         out.print(
             console.table(
@@ -107,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
                     "INPUT",
                     "TEAM",
                     "PROMOTION",
+                    "CANARY",
                 ),
                 sorted(rows),
             )
@@ -173,7 +185,7 @@ def _damaged_rows(item: Damaged, only: str | None) -> list[tuple[str, ...]]:
     names = [name for name in item.environments if only is None or name == only]
     if only is None and not names:
         names = ["-"]
-    return [(item.id, name, "?", "?", DAMAGED, "?", "?", "?", "") for name in names]
+    return [(item.id, name, "?", "?", DAMAGED, "?", "?", "?", "", "?") for name in names]
 
 
 def _damaged_json(item: Damaged) -> dict[str, Any]:
@@ -223,6 +235,7 @@ def _rows(
             spec.input_type,
             spec.team,
             "",
+            "",
         )
         for name in sorted(set(entry.waiting) - set(entry.environments))
         if only is None or name == only
@@ -243,6 +256,7 @@ def _rows(
                 spec.input_type,
                 spec.team,
                 "",
+                canary_note(spec.canary) if spec.canary else "",
             )
         ]
     return [
@@ -256,6 +270,7 @@ def _rows(
             placed.model.spec.input_type,
             placed.model.spec.team,
             promotion_text(platform, index, entry.id, name),
+            canary_note(placed.model.spec.canary) if placed.model.spec.canary else "",
         )
         for name, placed in places
     ] + new
@@ -283,6 +298,7 @@ def _placed_json(
         "namespace": placed.namespace,
         "image": placed.image,
         "errors": list(placed.errors),
+        "canary": canary_json(placed.model.spec.canary),
         "waiting_for_image": list(waiting),
     }
     if env is not None and env.promoted_from is not None:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import changeset, platform_checkout, rendered_repo, rendered_tree
+from generator import __version__, changeset, platform_checkout, rendered_repo, rendered_tree
 from generator.commands import options
 from generator.config.settings import Platform
 from generator.errors import ExternalError, UsageError
@@ -265,7 +265,13 @@ def _render_and_commit(
         step = _Step(run, changes, None)
         step.said.append(f"nothing written to {rendered.prefix}: the mass delete was refused")
         return step
-    message = change_views.commit_message(platform.name, changes)
+    source_commit = rendered_repo.platform_commit(platform)
+    trailers = change_views.provenance_trailers(
+        __version__,
+        source_commit.commit if source_commit else None,
+        source_commit.dirty if source_commit else False,
+    )
+    message = change_views.commit_message(platform.name, changes, trailers)
     if args.pr:
         # The pull request's branch gets the render; the checked-out branch and its working
         # tree stay as they are.

@@ -26,15 +26,19 @@ from generator.config.settings import (
     Environment,
     EnvironmentGateway,
     Gateway,
+    GatewayExporter,
     GitHubAuth,
     GitHubLimits,
     GitHubSettings,
     GitIdentity,
+    GrafanaSettings,
     ImageGate,
     InstanceRule,
     JenkinsSettings,
     ModelSelection,
+    Monitoring,
     Platform,
+    PrometheusSettings,
     PromotionSettings,
     PublishSettings,
     PullRequestSettings,
@@ -126,6 +130,8 @@ def build(data: dict[str, Any], root: Path) -> Platform:
         optional["jenkins"] = _jenkins(data["jenkins"])
     if "publish" in data:
         optional["publish"] = _publish(data["publish"])
+    if "monitoring" in data:
+        optional["monitoring"] = _monitoring(data["monitoring"])
     if "image_gate" in data:
         optional["image_gate"] = _given(ImageGate, data["image_gate"])
     return Platform(
@@ -278,5 +284,19 @@ def _publish(data: dict[str, Any]) -> PublishSettings:
             "author": identity,
             "committer": lambda values: identity(values) if values else None,
             "pull_request": lambda values: _given(PullRequestSettings, values),
+        },
+    )
+
+
+def _monitoring(data: dict[str, Any]) -> Monitoring:
+    return _given(
+        Monitoring,
+        data,
+        {
+            "prometheus": lambda values: _given(PrometheusSettings, values),
+            "objective": float,
+            "fallback_share": float,
+            "grafana": lambda values: _given(GrafanaSettings, values),
+            "gateway_exporter": lambda values: _given(GatewayExporter, values),
         },
     )

@@ -21,6 +21,7 @@ from generator.changeset import (
     Running,
 )
 from generator.findings import Finding, printable
+from generator.mlproject import Canary
 from generator.present import change_lines, finding_views, github_actions
 from generator.present import markdown as md
 from generator.treediff import TreeChanges
@@ -53,6 +54,17 @@ def promotion_note(running: Running) -> str:
     )
 
 
+def canary_note(canary: Canary) -> str:
+    """``canary 0123456 at 20%``: the canary's build and its share of the requests."""
+    return f"canary {canary.commit[:7]} at {canary.weight}%"
+
+
+def canary_json(canary: Canary | None) -> dict[str, Any] | None:
+    if canary is None:
+        return None
+    return {"commit": canary.commit, "version": canary.version, "weight": canary.weight}
+
+
 def environment_line(change: EnvironmentChange) -> str:
     """What runs of a model in one environment, and how that changes:
     ``production 4f1255f → 9b2e61c (promoted 2026-12-01T09:30:00Z by Jane): version
@@ -78,6 +90,10 @@ def environment_line(change: EnvironmentChange) -> str:
     notes = []
     if after.state == KEPT:
         notes.append(KEPT)
+    if after.canary is not None:
+        notes.append(canary_note(after.canary))
+    elif before is not None and before.canary is not None:
+        notes.append("canary removed")
     if change.waiting:
         notes.append(f"{waits}, not in the registry yet")
     if after.promotion is not None and (before is None or before.promotion != after.promotion):
@@ -152,6 +168,7 @@ def _running_json(running: Running | None) -> dict[str, Any] | None:
         "commit": running.commit,
         "version": running.version,
         "state": running.state,
+        "canary": canary_json(running.canary),
     }
     if running.promotion is not None:
         found["promotion"] = {
@@ -175,9 +192,20 @@ def _environment_json(change: EnvironmentChange) -> dict[str, Any]:
     }
 
 
-def commit_message(platform_name: str, changes: ChangeSet) -> str:
+def provenance_trailers(version: str, platform_commit: str | None, dirty: bool) -> list[str]:
+    """What rendered a publish commit, as git trailers: the Modelship version and the platform
+    repository's commit (``+ uncommitted changes`` when its files had some)."""
+    trailers = [f"Rendered-by: modelship {version}"]
+    if platform_commit is not None:
+        trailers.append(
+            f"Platform-commit: {platform_commit}" + (" + uncommitted changes" if dirty else "")
+        )
+    return trailers
+
+
+def commit_message(platform_name: str, changes: ChangeSet, trailers: Sequence[str] = ()) -> str:
     """The publish commit's message: one line per model, with its full source repo@sha, and
-    under it what changes in each environment."""
+    under it what changes in each environment; then ``trailers`` (provenance_trailers)."""
     lines = [f"modelship: render {platform_name} ({changes.summary()})", ""]
     verbs = {ADDED: "add", CHANGED: "update", REMOVED: "remove", KEPT: "keep"}
     for model in changes.changed_models:
@@ -197,6 +225,8 @@ def commit_message(platform_name: str, changes: ChangeSet) -> str:
     if changes.shared:
         lines.extend(["", "shared files:"])
         lines.extend(f"  {printable(change.path)}" for change in changes.shared)
+    if trailers:
+        lines.extend(["", *trailers])
     return "\n".join(lines) + "\n"
 
 

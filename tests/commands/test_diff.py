@@ -68,7 +68,7 @@ def test_markdown_is_a_review_comment(published):
     assert [row.split("|")[1].strip() for row in rows] == ["added", "kept-on-error", "changed"]
     assert "| added | `churn` | `acme/churn-model@" in text
     assert "| kept-on-error | `fraud-score` | `acme/fraud-score-model@" in text
-    assert "<summary><code>size-advice</code> changed, 3 files</summary>" in text
+    assert "<summary><code>size-advice</code> changed, 4 files</summary>" in text
     assert "| rnd | production 0190304 \\(staging is at " in text
     assert "<summary><code>fraud-score</code> kept-on-error, 1 error, 0 files</summary>" in text
     assert "MLproject:10:6: slo: must be an integer number of microseconds" in text
@@ -123,7 +123,7 @@ def test_a_diff_too_big_for_github_is_cut_per_model_and_written_in_full(tmp_path
     assert len(text.encode()) <= LIMIT
     for number in range(40):
         # staging only (production runs what is promoted), with one replica: no budget
-        assert f"<summary><code>m{number:02}</code> added, 6 files</summary>" in text
+        assert f"<summary><code>m{number:02}</code> added, 8 files</summary>" in text
     assert text.count("_Cut to fit GitHub's size limit:") == 41  # 40 models, the shared files
     assert "The full diff is in `review/full.diff`." in text
     dry_run = modelship("render", "--dry-run", cwd=folder)
