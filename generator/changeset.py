@@ -3,8 +3,10 @@
 Models are told apart by their index.json entries: a model in the new index
 only was *added*, in the old only *removed*; one in both *changed* when any file
 it owns (in either tree) or its entry differs, and is *kept-on-error* when the
-new index keeps it because its repository failed. Files no model owns (the
-kustomizations that list namespaces, and index.json) are *shared*.
+new index keeps it because its repository failed. A repository the new index names
+as *rejected* (its new model has errors and is deployed nowhere) is one too, named
+after the repository, with its errors. Files no model owns (the kustomizations that
+list namespaces, and index.json) are *shared*.
 
 Per environment, a model's change says which state (commit, version) ran there before
 and runs after, and whether a promoted environment is behind the one it is promoted
@@ -19,19 +21,23 @@ from dataclasses import dataclass, replace
 from generator import index
 from generator.index import (
     STATE_KEPT,
+    STATE_REJECTED,
     Damaged,
     EnvironmentEntry,
     IndexEntry,
     Promotion,
+    Rejected,
     SpecKey,
 )
+from generator.mlproject import Canary
 
 ADDED = "added"
 CHANGED = "changed"
 REMOVED = "removed"
 KEPT = STATE_KEPT
 UNCHANGED = "unchanged"
-KINDS = (ADDED, CHANGED, REMOVED, KEPT, UNCHANGED)
+REJECTED = STATE_REJECTED
+KINDS = (ADDED, CHANGED, REMOVED, KEPT, UNCHANGED, REJECTED)
 
 
 @dataclass(frozen=True)
@@ -50,12 +56,20 @@ class Running:
     state: str
     key: SpecKey
     promotion: Promotion | None = None
+    canary: Canary | None = None  # a second version beside it, with its share of requests
+    entry: EnvironmentEntry | None = None  # all index.json says runs there (instances, ...)
 
     @classmethod
     def of(cls, entry: EnvironmentEntry) -> Running:
         model = entry.model
         return cls(
-            model.provenance.commit, model.spec.version, entry.state, entry.key, entry.promotion
+            model.provenance.commit,
+            model.spec.version,
+            entry.state,
+            entry.key,
+            entry.promotion,
+            canary=model.spec.canary,
+            entry=entry,
         )
 
 
@@ -122,7 +136,10 @@ class ChangeSet:
         return not self.shared and all(not model.files for model in self.models)
 
     def summary(self) -> str:
-        return ", ".join(f"{self.count(kind)} {kind}" for kind in KINDS)
+        """``1 added, 0 changed, 0 removed, 0 kept-on-error, 5 unchanged``, and ``, 1
+        rejected`` when a repository's new model is."""
+        shown = [kind for kind in KINDS if kind != REJECTED or self.count(kind)]
+        return ", ".join(f"{self.count(kind)} {kind}" for kind in shown)
 
 
 def classify(
@@ -145,8 +162,21 @@ def classify(
         change = _model_change(model_id, before, after, files)
         places = _environment_changes(before, after, promoted_from or {})
         models.append(replace(change, environments=places))
+    models.extend(_rejected_change(item) for item in new_index.rejected.values())
     shared = tuple(_changes(sorted((old.keys() | new.keys()) - owned), old, new))
-    return ChangeSet(tuple(models), shared)
+    return ChangeSet(tuple(sorted(models, key=lambda change: change.id)), shared)
+
+
+def _rejected_change(item: Rejected) -> ModelChange:
+    return ModelChange(
+        id=item.repo,
+        kind=REJECTED,
+        repo=item.repo,
+        commit=item.commit,
+        team="",
+        files=(),
+        errors=item.errors,
+    )
 
 
 def _environment_changes(

@@ -13,11 +13,13 @@ from types import ModuleType
 from generator import __version__
 from generator.errors import ExitCode, ModelshipError
 from generator.findings import printable, printable_lines
+from generator.present import console
 
 # Command name → its module in generator.commands. A run imports only the module of the
 # command it runs (`--help` imports them all): the others pull in PyGithub, gitpython and
 # requests, which a local `render` never needs and which cost it a third of a second.
 COMMANDS: dict[str, str] = {
+    "init": "init",
     "validate": "validate",
     "discover": "discover",
     "render": "render",
@@ -27,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "rollback": "rollback",
     "sync-consul": "sync_consul",
     "list": "list",
+    "status": "status",
     "schema": "schema",
 }
 
@@ -41,6 +44,14 @@ exit status:
   4  internal error: a bug in modelship (set MODELSHIP_DEBUG=1 for a traceback)
 
 Run `modelship COMMAND --help` for the options of one command.
+
+examples:
+  modelship init --organization acme        # start a platform repository here
+  modelship validate                        # every model repository of the platform
+  modelship render --dry-run                # what would change, nothing written
+  modelship diff --platform platform.yaml --format markdown
+  modelship publish --push
+  NO_COLOR=1 modelship --quiet render       # plain output, results and problems only
 """
 
 
@@ -64,6 +75,45 @@ def chosen_command(argv: Sequence[str]) -> str | None:
     return None
 
 
+def global_options(defaults: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before the command or after it. After it they are
+    parsed by the command's own parser, whose defaults must not overwrite what was given
+    before the command: there every default is SUPPRESS."""
+
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    options = argparse.ArgumentParser(add_help=False)
+    group = options.add_argument_group("global options (before or after the command)")
+    group.add_argument(
+        "--platform",
+        metavar="FILE",
+        default=default(None),
+        help="the platform configuration: a file, or for validate also an https:// URL "
+        "(default: $MODELSHIP_PLATFORM or ./platform.yaml)",
+    )
+    loudness = group.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const=console.QUIET,
+        default=default(console.NORMAL),
+        help="print only results, findings, warnings and errors",
+    )
+    loudness.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const=console.VERBOSE,
+        default=default(console.NORMAL),
+        help="also print what is read and written, and a traceback for an internal error",
+    )
+    return options
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command, or of the command ``only`` alone."""
     parser = argparse.ArgumentParser(
@@ -72,23 +122,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "Kubernetes manifests, gateway routes and Consul entries.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[global_options(defaults=True)],
     )
     parser.add_argument("--version", action="version", version=f"modelship {__version__}")
-    parser.add_argument(
-        "--platform",
-        metavar="FILE",
-        help="the platform configuration (default: $MODELSHIP_PLATFORM or ./platform.yaml)",
-    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    after_command = global_options(defaults=False)
     for name in COMMANDS if only is None else (only,):
         module = command_module(name)
         subparser = subparsers.add_parser(
             name,
             help=module.HELP,
             description=module.DESCRIPTION,
-            # Exit status and examples, after the options (a command without one has none).
-            epilog=getattr(module, "EPILOG", None),
+            epilog=module.EXAMPLES,
             formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[after_command],
         )
         module.configure(subparser)
         subparser.set_defaults(handler=module.run)
@@ -99,11 +146,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(chosen_command(words))
     args = parser.parse_args(words)
+    console.set_verbosity(args.verbosity)
     try:
         return int(args.handler(args))
     except ModelshipError as error:
         # Messages may quote input (paths, names, index.json): never raw on a terminal.
-        print(f"modelship: error: {printable_lines(error.message)}", file=sys.stderr)
+        console.error(printable_lines(error.message))
         return int(error.exit_code)
     except KeyboardInterrupt:
         print("modelship: interrupted", file=sys.stderr)
@@ -113,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return int(ExitCode.OK)
     except Exception as error:
-        if os.environ.get("MODELSHIP_DEBUG"):
+        if os.environ.get("MODELSHIP_DEBUG") or console.verbose():
             traceback.print_exc()
         print(
             f"modelship: internal error: {type(error).__name__}: {printable(str(error))}\n"

@@ -158,7 +158,7 @@ def place(
             }
         damaged = set(previous.damaged_in(env.name))
         removed = tuple(sorted(set(before) - set(placed)))
-        removing = len(removed) + len(damaged - set(placed) - set(preserved))
+        removing = sorted({*removed, *(damaged - set(placed) - set(preserved))})
         plans.append(EnvironmentPlan(env, placed, removed))
         if not allow_mass_delete:
             total = len(before) + len(damaged)

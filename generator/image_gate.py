@@ -15,8 +15,11 @@ two steps around one question put at the edge (``image_check``):
 Nothing is removed by the gate: it only keeps or holds back. A platform may turn it off
 (``image_gate.enabled: false``): then every state is placed as it is.
 
-The images a placed model needs are ``needed_images``: today the one image of its state; a
-second image per model (a canary's) is one more reference there, recorded in its entry.
+The images a placed model needs are ``needed_images``: its state's own image and, with a
+canary, the canary's (``deployment.image_refs``). A canary waits for its image like any new
+version: when only the canary's image is missing, the model moves without its canary — the
+stable version runs alone and takes every request — and the canary's image is recorded as
+awaited, so the next run asks again and adds the canary once it exists.
 """
 
 from __future__ import annotations
@@ -27,22 +30,32 @@ from dataclasses import replace
 from generator.config.settings import Platform
 from generator.environments import Placed, Placements
 from generator.index import STATE_WAITING, EnvironmentEntry, Index, ModelState
-from generator.rendering.deployment import image_reference
+from generator.rendering.deployment import image_reference, image_refs
 
 
 def needed_images(platform: Platform, placed: Placed) -> tuple[str, ...]:
-    """The images ``placed`` needs to run, each ``host/repository:tag``."""
-    return (image_reference(platform, placed.model),)
+    """The images ``placed`` needs to run, each ``host/repository:tag``: its own, and its
+    canary's."""
+    return image_refs(platform, placed.model)
 
 
-def ran_images(entry: EnvironmentEntry | None) -> frozenset[str]:
-    """The images a model ran with in an environment, as index.json recorded them."""
-    return frozenset({entry.image}) if entry is not None else frozenset()
+def ran_images(platform: Platform, entry: EnvironmentEntry | None) -> frozenset[str]:
+    """The images a model ran with in an environment, as index.json recorded them: its
+    image, and its canary's when the state it ran had one."""
+    if entry is None:
+        return frozenset()
+    return frozenset({entry.image, *image_refs(platform, entry.model)[1:]})
 
 
 def _new_images(platform: Platform, placed: Placed, before: EnvironmentEntry | None) -> list[str]:
-    ran = ran_images(before)
+    ran = ran_images(platform, before)
     return [image for image in needed_images(platform, placed) if image not in ran]
+
+
+def without_canary(placed: Placed) -> Placed:
+    """``placed`` with its stable version alone: what runs while its canary's image waits."""
+    model = placed.model
+    return replace(placed, model=replace(model, spec=replace(model.spec, canary=None)))
 
 
 def questions(platform: Platform, placements: Placements, previous: Index) -> frozenset[str]:
@@ -76,6 +89,9 @@ def gate(
                 placed[model_id] = running
                 continue
             waiting[model_id] = tuple(missing)
+            if image_reference(platform, running.model) not in missing:
+                placed[model_id] = without_canary(running)  # only the canary waits
+                continue
             if ran is not None:
                 placed[model_id] = Placed(
                     ran.model, ModelState(STATE_WAITING, running.state.errors), ran.promotion

@@ -6,7 +6,8 @@ there (spec, repo@commit, image, instances, state, and in a promoted environment
 got there); and the files it owns. And the files no model owns. Later runs read it to keep
 a failing model deployed as it was, to run a promoted model at the spec it was promoted
 at, to decide who owns an ``id``, to count deletions, and to refuse deleting files it
-does not account for.
+does not account for. And the repositories whose new model was rejected (``rejected``:
+never deployed, with their errors), so that ``list`` tells their authors.
 
 Format 2 keeps each model's specs once, under their digest (``specs``), and refers to them
 by digest; format 1 (one spec per model, the same in every environment) is still read, and
@@ -22,11 +23,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from generator import jsontext, mlproject, resources, schemacheck, yamlpos
+from generator import __version__, jsontext, mlproject, resources, schemacheck, yamlpos
 from generator.digests import Digests
 from generator.errors import ConfigError
 from generator.findings import Finding
@@ -150,6 +151,19 @@ class Preserved:
         return environment in self.damaged.environments or bool(self.consul.get(environment))
 
 
+STATE_REJECTED = "rejected"  # a new model whose repository has errors: it was never deployed
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A repository whose model is not on the platform because of its errors (a new one, or
+    one whose id another repository holds): nothing of it is rendered."""
+
+    repo: str  # owner/name
+    commit: str  # the commit read ("" when it could not be read)
+    errors: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Index:
     models: Mapping[str, IndexEntry] = field(default_factory=dict)
@@ -161,6 +175,7 @@ class Index:
     # The digest of the Modelship that wrote the tree (resources.code_digest), when it
     # recorded the digests of an incremental render: another code renders every model anew.
     code: str = ""
+    rejected: Mapping[str, Rejected] = field(default_factory=dict)  # by repository
 
     @property
     def size(self) -> int:
@@ -200,7 +215,7 @@ def spec_digest(spec: ModelSpec) -> str:
     """``sha256:<hex>`` of the spec's values, those equal to their default left out: a field
     added to the contract later does not change the digest of a spec recorded before it."""
     record = {
-        key: value
+        key: asdict(value) if is_dataclass(value) else value  # the canary
         for key, value in _flat(spec).items()
         if key not in _SPEC_DEFAULTS or value != _SPEC_DEFAULTS[key]
     }
@@ -217,9 +232,11 @@ def dumps(
     shared_files: Iterable[str],
     kept: Iterable[Damaged] = (),
     code: str = "",
+    rejected: Iterable[Rejected] = (),
 ) -> bytes:
     """index.json of a tree; ``kept``: damaged entries written back exactly as they were;
-    ``code``: the digest of the Modelship whose digests the entries record."""
+    ``code``: the digest of the Modelship whose digests the entries record; ``rejected`` is
+    written only when there is one (a tree without stays as it was)."""
     models: dict[str, Any] = {item.id: item.record for item in kept}
     for entry in sorted(entries, key=lambda e: e.id):
         specs: dict[str, Any] = {}
@@ -254,10 +271,14 @@ def dumps(
     document: dict[str, Any] = {
         "format": FORMAT,
         "models": models,
+        "rendered_by": {"modelship": __version__},
         "shared_files": sorted(shared_files),
     }
     if code:
         document["code"] = code
+    refused = {item.repo: {"commit": item.commit, "errors": list(item.errors)} for item in rejected}
+    if refused:
+        document["rejected"] = refused
     return (jsontext.dumps(document) + "\n").encode("ascii")
 
 
@@ -315,8 +336,12 @@ def loads(data: bytes, where: str = INDEX_PATH) -> Index:
             models[model_id] = _entry_v1(model_id, entry, checked.specs)
         else:
             models[model_id] = _entry_v2(model_id, entry, checked.specs)
+    rejected = {
+        repo: Rejected(repo, item["commit"], tuple(item["errors"]))
+        for repo, item in document.get("rejected", {}).items()
+    }
     shared = tuple(document.get("shared_files", ()))
-    return Index(models, shared, damaged, version, document.get("code", ""))
+    return Index(models, shared, damaged, version, code=document.get("code", ""), rejected=rejected)
 
 
 def entry_format(version: Any, entry: Any) -> int:

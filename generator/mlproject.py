@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +26,17 @@ INPUT_TYPES = ("integers", "floats", "doubles", "bytes", "strings")
 # The schemes a package URL (``name @ URL``) may use: the image build fetches it, and these
 # are the ones that authenticate the server and encrypt the transfer.
 PACKAGE_URL_SCHEMES = ("https", "git+https")
+
+
+@dataclass(frozen=True)
+class Canary:
+    """A second version of the model beside it: the build of its repository at ``commit``,
+    holding the trained model ``version`` (None: the spec's own), taking ``weight`` percent
+    of the requests at the gateway."""
+
+    commit: str
+    weight: int
+    version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,8 @@ class ModelSpec:
     skip_environments: tuple[str, ...] = ()
     mlflow_env: str | None = None
     entry_points: tuple[str, ...] = ()
+    slo_objective: float | None = None  # None: the platform's monitoring.objective
+    canary: Canary | None = None
 
     @property
     def runtime(self) -> str:
@@ -196,12 +209,21 @@ def parse(text: str, path: str = "MLproject", repo: str = "") -> ParseResult:
 RECORD_RENAMED = {"main_language": "main-language"}
 RECORD_ONLY = ("mlflow_env", "entry_points")
 _LEFT_TO_PLATFORM = ("slo", "instances")  # None in a record: the MLproject left them out
+# Keys a record leaves out when the MLproject does: records written before they existed,
+# and those written since, are the same bytes for a model that does not use them.
+_OMITTED_WHEN_ABSENT = ("slo_objective", "canary")
 
 
 def record_of(spec: ModelSpec) -> dict[str, Any]:
     """The spec as index.json records it (JSON types: lists, not tuples)."""
-    values = ((f.name, getattr(spec, f.name)) for f in fields(spec))
-    return {key: list(value) if isinstance(value, tuple) else value for key, value in values}
+    record = {
+        key: list(value) if isinstance(value, tuple) else value
+        for key, value in asdict(spec).items()
+        if not (key in _OMITTED_WHEN_ABSENT and value is None)
+    }
+    if isinstance(record.get("canary"), dict):
+        record["canary"] = {k: v for k, v in record["canary"].items() if v is not None}
+    return record
 
 
 _NO_DEFAULT = object()
@@ -293,9 +315,12 @@ def _spec(data: dict[str, Any]) -> ModelSpec:
             ("pickle", "pickle"),
             ("slo", "slo"),
             ("instances", "instances"),
+            ("slo_objective", "slo_objective"),
         )
         if key in data
     }
+    if "canary" in data:
+        optional["canary"] = Canary(**data["canary"])
     return ModelSpec(
         name=data["name"],
         id=data["id"],

@@ -12,7 +12,8 @@ The safety rules of a run live here, as decisions on data:
   a repository accepted under a new id gives its old one up;
 - otherwise a model is removed when its repository is gone or has no MLproject
   any more (or now declares another id), and the removals of one run may not
-  exceed ``safety.max_delete_share`` of the models without ``allow_mass_delete``.
+  exceed ``safety.max_delete_share`` of the models without ``allow_mass_delete``
+  (unless they are at most ``safety.mass_delete_floor``, default 1).
 
 Kept models are rendered again rather than copied byte for byte, so files that
 list every model (kustomizations, gateway and Consul files) stay consistent
@@ -26,10 +27,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
+from generator import wording
 from generator.config.settings import Platform
 from generator.evaluate import FETCH_FAILED_RULE, Evaluation, departed, fetch_failed
 from generator.findings import Finding
-from generator.index import STATE_KEPT, Damaged, Index, IndexEntry, ModelState
+from generator.index import (
+    STATE_KEPT,
+    Damaged,
+    Index,
+    IndexEntry,
+    ModelState,
+    Rejected,
+    repository_problem,
+)
 from generator.model import Model
 from generator.policy import same_repo
 
@@ -56,6 +66,8 @@ class Outcome:
     preserved: tuple[Damaged, ...] = ()
     healed: tuple[Damaged, ...] = ()
     removed_damaged: tuple[Damaged, ...] = ()
+    # Repositories with errors whose model is on the platform in no form: never deployed.
+    rejected: tuple[Rejected, ...] = ()
 
     @property
     def incomplete(self) -> bool:
@@ -108,13 +120,15 @@ def reconcile(
     models = tuple(sorted((*accepted.values(), *(k.entry.model for k in kept)), key=_model_id))
     refusal = None
     if not allow_mass_delete:
-        removing = len(removed) + len(removed_damaged)
+        removing = sorted([*(e.id for e in removed), *(d.id for d in removed_damaged)])
         refusal = mass_delete_refusal(removing, previous.size, platform)
+    rejected = _rejected(evaluation, previous, errors, kept, preserved)
     return Outcome(
         models=models,
         states=states,
         kept=tuple(kept),
         removed=tuple(removed),
+        rejected=rejected,
         findings=tuple(sorted(findings)),
         incomplete_reason=None if scan.complete else (scan.incomplete_reason or "unknown reason"),
         refusal=refusal,
@@ -163,20 +177,64 @@ def _damaged(
     return tuple(preserved), tuple(healed), tuple(removed)
 
 
+NAMED_REMOVALS = 20  # models a refusal names; a longer list ends with "and N more"
+
+
 def mass_delete_refusal(
-    removing: int, total: int, platform: Platform, environment: str | None = None
+    removing: list[str], total: int, platform: Platform, environment: str | None = None
 ) -> str | None:
-    """Why a run that removes ``removing`` of ``total`` models (of ``environment``, or of the
-    platform) may not, or None."""
+    """Why a run that removes the models ``removing`` (ids) of ``total`` models (of
+    ``environment``, or of the platform) may not, or None. A run that removes at most
+    ``safety.mass_delete_floor`` models is never refused: on a small platform one removal
+    is a large share, and no mass delete."""
+    count = len(removing)
     limit = platform.max_delete_share
-    if total == 0 or removing / total <= limit:
+    floor = platform.mass_delete_floor
+    if total == 0 or count <= floor or count / total <= limit:
         return None
+    named = ", ".join(removing[:NAMED_REMOVALS])
+    if count > NAMED_REMOVALS:
+        named += f" and {count - NAMED_REMOVALS} more"
     where = f" from {environment}" if environment else ""
     return (
-        f"refusing to remove {removing} of {total} models{where} ({removing / total:.0%}), "
-        f"more than safety.max_delete_share allows ({limit:.0%}); nothing was written. "
+        f"refusing to remove {count} of {total} models{where} ({count / total:.0%}), more "
+        f"than safety.max_delete_share allows ({limit:.0%}) and more than the "
+        f"{wording.plural(floor, 'model')} safety.mass_delete_floor always allows: "
+        f"{named}; nothing was written. "
         "If this is intended, run again with --allow-mass-delete"
     )
+
+
+def _rejected(
+    evaluation: Evaluation,
+    previous: Index,
+    errors: Mapping[str, tuple[str, ...]],
+    kept: list[Kept],
+    preserved: tuple[Damaged, ...],
+) -> tuple[Rejected, ...]:
+    """The repositories with errors whose model is neither accepted nor kept (nor preserved
+    from a damaged entry), with their errors as index.json records them. A run that did not
+    read every repository keeps the earlier rejections of the ones it did not read."""
+    scan = evaluation.scan
+    held = {same_repo(item.entry.repo) for item in kept}
+    held |= {same_repo(item.repo) for item in preserved if item.repo}
+    accepted = {same_repo(model.provenance.repo) for model in evaluation.models}
+    commits = {same_repo(s.full_name): (s.full_name, s.provenance.commit) for s in scan.snapshots}
+    commits.update((same_repo(f.full_name), (f.full_name, "")) for f in scan.failures)
+    found: dict[str, Rejected] = {}
+    if scan.partial:
+        found = {
+            same_repo(repo): item
+            for repo, item in previous.rejected.items()
+            if same_repo(repo) not in commits
+        }
+    for repo, texts in errors.items():
+        if repo in held or repo in accepted or repo not in commits:
+            continue
+        name, commit = commits[repo]
+        if repository_problem(name) is None:  # else index.json cannot hold it: its error says so
+            found[repo] = Rejected(name, commit, texts)
+    return tuple(sorted(found.values(), key=lambda item: same_repo(item.repo)))
 
 
 def _model_id(model: Model) -> str:

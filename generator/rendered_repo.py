@@ -138,6 +138,71 @@ def head_tree(rendered: RenderedRepo, revision: str | None = None) -> dict[str, 
         raise ExternalError(f"cannot read {rendered.prefix} at HEAD: {error}") from None
 
 
+@dataclass(frozen=True)
+class Published:
+    """The rendered tree as a reader of the repository gets it: ``where`` names it
+    (``origin/main@abc1234``; ``main@abc1234 (not pushed)`` without a remote branch;
+    ``the working tree of rendered (no git repository)``), ``revision`` is its commit."""
+
+    where: str
+    tree: dict[str, bytes] | None  # None: read the tree on disk
+    revision: str = ""
+
+
+def published(platform: Platform) -> Published:
+    """The rendered repository's branch as published: its remote branch, fetched first; the
+    local branch when there is no remote branch yet; the tree on disk outside git."""
+    if platform.rendered_repository is not None:
+        rendered = _separate(platform, sync=True)
+    else:
+        try:
+            rendered = _in_repo(platform)
+        except UsageError:  # not in git: what the tree on disk holds is all there is
+            where = f"the working tree of {platform.rendered_path.name} (no git repository)"
+            return Published(where, None)
+    if rendered.branch is not None and rendered.remote in [r.name for r in rendered.repo.remotes]:
+        fetched = fetch(rendered)
+        if fetched:
+            commit = rendered.repo.commit(rendered.upstream)
+            return Published(
+                f"{rendered.upstream}@{commit.hexsha[:7]}",
+                head_tree(rendered, commit.hexsha),
+                rendered.upstream,
+            )
+    head = _head_commit(rendered.repo)
+    if head is None:
+        return Published(f"the working tree of {platform.rendered_path.name} (no commit yet)", None)
+    branch = rendered.branch or "HEAD"
+    return Published(f"{branch}@{head.hexsha[:7]} (not pushed)", head_tree(rendered), branch)
+
+
+@dataclass(frozen=True)
+class PlatformCommit:
+    """The platform repository's commit a render read, and whether its files (the rendered
+    tree's aside) had changes not committed yet: then the render is of more than that commit."""
+
+    commit: str
+    dirty: bool
+
+
+def platform_commit(platform: Platform) -> PlatformCommit | None:
+    """HEAD of the platform repository (platform.yaml's), None outside git or before a commit."""
+    try:
+        repo = git.Repo(platform.root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+    head = _head_commit(repo)
+    if head is None:
+        return None
+    paths = ["--", "."]
+    tree = platform.rendered_path
+    top = Path(str(repo.working_tree_dir)).resolve()
+    if tree.resolve().is_relative_to(top):
+        paths.append(f":(exclude){tree.resolve().relative_to(top).as_posix()}")
+    changed = _git(repo, "-C", str(top), "status", "--porcelain", *paths)
+    return PlatformCommit(head.hexsha, bool(changed.strip()))
+
+
 def head_file(rendered: RenderedRepo, path: str) -> tuple[bytes | None, str | None]:
     """One file of the rendered tree as committed at HEAD, and HEAD's sha: (None, sha) when
     HEAD has no such file, (None, None) before the first commit."""

@@ -26,11 +26,27 @@ def builtin_dir(name: str) -> Path:
     return _PACKAGE.parent / name
 
 
+SCHEMA_SUFFIX = ".schema.json"
+
+
+@cache
+def schema_names() -> tuple[str, ...]:
+    """Every schema in ``schemas/``, by name (``mlproject``, ``platform``, ``index``, ...)."""
+    folder = builtin_dir("schemas")
+    return tuple(
+        sorted(p.name.removesuffix(SCHEMA_SUFFIX) for p in folder.glob(f"*{SCHEMA_SUFFIX}"))
+    )
+
+
+def schema_bytes(name: str) -> bytes:
+    """The file ``schemas/<name>.schema.json`` exactly as it is shipped."""
+    return (builtin_dir("schemas") / f"{name}{SCHEMA_SUFFIX}").read_bytes()
+
+
 @cache
 def schema(name: str) -> dict[str, Any]:
     """A JSON schema from ``schemas/``, e.g. ``schema("mlproject")``."""
-    path = builtin_dir("schemas") / f"{name}.schema.json"
-    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(schema_bytes(name))
     return loaded
 
 

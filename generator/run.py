@@ -35,6 +35,12 @@ from generator.rendering import plan, templating
 from generator.rendering.targets import consul
 from generator.sources.base import Scan
 
+# --fail-on: what makes a render or publish exit 1 (configuration errors exit 2 and external
+# failures 3 under either).
+FAIL_ON_HELD = "held"  # a model held back by errors, or a refused run (the default)
+FAIL_ON_REFUSAL = "refusal"  # only a refused run: a mass delete a person must confirm
+FAIL_ON = (FAIL_ON_HELD, FAIL_ON_REFUSAL)
+
 
 def previous_index(platform: Platform) -> index.Index:
     """The index.json of the rendered tree on disk (empty when there is no tree yet)."""
@@ -69,14 +75,23 @@ class RenderRun:
     @property
     def exit_code(self) -> ExitCode:
         """3 when the scan was incomplete, 1 for errors or a refused mass delete, else 0."""
+        return self.exit_status(FAIL_ON_HELD)
+
+    def exit_status(self, fail_on: str) -> ExitCode:
+        """The exit code under ``--fail-on``: with ``held`` (the default) 1 when a model is
+        held back by errors (kept on error, or a new one rejected) or the run was refused;
+        with ``refusal`` 1 only for a refused run — the rest was published, and the
+        repositories' errors are told where their authors see them."""
         if self.outcome.incomplete:
             return ExitCode.EXTERNAL
-        if (
-            self.refusal
-            or self.evaluation.has_errors
-            or self.outcome.findings
+        if self.refusal:
+            return ExitCode.FINDINGS
+        held = (
+            self.evaluation.has_errors
+            or bool(self.outcome.findings)
             or any(f.is_error for f in self.placements.findings)
-        ):
+        )
+        if held and fail_on == FAIL_ON_HELD:
             return ExitCode.FINDINGS
         return ExitCode.OK
 
@@ -201,7 +216,8 @@ def render_run(
             outcome.states,
             placements,
             [preserve(platform, tree, damaged) for damaged in outcome.preserved],
-            incremental,
+            incremental=incremental,
+            rejected=outcome.rejected,
         )
     except TemplateError as error:
         raise UsageError(f"template error: {error}") from None

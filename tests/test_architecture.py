@@ -34,6 +34,7 @@ CORE = (
     "generator.digests",
     "generator.jsontext",
     "generator.changeset",
+    "generator.live_status",
     "generator.treediff",
     "generator.wording",
     "generator.config.settings",

@@ -10,7 +10,7 @@ import subprocess
 import yaml
 
 from generator.errors import ExitCode
-from testsupport.helpers import ROOT, platform_dir, read_tree, tool
+from testsupport.helpers import ROOT, platform_dir, read_tree, tool, without_monitoring
 from testsupport.inprocess import modelship
 
 DAMAGED = "size-advice"
@@ -97,7 +97,7 @@ def test_a_damaged_format_1_entry_is_kept_as_it_was_when_the_index_becomes_forma
     """A tree an earlier Modelship rendered (index.json format 1) with a damaged entry: the next
     render writes format 2 for every other model and keeps the damaged entry verbatim, still
     reported as format 1's rules see it; once its repository renders, it is format 2 too."""
-    folder = platform_dir(tmp_path)
+    folder = without_monitoring(platform_dir(tmp_path))  # as format 1's Modelship rendered
     assert modelship("render", cwd=folder).returncode == ExitCode.OK
     before = read_tree(folder / "rendered")
     format_1 = json.loads((ROOT / "tests" / "data" / "index-format-1.json").read_text())
@@ -191,8 +191,13 @@ def test_removing_damaged_entries_counts_against_the_mass_delete_guard(tmp_path)
 
 def test_a_damaged_entry_in_one_environment_is_counted_by_that_environments_guard(tmp_path):
     """Three of six models run in production, one of them with a damaged entry: removing it
-    is a sixth of the platform and of staging (allowed), but a third of production."""
+    is a sixth of the platform and of staging (allowed), but a third of production (with no
+    floor: by default one removal is always allowed)."""
     folder = platform_dir(tmp_path)
+    settings = folder / "platform.yaml"
+    text = settings.read_text()
+    assert "\nsafety:\n" in text
+    settings.write_text(text.replace("\nsafety:\n", "\nsafety:\n  mass_delete_floor: 0\n"))
     pins = folder / "promotions" / "production.yaml"
     document = yaml.safe_load(pins.read_text())
     for model_id in ("search-ranking", "product-title-classifier", "visual-similarity"):

@@ -180,8 +180,9 @@ def test_removing_too_many_models_from_one_environment_is_refused():
     placements = place(models, previous, promotions(*models[:2]))
     assert placements.refusals == (
         "refusing to remove 2 of 4 models from production (50%), more than "
-        "safety.max_delete_share allows (25%); nothing was written. If this is intended, "
-        "run again with --allow-mass-delete",
+        "safety.max_delete_share allows (25%) and more than the 1 model "
+        "safety.mass_delete_floor always allows: m2, m3; nothing was written. If this is "
+        "intended, run again with --allow-mass-delete",
     )
     allowed = place(models, previous, promotions(*models[:2]), allow_mass_delete=True)
     assert allowed.refusals == ()

@@ -103,6 +103,18 @@ def test_format_2_is_written_and_read_back_unchanged():
     assert index.dumps(again.models.values(), again.shared_files) == written
 
 
+def test_rejected_repositories_are_written_only_when_there_are_some_and_read_back():
+    loaded = index.loads(dumped(EXAMPLE))
+    plain = index.dumps(loaded.models.values(), loaded.shared_files)
+    assert "rejected" not in json.loads(plain)
+    rejected = index.Rejected("acme/churn-model", "a" * 40, ("MLproject:10:6: slo: bad",))
+    written = index.dumps(loaded.models.values(), loaded.shared_files, (), [rejected])
+    assert json.loads(written)["rejected"] == {
+        "acme/churn-model": {"commit": "a" * 40, "errors": ["MLproject:10:6: slo: bad"]}
+    }
+    assert index.loads(written).rejected == {"acme/churn-model": rejected}
+
+
 def test_a_spec_is_kept_once_under_its_digest():
     entry = EXAMPLE["models"]["size-advice"]
     assert list(entry["specs"]) == [entry["spec"]]
@@ -294,6 +306,14 @@ def test_an_entry_nested_thousands_deep_is_a_damaged_entry_and_a_document_a_conf
         (lambda d: d.update(models=[]), "models: must be a mapping of model ids to entries"),
         (lambda d: d.update(shared_files=["../x"]), "shared_files[0]: must be a path inside"),
         (lambda d: d.update(extra=1), "extra: unknown key"),
+        (
+            lambda d: d.update(rejected={"acme/x": {"commit": "abc", "errors": []}}),
+            "rejected.acme/x.commit: must be the 40 lowercase hex characters",
+        ),
+        (
+            lambda d: d.update(rejected={"../x": {"commit": "", "errors": []}}),
+            "must be a GitHub repository as owner/name",
+        ),
     ],
 )
 def test_a_bad_document_is_a_config_error(change, expected):

@@ -122,7 +122,7 @@ def test_unknown_keys_suggest_the_known_one(typo, suggestion):
 
 def test_unknown_key_without_a_close_match_lists_the_keys():
     [finding] = messages(text_of() + "zzz: 1\n")
-    assert "zzz: unknown key; known keys are conda_env, " in finding
+    assert "zzz: unknown key; known keys are canary, conda_env, " in finding
 
 
 def test_standard_mlflow_keys_are_accepted():

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from testsupport.gitfixtures import bare_remote, git
 from testsupport.helpers import ROOT, read_tree
 
 
@@ -57,3 +58,64 @@ def test_run_command_in_a_clean_copy(tmp_path):
     assert "visual-similarity" in result.stdout
     assert "Traceback" not in result.stderr
     assert read_tree(clone / "rendered") == rendered_before, "the committed rendered/ is stale"
+
+
+NEWCOMER_START = "<!-- newcomer-path:"
+NEWCOMER_END = "<!-- newcomer-path: end -->"
+
+
+def newcomer_block():
+    """The shell block of README's "From nothing to a first publish", as it is."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split(NEWCOMER_START, 1)[1].split(NEWCOMER_END, 1)[0]
+    return section.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_path_from_init_to_a_first_publish_on_a_clean_checkout(tmp_path):
+    """A platform engineer's first hour, as README says it: install a pinned Modelship into a
+    new platform repository, `modelship init`, validate, commit, and `publish --push` to an
+    empty remote; then `list`. Modelship comes from a clean clone of this repository at its
+    HEAD commit (what a pin names), installed by pip as a package, not from this checkout."""
+    checkout = tmp_path / "modelship"
+    git(tmp_path, "clone", "--quiet", "--no-local", str(ROOT), str(checkout))
+    commit = git(checkout, "rev-parse", "HEAD")
+    remote = bare_remote(tmp_path / "ml-platform.git")
+    block = newcomer_block()
+    first, second, rest = block.split("\n", 2)
+    assert first.startswith('MODELSHIP="git+https://github.com/acme/modelship@')
+    assert second.startswith('REMOTE="')
+    pin = f"git+file://{checkout}@{commit}"
+    script = f'MODELSHIP="{pin}"\nREMOTE="{remote}"\n{rest}'
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Platform Engineer\n\temail = pe@acme.example\n"
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {k: v for k, v in outside_the_venv().items() if not k.startswith("GIT_")}
+    env["HOME"] = str(home)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Traceback" not in output
+    platform = work / "ml-platform"
+    assert (platform / "requirements.txt").read_text().splitlines()[-1] == f"modelship @ {pin}"
+    assert "0 errors, 0 warnings in 1 file" in result.stdout
+    assert "pushed to origin/main" in result.stderr
+    subjects = git(remote, "log", "--format=%s", "main").splitlines()
+    assert subjects == [
+        "modelship: render acme-ml (1 added, 0 changed, 0 removed, 0 kept-on-error, 0 unchanged)",
+        "A Modelship platform",
+    ]
+    published = git(remote, "show", "main:rendered/index.json")
+    assert '"example"' in published
+    assert "example" in result.stdout.splitlines()[-1]  # modelship list
+    assert git(platform, "status", "--porcelain") == ""  # .gitignore covers .venv/ and the rest

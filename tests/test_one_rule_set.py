@@ -6,7 +6,6 @@ at and past every rule (any JSON value in any field, any unicode).
 """
 
 import json
-from dataclasses import asdict
 
 import yaml
 from hypothesis import given
@@ -19,8 +18,8 @@ from testsupport.property import examples
 
 
 def record_of(spec):
-    """The spec as index.json writes it."""
-    return json.loads(json.dumps(asdict(spec)))
+    """The spec as index.json writes it (JSON types)."""
+    return json.loads(json.dumps(mlproject.record_of(spec)))
 
 
 SPEC = mlproject.parse(yaml.safe_dump(VALID)).spec
@@ -44,6 +43,14 @@ near_values = st.one_of(
     st.integers(min_value=-2, max_value=10_000_002),
     st.lists(st.text(max_size=8), max_size=4),
     st.sampled_from([*MLFLOW_ENV_KEYS, "bash_env", None]),
+)
+# Canary blocks at and past their rules: a commit near 40 hex, a weight near 1..99.
+canaries = st.fixed_dictionaries(
+    {"commit": st.text(alphabet="abcdef0123456789", min_size=39, max_size=41)},
+    optional={
+        "weight": st.integers(min_value=-1, max_value=101),
+        "version": st.text(alphabet="abcdef0123456789G", min_size=39, max_size=41),
+    },
 )
 # Entry points whose names YAML reads as other things than text.
 entry_points = st.dictionaries(
@@ -73,8 +80,9 @@ def as_mlproject(record):
 
 @EXAMPLES
 @given(
-    st.sampled_from(sorted(RECORD)),
-    st.one_of(json_values, near_values),
+    # The keys a record holds, and those it holds only when the MLproject sets them.
+    st.sampled_from(sorted({*RECORD, "slo_objective", "canary"})),
+    st.one_of(json_values, near_values, canaries),
 )
 def test_a_record_index_json_accepts_is_the_record_of_a_valid_mlproject(key, value):
     record = {**RECORD, key: value}
@@ -90,8 +98,10 @@ def test_a_record_index_json_accepts_is_the_record_of_a_valid_mlproject(key, val
 
 @EXAMPLES
 @given(
-    st.sampled_from(sorted({*VALID, "slo", "instances", "packages", "exposed", "entry_points"})),
-    st.one_of(json_values, near_values, entry_points),
+    st.sampled_from(
+        sorted({*VALID, "slo", "instances", "packages", "exposed", "entry_points", "canary"})
+    ),
+    st.one_of(json_values, near_values, entry_points, canaries),
 )
 def test_every_spec_an_mlproject_validates_to_is_a_record_index_json_accepts(key, value):
     text = yaml.safe_dump({**VALID, key: value}, allow_unicode=True)

@@ -90,6 +90,35 @@ def test_a_repository_that_fails_policy_keeps_its_model_too():
     assert "team 'marketing' is not a team of this platform" in outcome.states["gamma"].errors[0]
 
 
+def test_a_new_model_with_errors_is_rejected_and_a_kept_one_is_not():
+    previous = previous_of(*FOUR)
+    newcomer = snapshot("epsilon", model("epsilon", slo="fast"), sha="e")
+    claims = snapshot("zeta", model("alpha"), sha="f")  # an id alpha's repository holds
+    broken = snapshot("beta", model("beta", slo="fast"), sha="c")  # kept on error
+    outcome = decide(previous, Scan((FOUR[0], broken, *FOUR[2:], newcomer, claims)))
+    assert [k.entry.id for k in outcome.kept] == ["beta"]
+    assert [(r.repo, r.commit) for r in outcome.rejected] == [
+        ("acme/epsilon-model", "e" * 40),
+        ("acme/zeta-model", "f" * 40),
+    ]
+    [slo] = outcome.rejected[0].errors
+    assert slo.startswith("MLproject:8:6: slo: must be an integer number of microseconds")
+    assert "alpha" in outcome.rejected[1].errors[0]
+
+
+def test_a_single_repository_run_keeps_the_other_rejections_and_a_fix_ends_one():
+    newcomer = snapshot("epsilon", model("epsilon", slo="fast"), sha="e")
+    other = snapshot("zeta", model("zeta", slo="fast"), sha="f")
+    first = decide(previous_of(*FOUR), Scan((*FOUR, newcomer, other)))
+    previous = replace(previous_of(*FOUR), rejected={r.repo: r for r in first.rejected})
+    fixed = snapshot("epsilon", model("epsilon"), sha="9")
+    outcome = decide(previous, Scan((fixed,), single=SingleRead("acme/epsilon-model")))
+    assert [r.repo for r in outcome.rejected] == ["acme/zeta-model"]
+    assert "epsilon" in {m.id for m in outcome.models}
+    complete = decide(previous, Scan((*FOUR, fixed)))
+    assert complete.rejected == (), "a complete scan that does not see zeta forgets it"
+
+
 def test_removing_more_than_the_allowed_share_is_refused_unless_allowed():
     previous = previous_of(*FOUR)  # 4 models; the example platform allows 25 %
     one_gone = decide(previous, Scan(tuple(FOUR[:3])))
@@ -97,6 +126,7 @@ def test_removing_more_than_the_allowed_share_is_refused_unless_allowed():
     assert one_gone.refusal is None, "1 of 4 is exactly the limit"
     two_gone = decide(previous, Scan(tuple(FOUR[:2])))
     assert "refusing to remove 2 of 4 models (50%)" in two_gone.refusal
+    assert ": delta, gamma; nothing was written" in two_gone.refusal
     assert "--allow-mass-delete" in two_gone.refusal
     allowed = decide(previous, Scan(tuple(FOUR[:2])), allow_mass_delete=True)
     assert allowed.refusal is None
@@ -104,10 +134,33 @@ def test_removing_more_than_the_allowed_share_is_refused_unless_allowed():
 
 
 def test_the_share_is_read_from_platform_yaml():
-    strict = replace(PLATFORM, max_delete_share=0.1)
+    strict = replace(PLATFORM, max_delete_share=0.1, mass_delete_floor=0)
     previous = previous_of(*FOUR)
     evaluation = evaluate.evaluate(strict, Scan(tuple(FOUR[:3])), previous)
     assert reconcile.reconcile(strict, evaluation, previous).refusal is not None
+
+
+def test_removing_no_more_than_the_floor_is_never_a_mass_delete():
+    previous = previous_of(*FOUR[:2])  # a small platform: one removal is half of it
+    one_gone = decide(previous, Scan(tuple(FOUR[:1])))
+    assert one_gone.refusal is None, "the default floor lets any run remove one model"
+    assert [e.id for e in one_gone.removed] == ["beta"]
+    no_floor = replace(PLATFORM, mass_delete_floor=0)
+    evaluation = evaluate.evaluate(no_floor, Scan(tuple(FOUR[:1])), previous)
+    refusal = reconcile.reconcile(no_floor, evaluation, previous).refusal
+    assert "refusing to remove 1 of 2 models (50%)" in refusal
+    assert "0 models safety.mass_delete_floor always allows: beta;" in refusal
+    both_gone = decide(previous, Scan(()))
+    assert "refusing to remove 2 of 2 models (100%)" in both_gone.refusal
+    assert ": alpha, beta;" in both_gone.refusal
+
+
+def test_a_refusal_names_at_most_twenty_models():
+    names = [f"m{number:02}" for number in range(30)]
+    refusal = reconcile.mass_delete_refusal(names, 40, PLATFORM)
+    assert "m00, m01," in refusal
+    assert "m19 and 10 more;" in refusal
+    assert "m20" not in refusal
 
 
 def test_a_kept_model_whose_team_left_the_platform_is_removed_with_a_finding():

@@ -265,7 +265,8 @@ def test_a_format_1_tree_is_read_and_rewritten_in_format_2_without_losing_a_mode
     old = format_1_tree(folder)
     listed = modelship("list", "--env", "production", cwd=folder)
     assert listed.returncode == ExitCode.OK, listed.stderr
-    assert len(listed.stdout.splitlines()) == 1 + len(old["models"])
+    # The source line, the header, a row per model.
+    assert len(listed.stdout.splitlines()) == 2 + len(old["models"])
     result = modelship("render", cwd=folder)
     assert result.returncode == ExitCode.OK, result.stderr
     document = json.loads((folder / "rendered/index.json").read_text())

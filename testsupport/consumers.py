@@ -101,10 +101,17 @@ def read(root: Path, environments: list[str], work: Path, *, validate_cli: bool 
             continue
         objects = [o for o in yaml.load_all(built.stdout, Loader=_Loader) if o is not None]
         reading.objects[env] = objects
+        # ServiceMonitors and PrometheusRules: their CRD schemas, not Kubernetes' own.
+        core = [o for o in objects if not is_crd_kind(str(o.get("apiVersion")), str(o.get("kind")))]
         if validate_cli and env == environments[0]:
-            reading.problems.extend(_validate_command(work / f"{env}.yaml", built.stdout))
-        reading.problems.extend(f"{env}: {p}" for p in kubernetes_validate(objects))
-        reading.problems.extend(f"{env}: {p}" for o in objects for p in api_server_rules(o))
+            reading.problems.extend(
+                _validate_command(work / f"{env}.yaml", yaml.safe_dump_all(core))
+            )
+        reading.problems.extend(f"{env}: {p}" for p in kubernetes_validate(core))
+        reading.problems.extend(f"{env}: {p}" for o in core for p in api_server_rules(o))
+        reading.problems.extend(
+            f"{env}: {p}" for o in objects if o not in core for p in crd_problems(o)
+        )
         reading.consul[env] = _consul(root / env / "consul" / "kv.json", reading.problems)
         _sync_entry_points(root, env, reading)
     reading.jobs = _jenkins(root / "jenkins", work / "jjb", reading.problems)

@@ -73,11 +73,15 @@ def edit(folder: Path, repo: str, old: str, new: str) -> None:
 
 
 def set_platform(folder: Path, **sections: object) -> None:
-    """Replace top-level sections of platform.yaml."""
+    """Replace top-level sections of platform.yaml, and commit the change when the folder is
+    a git repository, as a platform team does (publish refuses an uncommitted platform)."""
     path = folder / "platform.yaml"
     data = yaml.safe_load(path.read_text())
     data.update(sections)
     path.write_text(yaml.safe_dump(data, sort_keys=False))
+    if (folder / ".git").exists():
+        git(folder, "add", "platform.yaml")
+        git(folder, "commit", "--quiet", "--allow-empty", "-m", "platform.yaml")
 
 
 def publish(folder: Path, *args: str, **env: str):

@@ -84,6 +84,17 @@ def unprivileged(*command: str) -> list[str]:
     return [tool("setpriv"), f"--bounding-set={drop}", f"--inh-caps={drop}", "--", *command]
 
 
+def without_monitoring(folder: Path) -> Path:
+    """Take the example platform's ``monitoring`` block out of ``folder``'s platform.yaml: the
+    platform as it was before Modelship rendered monitoring objects (format-1 trees)."""
+    path = folder / "platform.yaml"
+    text = path.read_text()
+    start = text.index("\nmonitoring:")
+    end = text.index("\nteams:", start)
+    path.write_text(text[:start] + text[end:])
+    return folder
+
+
 def modelship(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:

@@ -26,16 +26,19 @@ HELP = "show what a render would change against the rendered repository's HEAD"
 DESCRIPTION = """\
 Render the platform's models in memory and compare the result with the rendered
 tree as committed at HEAD of its git repository (not the working tree): which
-models would be added, changed, removed or kept on error, and the diff of every
-file.
+models would be added, changed, removed or kept on error, which repositories' new
+models are rejected by their errors, what changes in each environment (one line:
+instances 2→3, version a→b, ...), and the diff of every file. It writes no file
+unless asked (--full-diff).
 
   --format text       a summary per model, then the unified diff (default)
   --format markdown   a pull-request comment: summary line, table of changed
                       models with their source repo@sha and team, and per model
                       a folded diff; never longer than GitHub's 65,535
                       characters — when cut, the full diff is written to
-                      --full-diff
-  --format json       the same for tools
+                      --full-diff FILE (given), else the comment says that
+                      `modelship diff` prints it
+  --format json       the same for tools (schema: `modelship schema diff-output`)
   --against REV       compare with the tree at this commit of the rendered
                       tree's repository instead of HEAD (a pull request's base,
                       e.g. HEAD^1 of a pull request's merge commit)
@@ -58,6 +61,13 @@ Exit status: 0 done (changes or not), 1 some repositories have errors or a
 render would refuse a mass delete, 2 bad usage or configuration, 3 the scan
 was incomplete, or git, GitHub or the image registry failed.
 """
+EXAMPLES = """\
+examples:
+  modelship diff
+  modelship diff --format markdown --full-diff modelship.diff
+  modelship diff --format json --against HEAD^1
+  GITHUB_TOKEN=... modelship diff --format markdown --comment --pull-request 42
+"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -65,9 +75,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--full-diff",
         metavar="FILE",
-        default=options.DEFAULT_FULL_DIFF,
-        help="where the full diff goes when the markdown had to be cut "
-        f"(default: {options.DEFAULT_FULL_DIFF})",
+        help="write the full diff to FILE when the markdown had to be cut (default: no file; "
+        "the comment says `modelship diff` prints it)",
     )
     parser.add_argument(
         "--against",
@@ -127,10 +136,11 @@ def execute(
             # the comment also carries the marker, and must fit GitHub's limit with it
             limit=pr_markdown.LIMIT - (pr_markdown.size(pull_requests.PREFIX) if target else 0),
         )
-        if comment.truncated:
+        if comment.truncated and args.full_diff is not None:
             options.write_full_diff(Path(args.full_diff), changes)
     if args.format == "json":
-        sys.stdout.write(json_output.to_json(change_views.as_json(changes, notes)))
+        document = json_output.versioned("diff", change_views.as_json(changes, notes))
+        sys.stdout.write(json_output.to_json(document))
     elif comment is not None and args.format == "markdown":
         sys.stdout.write(comment.text)
     else:
@@ -143,7 +153,7 @@ def execute(
             target.connection.client, target.repository, target.number, comment.text
         )
         verb = "commented on" if posted.created else "updated the comment on"
-        console.stderr().print(f"{verb} pull request #{target.number}: {posted.url}", markup=False)
+        console.info(f"{verb} pull request #{target.number}: {posted.url}")
         outputs["comment-url"] = posted.url
     if comment is not None:
         body = comment.text

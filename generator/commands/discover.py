@@ -30,10 +30,15 @@ Exit status: 0 the scan completed, 2 bad usage or configuration, 3 the scan is
 incomplete (GitHub failed, or a rate limit outlasted the wait budget): the list
 holds only what was read.
 """
+EXAMPLES = """\
+examples:
+  modelship discover
+  GITHUB_TOKEN=... modelship discover --source github --format json
+"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    options.add_format(parser, "table", "json")
+    options.add_format(parser, "text", "json")
     options.add_source(parser)
 
 
@@ -43,17 +48,17 @@ def run(args: argparse.Namespace) -> int:
     scanned = options.scan(source)
     github_report = source.report
     if args.format == "json":
-        sys.stdout.write(json_output.to_json(_as_json(scanned, github_report)))
+        document = json_output.versioned("discover", _as_json(scanned, github_report))
+        sys.stdout.write(json_output.to_json(document))
     else:
         _print_tables(scanned, github_report)
         _print_summary(scanned, github_report)
     if not scanned.complete:
-        console.stderr().print(
+        console.error(
             printable(
-                f"modelship: error: the scan is incomplete: {scanned.incomplete_reason}; "
+                f"the scan is incomplete: {scanned.incomplete_reason}; "
                 "the list holds only what was read"
-            ),
-            markup=False,
+            )
         )
         return ExitCode.EXTERNAL
     return ExitCode.OK
@@ -102,32 +107,31 @@ def _print_tables(scanned: Scan, github_report: ScanReport | None) -> None:
 
 
 def _print_summary(scanned: Scan, github_report: ScanReport | None) -> None:
-    err = console.stderr()
     for failure in scanned.failures:
-        err.print(printable(f"{failure.full_name}: {failure.shown}"), markup=False)
+        console.note(printable(f"{failure.full_name}: {failure.shown}"))
     with_file = sum(1 for s in scanned.snapshots if s.mlproject is not None)
     selected = len(scanned.snapshots) + len(scanned.failures)
     found = f"{_count(selected, 'model repository', 'model repositories')} "
     found += f"({with_file} with an MLproject"
     found += f", {len(scanned.failures)} unreadable)" if scanned.failures else ")"
     if github_report is None:
-        err.print(f"found {found}", markup=False)
+        console.info(f"found {found}")
         return
     total = "?" if github_report.total_count is None else f"{github_report.total_count:,}"
     line = f"{github_report.organization}: {total} repositories on GitHub, {found}"
     if github_report.skipped:
         counts = ", ".join(f"{reason} {n}" for reason, n in github_report.skip_counts.items())
         line += f"; {len(github_report.skipped)} skipped ({counts})"
-    err.print(line, markup=False)
-    err.print(_requests_line(github_report), markup=False)
+    console.info(line)
+    console.info(_requests_line(github_report))
     if github_report.rate_limits:
         left = ", ".join(
             f"{limit.resource} {limit.remaining:,}/{limit.limit:,} (resets {_clock(limit.reset)})"
             for limit in sorted(github_report.rate_limits.values(), key=lambda r: r.resource)
         )
-        err.print(f"rate limit left: {left}", markup=False)
+        console.info(f"rate limit left: {left}")
     for warning in github_report.warnings:
-        err.print(printable(f"warning: {warning}"), markup=False)
+        console.note(printable(f"warning: {warning}"))
 
 
 def _requests_line(github_report: ScanReport) -> str:

@@ -11,37 +11,54 @@ from generator import rendered_repo
 from generator.commands import options
 from generator.config.settings import Platform
 from generator.errors import ExitCode, UsageError
-from generator.index import STATE_WAITING, Damaged, EnvironmentEntry, Index, IndexEntry
+from generator.findings import printable
+from generator.index import (
+    STATE_REJECTED,
+    STATE_WAITING,
+    Damaged,
+    EnvironmentEntry,
+    Index,
+    IndexEntry,
+    Rejected,
+    tree_index,
+)
 from generator.present import console, json_output
-from generator.present.change_views import ACTIONS_DONE
+from generator.present.change_views import ACTIONS_DONE, canary_json, canary_note
 from generator.run import previous_index
 
 PIPE_WIDTH = 200  # columns of the table when stdout is no terminal: whole cells
 
 HELP = "list the rendered models per environment (MODEL ENVIRONMENT VERSION COMMIT STATE ...)"
 DESCRIPTION = """\
-List the models of the rendered tree as recorded in its index.json, one row per
+List the models of the rendered tree as published — its index.json on the
+rendered repository's remote branch (fetched first; the first line names it,
+e.g. origin/main@abc1234), else its local branch, else the tree on disk outside
+git — one row per
 model and environment: the version that runs there (first 7 characters of the
 model sha1) and the commit of its repository, its state, number of instances,
 input type and owning team; in a promoted environment, when it was promoted and
-whether it is behind the environment it is promoted from. A model that runs in
+whether it is behind the environment it is promoted from; a model's canary, with
+the commit it runs and its share of the requests ("canary 0123456 at 20%"). A model that runs in
 no environment has one row with environment "-". A model whose index.json entry
 is damaged is listed with the state damaged-entry (it stays deployed as it was)
 and its problems are printed on stderr.
 A model whose new commit's image is not in the registry yet (the registry
 gate) is waiting-for-image: it runs its previous commit there, or, when it is
 new, nothing yet (INSTANCES 0); --format json names the images it waits for.
+A repository whose new model was rejected by its errors (deployed nowhere) is
+listed by its name with the state rejected.
+Below the table: the errors of every model kept on error and every rejected one.
 
   --env NAME        only this environment
   --format json     every model with its source state and, per environment,
                     what runs there
-"""
 
-EPILOG = """\
 Exit status: 0 listed, 1 some entries are damaged, 2 bad usage or configuration
 (a damaged index.json), 3 the rendered repository could not be read.
+"""
 
-Examples:
+EXAMPLES = """\
+examples:
   modelship list
   modelship list --env production
   modelship list --format json | jq '.models[] | {id, production: .environments.production}'
@@ -49,7 +66,7 @@ Examples:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    options.add_format(parser, "table", "json")
+    options.add_format(parser, "text", "json")
     parser.add_argument("--env", metavar="NAME", help="only this environment")
 
 
@@ -58,8 +75,11 @@ def run(args: argparse.Namespace) -> int:
     if args.env is not None and platform.environment(args.env) is None:
         known = ", ".join(env.name for env in platform.environments)
         raise UsageError(f"--env {args.env}: no such environment in platform.yaml ({known})")
-    rendered_repo.prepare(platform)
-    index = previous_index(platform)
+    source = rendered_repo.published(platform)
+    if source.tree is None:
+        index = previous_index(platform)
+    else:
+        index = tree_index(source.tree, console.shown_path(platform.rendered_path), source.revision)
     entries = sorted(index.models.values(), key=lambda e: e.id)
     damaged = sorted(index.damaged.values(), key=lambda d: d.id)
     for item in damaged:
@@ -73,11 +93,18 @@ def run(args: argparse.Namespace) -> int:
         listed = [_as_json(platform, index, entry) for entry in entries]
         listed += [_damaged_json(item) for item in damaged]
         models = sorted(listed, key=lambda m: m["id"])
-        sys.stdout.write(json_output.to_json({"models": models}))
+        rejected = [_rejected_json(item) for item in _rejected(index)]
+        document = json_output.versioned(
+            "list", {"source": source.where, "models": models, "rejected": rejected}
+        )
+        sys.stdout.write(json_output.to_json(document))
         return exit_code
     rows = [row for entry in entries for row in _rows(platform, index, entry, args.env)]
     rows += [row for item in damaged for row in _damaged_rows(item, args.env)]
+    if args.env is None:
+        rows += [_rejected_row(item) for item in _rejected(index)]
     out = console.stdout(pipe_width=PIPE_WIDTH)
+    out.print(f"{source.where}:", markup=False)
     if rows:
         out.print(
             console.table(
@@ -91,13 +118,61 @@ def run(args: argparse.Namespace) -> int:
                     "INPUT",
                     "TEAM",
                     "PROMOTION",
+                    "CANARY",
                 ),
                 sorted(rows),
             )
         )
     else:
         out.print(f"no models in {console.shown_path(platform.rendered_path)}", markup=False)
+    errors = _errors(entries, index, args.env)
+    if errors:
+        out.print("\nerrors:", markup=False)
+        for line in errors:
+            out.print(f"  {line}", markup=False)
     return exit_code
+
+
+def _rejected(index: Index) -> list[Rejected]:
+    return sorted(index.rejected.values(), key=lambda item: item.repo.lower())
+
+
+def _rejected_row(item: Rejected) -> tuple[str, ...]:
+    """A repository whose new model was rejected: deployed nowhere, named by its repository
+    (its MLproject's id cannot be trusted)."""
+    return (item.repo, "-", "-", item.commit[:7] or "-", STATE_REJECTED, "0", "-", "-", "")
+
+
+def _rejected_json(item: Rejected) -> dict[str, Any]:
+    return {
+        "repo": item.repo,
+        "commit": item.commit,
+        "state": STATE_REJECTED,
+        "errors": list(item.errors),
+    }
+
+
+def _errors(entries: list[IndexEntry], index: Index, only: str | None) -> list[str]:
+    """``model (state): error`` for every model held back by errors — kept on error (also in
+    one environment only, by a pin that cannot be run) and, without --env, rejected. Escaped:
+    the errors quote the repositories' files."""
+    lines = []
+    for entry in entries:
+        if only is None:
+            lines.extend(f"{entry.id} ({entry.state}): {error}" for error in entry.errors)
+        for name, placed in sorted(entry.environments.items()):
+            if only is not None and name != only:
+                continue
+            shown = entry.errors if only is None else ()
+            lines.extend(
+                f"{entry.id} in {name} ({placed.state}): {error}"
+                for error in placed.errors
+                if error not in shown
+            )
+    if only is None:
+        for item in _rejected(index):
+            lines.extend(f"{item.repo} ({STATE_REJECTED}): {error}" for error in item.errors)
+    return [printable(line) for line in lines]
 
 
 # The state `list` shows for a model whose index.json entry is damaged (kept as it was).
@@ -110,7 +185,7 @@ def _damaged_rows(item: Damaged, only: str | None) -> list[tuple[str, ...]]:
     names = [name for name in item.environments if only is None or name == only]
     if only is None and not names:
         names = ["-"]
-    return [(item.id, name, "?", "?", DAMAGED, "?", "?", "?", "") for name in names]
+    return [(item.id, name, "?", "?", DAMAGED, "?", "?", "?", "", "?") for name in names]
 
 
 def _damaged_json(item: Damaged) -> dict[str, Any]:
@@ -160,6 +235,7 @@ def _rows(
             spec.input_type,
             spec.team,
             "",
+            "",
         )
         for name in sorted(set(entry.waiting) - set(entry.environments))
         if only is None or name == only
@@ -180,6 +256,7 @@ def _rows(
                 spec.input_type,
                 spec.team,
                 "",
+                canary_note(spec.canary) if spec.canary else "",
             )
         ]
     return [
@@ -193,6 +270,7 @@ def _rows(
             placed.model.spec.input_type,
             placed.model.spec.team,
             promotion_text(platform, index, entry.id, name),
+            canary_note(placed.model.spec.canary) if placed.model.spec.canary else "",
         )
         for name, placed in places
     ] + new
@@ -220,6 +298,7 @@ def _placed_json(
         "namespace": placed.namespace,
         "image": placed.image,
         "errors": list(placed.errors),
+        "canary": canary_json(placed.model.spec.canary),
         "waiting_for_image": list(waiting),
     }
     if env is not None and env.promoted_from is not None:

@@ -8,10 +8,12 @@ import datetime
 import os
 from pathlib import Path
 
+from generator import platform_checkout, published, run
 from generator.changeset import ChangeSet
 from generator.config import loader
 from generator.config.settings import Platform
-from generator.errors import ExternalError
+from generator.errors import ExternalError, UsageError
+from generator.findings import printable
 from generator.present import (
     change_views,
     console,
@@ -23,7 +25,18 @@ from generator.sources.base import Scan, Source
 DEFAULT_FULL_DIFF = "modelship.diff"
 
 
+def platform_url(args: argparse.Namespace) -> str | None:
+    """``--platform`` (or $MODELSHIP_PLATFORM) when it is a URL (validate reads one)."""
+    given = args.platform or os.environ.get(loader.PLATFORM_ENV)
+    return given if published.is_url(given) else None
+
+
 def platform_path(args: argparse.Namespace) -> Path:
+    if platform_url(args) is not None:
+        raise UsageError(
+            f"--platform {platform_url(args)}: only `modelship validate` reads a platform "
+            "from a URL; the other commands need the platform repository's checkout"
+        )
     return loader.locate(args.platform, os.environ)
 
 
@@ -33,7 +46,20 @@ def platform_is_explicit(args: argparse.Namespace) -> bool:
 
 
 def load_platform(args: argparse.Namespace) -> Platform:
-    return loader.load(platform_path(args))
+    path = platform_path(args)
+    console.detail(f"platform: {printable(console.shown_path(path.absolute()))}")
+    platform = loader.load(path)
+    left = platform_checkout.left_behind_tree(platform)
+    if left is not None:
+        console.warning(
+            printable(
+                f"{console.shown_path(left)} still holds a rendered tree, but platform.yaml's "
+                "rendered.repository now names a separate repository: this one is no longer "
+                "read or written (nor applied, once the clusters follow the new repository); "
+                "remove it (git rm -r) when the switch is done"
+            )
+        )
+    return platform
 
 
 def open_source(platform: Platform, args: argparse.Namespace, only: str | None = None) -> Source:
@@ -44,7 +70,14 @@ def open_source(platform: Platform, args: argparse.Namespace, only: str | None =
 def scan(source: Source) -> Scan:
     """Every repository of ``source``, with a progress bar on an interactive stderr."""
     with console.progress("Scanning repositories") as progress:
-        return source.scan(progress)
+        scanned = source.scan(progress)
+    if console.verbose():
+        for snapshot in scanned.snapshots:
+            found = snapshot.mlproject_path if snapshot.mlproject is not None else "no MLproject"
+            console.detail(printable(f"read {snapshot.full_name}@{snapshot.head_sha[:7]}: {found}"))
+        for failure in scanned.failures:
+            console.detail(printable(f"could not read {failure.full_name}"))
+    return scanned
 
 
 def add_source(parser: argparse.ArgumentParser) -> None:
@@ -59,14 +92,14 @@ def add_repository(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--repository",
         metavar="OWNER/NAME",
-        type=_full_name,
+        type=full_name,
         help="read only this model repository: every other model stays as index.json has "
         "it, and nothing is removed (in GitHub Actions the default is the repository a "
         f"{github_actions.MODEL_CHANGED} repository_dispatch names)",
     )
 
 
-def _full_name(value: str) -> str:
+def full_name(value: str) -> str:
     if not github_actions.FULL_NAME.fullmatch(value):
         raise argparse.ArgumentTypeError(f"not a repository full name OWNER/NAME: {value!r}")
     return value
@@ -81,10 +114,7 @@ def single_repository(args: argparse.Namespace, from_event: bool = True) -> str 
     event = github.event() if github is not None and from_event else None
     named = event.changed_model_repository() if event is not None else None
     if named is not None:
-        console.stderr().print(
-            f"{github_actions.MODEL_CHANGED} dispatch from {named}: reading only {named}",
-            markup=False,
-        )
+        console.info(f"{github_actions.MODEL_CHANGED} dispatch from {named}: reading only {named}")
     return named
 
 
@@ -93,6 +123,17 @@ def add_mass_delete(parser: argparse.ArgumentParser) -> None:
         "--allow-mass-delete",
         action="store_true",
         help="allow this run to remove more than safety.max_delete_share of the models",
+    )
+
+
+def add_fail_on(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fail-on",
+        choices=run.FAIL_ON,
+        default=run.FAIL_ON_HELD,
+        help="exit 1 when a model is held back by errors or the run is refused (held, the "
+        "default), or only when the run is refused (refusal: a mass delete to confirm); "
+        "held models are reported either way",
     )
 
 
@@ -112,9 +153,7 @@ def write_full_diff(path: Path, changes: ChangeSet) -> None:
         path.write_text(change_views.full_diff(changes), encoding="utf-8")
     except OSError as error:
         raise ExternalError(f"cannot write the full diff to {path}: {error}") from None
-    console.stderr().print(
-        f"the diff was cut to fit GitHub's limit; the full diff is in {path}", markup=False
-    )
+    console.info(f"the diff was cut to fit GitHub's limit; the full diff is in {path}")
 
 
 # ---------------------------------------------------------------- promote and rollback

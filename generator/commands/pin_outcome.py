@@ -28,11 +28,10 @@ def finish_pinning(
 ) -> int:
     """Show the decision, then write the promotions file or open a pull request; the exit
     code: 1 when a model asked for was refused (or the render at the new pins was), else 0."""
-    err = console.stderr()
     text = promotion_views.as_text(verb, decision)
     outcome = pinning.Outcome(decision)
     if not decision.changed:
-        err.print(f"nothing to change in {decision.promotions.environment}", markup=False)
+        console.info(f"nothing to change in {decision.promotions.environment}")
     elif args.pr:
         outcome = pinning.open_pull_request(
             platform,
@@ -45,25 +44,26 @@ def finish_pinning(
         )
     else:
         outcome.written = pinning.write(platform, decision)
-        err.print(
+        console.info(
             f"wrote {outcome.written}; `modelship render` (or `publish`) renders "
-            f"{decision.promotions.environment} at these pins",
-            markup=False,
+            f"{decision.promotions.environment} at these pins"
         )
     for line in outcome.said:
-        err.print(line, markup=False)
+        console.info(line)
     if outcome.refusal:
-        err.print(f"modelship: {outcome.refusal}; nothing was pushed", markup=False)
+        console.note(f"modelship: {outcome.refusal}; nothing was pushed")
     pull = outcome.pull_request
     if pull is not None:
-        err.print(
-            f"{'opened' if pull.created else 'updated'} pull request #{pull.number}: {pull.url}",
-            markup=False,
+        console.info(
+            f"{'opened' if pull.created else 'updated'} pull request #{pull.number}: {pull.url}"
         )
     if args.format == "json":
         sys.stdout.write(
             json_output.to_json(
-                promotion_views.as_json(decision, outcome.written, pull.url if pull else "")
+                json_output.versioned(
+                    args.command,  # promote or rollback: the schema's name
+                    promotion_views.as_json(decision, outcome.written, pull.url if pull else ""),
+                )
             )
         )
     else:

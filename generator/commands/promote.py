@@ -35,15 +35,14 @@ names must be able to write pull requests there).
   --by WHO     who to record (default: $GIT_AUTHOR_NAME <$GIT_AUTHOR_EMAIL>,
                the GitHub Actions actor, or git's user.name and user.email)
   --format json   the change for tools
-"""
 
-EPILOG = """\
 Exit status: 0 promoted (or nothing to change), 1 a model named could not be
 promoted (the others are), or the render at the new pins refused a mass delete
 (nothing pushed), 2 bad usage or configuration (an unknown model or
 environment, TO not promoted from FROM), 3 git or GitHub failed.
-
-Examples:
+"""
+EXAMPLES = """\
+examples:
   modelship promote visual-similarity --from staging --to production
   modelship promote --all --from staging --to production --pr
   modelship promote fraud-score size-advice --from staging --to production --format json

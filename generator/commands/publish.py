@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import changeset, rendered_repo, rendered_tree
+from generator import __version__, changeset, platform_checkout, rendered_repo, rendered_tree
 from generator.commands import options
 from generator.config.settings import Platform
 from generator.errors import ExternalError, UsageError
+from generator.findings import printable
 from generator.github import pull_requests
 from generator.github.client import Connection, connect
 from generator.github.hosting import hosting_repository
-from generator.present import change_views, console, github_actions, pr_markdown
+from generator.present import (
+    change_views,
+    console,
+    github_actions,
+    json_output,
+    pr_markdown,
+    run_views,
+)
 from generator.present.run_report import report_run
 from generator.run import RenderRun, check_working_tree, render_run
 from generator.sources.base import Source
@@ -40,6 +49,15 @@ Nothing changed: no commit.
               index.json has it and nothing is removed (not with --pr). In
               GitHub Actions a model-changed repository_dispatch names it.
 
+  --format json
+              print the models the commit changes (as `diff --format json`
+              names them), the commit, push and pull request, as JSON
+              (schema: `modelship schema publish-output`); text prints
+              nothing on stdout
+  --fail-on held|refusal
+              exit 1 when a model is held back by errors (held, the
+              default), or only when a mass delete is refused
+
 The author and committer come from publish.author / publish.committer, and
 GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL, GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL
 override them.
@@ -57,6 +75,14 @@ errors (the rest is published) or a mass delete was refused (nothing written),
 failed (an incomplete scan publishes what it saw and deletes nothing; a
 registry that cannot be asked publishes nothing).
 """
+EXAMPLES = """\
+examples:
+  modelship publish                               # commit only
+  modelship publish --push
+  modelship publish --pr --full-diff modelship.diff
+  modelship publish --push --fail-on refusal      # the hourly run: red only for a person
+  modelship publish --push --allow-mass-delete    # after reading a refusal
+"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +92,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--pr", action="store_true", help="push a branch and open or update a pull request"
     )
     options.add_mass_delete(parser)
+    options.add_fail_on(parser)
+    options.add_format(parser, "text", "json")
     parser.add_argument(
         "--full-diff",
         metavar="FILE",
@@ -96,12 +124,13 @@ class _Step:
     run: RenderRun
     changes: changeset.ChangeSet
     commit: str | None  # None: nothing to commit, or refused
+    branch: str | None = None  # the branch committed to
     said: list[str] = field(default_factory=list)  # what happened, as told on stderr
     pushed: bool = False
     pull_request: pull_requests.PullRequest | None = None
 
     def say(self, line: str) -> None:
-        console.stderr().print(line, markup=False)
+        console.info(line)
         self.said.append(line)
 
 
@@ -114,6 +143,7 @@ def execute(
     """Publish. The platform and the source are opened again after a rebase: in a
     platform repository the rebase may have changed platform.yaml, templates or models."""
     platform = load_platform()
+    _check_committed(platform)
     rendered = rendered_repo.open_rendered(platform)
     if (args.push or args.pr) and rendered.branch is None:
         raise UsageError(
@@ -128,18 +158,18 @@ def execute(
     for attempt in range(1, attempts + 1):
         step = _render_and_commit(args, platform, rendered, open_source(platform), identity)
         if step.run.refusal or not (args.push or args.pr):
-            return _finish(step)
+            return _finish(step, args)
         if target is not None:
             _pull_request(args, platform, rendered, step, target)
-            return _finish(step)
+            return _finish(step, args)
         if not rendered_repo.ahead_of_upstream(rendered):
             step.say(f"{rendered.upstream} is up to date")
-            return _finish(step)
+            return _finish(step, args)
         result = rendered_repo.push(rendered, "HEAD", str(rendered.branch))
         if result.pushed:
             step.pushed = True
             step.say(f"pushed to {rendered.upstream}")
-            return _finish(step)
+            return _finish(step, args)
         if not result.rejected:
             raise ExternalError(f"the push to {rendered.upstream} failed: {result.message}")
         if attempt == attempts:
@@ -160,9 +190,29 @@ def execute(
     )
 
 
-def _finish(step: _Step) -> int:
-    """The run's result for its GitHub Actions step (nothing outside Actions), and its
-    exit code."""
+def _check_committed(platform: Platform) -> None:
+    """Refuse (or warn, by publish.uncommitted_platform) when platform.yaml or a template has
+    changes that are not committed: the commit would credit them to the model repositories
+    it names, and nobody could review where they came from."""
+    changed = platform_checkout.uncommitted(platform)
+    if not changed:
+        return
+    listed = ", ".join(printable(path) for path in changed[:10])
+    if len(changed) > 10:
+        listed += f" and {len(changed) - 10} more"
+    what = f"uncommitted changes to the platform: {listed}"
+    if platform.publish.uncommitted_platform == "warn":
+        console.warning(f"{what}; publishing them (publish.uncommitted_platform: warn)")
+        return
+    raise UsageError(
+        f"{what}. A publish would credit them to the model repositories it names; commit "
+        "them first (or set publish.uncommitted_platform: warn)"
+    )
+
+
+def _finish(step: _Step, args: argparse.Namespace) -> int:
+    """The run's result: as JSON on stdout with ``--format json``, for its GitHub Actions
+    step (nothing outside Actions), and as its exit code."""
     run = step.run
     pull = step.pull_request
     outputs: dict[str, github_actions.OutputValue] = {
@@ -177,7 +227,21 @@ def _finish(step: _Step) -> int:
         step.said, step.changes, run.findings, len(run.evaluation.scan.snapshots), run.notes()
     )
     github_actions.step_result("Modelship publish", body, outputs)
-    return run.exit_code
+    if args.format == "json":
+        request = (
+            {"number": pull.number, "url": pull.url, "created": pull.created} if pull else None
+        )
+        document = run_views.publish_json(
+            run,
+            step.changes,
+            commit=step.commit,
+            branch=step.branch,
+            pushed=step.pushed,
+            pull_request=request,
+            said=step.said,
+        )
+        sys.stdout.write(json_output.to_json(json_output.versioned("publish", document)))
+    return run.exit_status(args.fail_on)
 
 
 def _render_and_commit(
@@ -201,7 +265,13 @@ def _render_and_commit(
         step = _Step(run, changes, None)
         step.said.append(f"nothing written to {rendered.prefix}: the mass delete was refused")
         return step
-    message = change_views.commit_message(platform.name, changes)
+    source_commit = rendered_repo.platform_commit(platform)
+    trailers = change_views.provenance_trailers(
+        __version__,
+        source_commit.commit if source_commit else None,
+        source_commit.dirty if source_commit else False,
+    )
+    message = change_views.commit_message(platform.name, changes, trailers)
     if args.pr:
         # The pull request's branch gets the render; the checked-out branch and its working
         # tree stay as they are.
@@ -210,11 +280,11 @@ def _render_and_commit(
         check_working_tree(platform, run)
         rendered_tree.write_tree(platform.rendered_path, run.planned, run.current)
         sha = rendered_repo.commit(rendered, message, identity)
-    step = _Step(run, changes, sha)
+    where = platform.publish.pull_request.branch if args.pr else rendered.branch
+    step = _Step(run, changes, sha, where)
     if sha is None:
         step.say(f"nothing to publish: {rendered.prefix} at HEAD is up to date")
     else:
-        where = platform.publish.pull_request.branch if args.pr else rendered.branch
         step.say(f"committed {sha[:7]} ({where}): {changes.summary()}")
     return step
 

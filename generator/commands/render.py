@@ -10,7 +10,7 @@ from generator.commands import options
 from generator.config.settings import Platform
 from generator.errors import ExitCode
 from generator.findings import printable_lines
-from generator.present import change_views, console, github_actions
+from generator.present import change_views, console, github_actions, json_output, run_views
 from generator.present.run_report import report_run
 from generator.run import render_run
 from generator.sources.base import Source
@@ -44,10 +44,25 @@ summary lists the changed files, and the step outputs are `models`,
 `files-added`, `files-changed`, `files-removed`, `changed` (true/false),
 `errors` and `warnings`.
 
+  --format json         print what changed (models and files, as `diff --format
+                        json` names them), the findings and what was done, as
+                        JSON (schema: `modelship schema render-output`)
+  --fail-on held|refusal
+                        exit 1 when a model is held back by errors (held, the
+                        default), or only when a mass delete is refused
+
 Exit status: 0 rendered (or up to date), 1 some repositories have errors,
 --check found changes, or a mass delete was refused (nothing written), 2 bad
 usage or configuration, 3 the scan was incomplete (what it saw is rendered,
 nothing is deleted) or the registry could not be asked (nothing written).
+"""
+EXAMPLES = """\
+examples:
+  modelship render
+  modelship render --dry-run                      # the diff, nothing written
+  modelship render --check                        # exit 1 when rendered/ is stale (CI)
+  modelship render --repository acme/churn-model  # read one repository only
+  modelship render --format json --fail-on refusal
 """
 
 
@@ -60,6 +75,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     options.add_source(parser)
     options.add_repository(parser)
     options.add_mass_delete(parser)
+    options.add_fail_on(parser)
+    options.add_format(parser, "text", "json")
     parser.add_argument(
         "--full",
         action="store_true",
@@ -84,14 +101,18 @@ def execute(args: argparse.Namespace, platform: Platform, source: Source) -> int
     report_run(result)
     changes = treediff.compare(result.current, result.planned)
     where = console.shown_path(platform.rendered_path)
-    exit_code = result.exit_code
+    exit_code = result.exit_status(args.fail_on)
+    text = args.format == "text"
+    written = False
     if args.dry_run:
-        diff = "".join(treediff.unified(result.current, result.planned, changes))
-        sys.stdout.write(github_actions.inert(printable_lines(diff)))
+        if text:
+            diff = "".join(treediff.unified(result.current, result.planned, changes))
+            sys.stdout.write(github_actions.inert(printable_lines(diff)))
         headline = f"dry run: {changes.summary()} in {where}; nothing written"
     elif args.check:
-        for path in changes.paths:
-            sys.stdout.write(f"out of date: {path}\n")
+        if text:
+            for path in changes.paths:
+                sys.stdout.write(f"out of date: {path}\n")
         if changes.empty:
             headline = f"{where} is up to date"
         else:
@@ -101,9 +122,14 @@ def execute(args: argparse.Namespace, platform: Platform, source: Source) -> int
         headline = f"nothing written to {where}"
     else:
         rendered_tree.write_tree(platform.rendered_path, result.planned, result.current)
+        written = not changes.empty
         models = wording.plural(len(result.outcome.models), "model")
         headline = f"rendered {models} into {where}: {changes.summary()}"
-    console.stderr().print(headline, markup=False)
+    console.info(headline)
+    if not text:
+        mode = "dry-run" if args.dry_run else "check" if args.check else "write"
+        document = run_views.render_json(result, mode, written, changes.empty)
+        sys.stdout.write(json_output.to_json(json_output.versioned("render", document)))
     findings = result.findings
     github_actions.step_result(
         "Modelship render",

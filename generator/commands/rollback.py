@@ -28,14 +28,13 @@ request is opened or updated.
   --to COMMIT     the model repository's commit to return to
   --by WHO        who to record
   --format json   the change for tools
-"""
 
-EPILOG = """\
 Exit status: 0 rolled back, 1 the render at the new pin refused a mass delete
 (nothing pushed), 2 bad usage or configuration (an unknown model or environment,
 ENV not promoted into, no such earlier state), 3 git or GitHub failed.
-
-Examples:
+"""
+EXAMPLES = """\
+examples:
   modelship rollback fraud-score --env production
   modelship rollback fraud-score --env production --to 7dfb048
   modelship rollback fraud-score --env production --pr

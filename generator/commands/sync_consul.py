@@ -58,7 +58,6 @@ examples:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = EXAMPLES
     parser.add_argument(
         "--env", required=True, metavar="ENV", help="the environment to sync (platform.yaml)"
     )
@@ -89,28 +88,27 @@ def execute(args: argparse.Namespace, platform: Platform, environ: Mapping[str, 
         environ,
         f"environments.{environment}.consul",
     )
-    err = console.stderr()
     if connection.verify is False:
-        err.print(
-            "modelship: warning: CONSUL_HTTP_SSL_VERIFY=false: Consul's certificate is unchecked",
-            markup=False,
-        )
+        console.warning("CONSUL_HTTP_SSL_VERIFY=false: Consul's certificate is unchecked")
     outcome = sync.synchronize(
         client.ConsulKV(connection),
         sync.rendered_reader(platform, environment),
         platform.consul_prefix,
         platform.max_delete_share,
+        mass_delete_floor=platform.mass_delete_floor,
         allow_mass_delete=args.allow_mass_delete,
         dry_run=args.dry_run,
         namespace=connection.namespace,
-        note=lambda text: err.print(f"modelship: {text}", markup=False),
+        note=lambda text: console.note(f"modelship: {text}"),
     )
     if args.format == "json":
-        document = consul_views.as_json(outcome, environment, connection, args.dry_run)
+        document = json_output.versioned(
+            "sync-consul", consul_views.as_json(outcome, environment, connection, args.dry_run)
+        )
         sys.stdout.write(json_output.to_json(document))
     else:
         sys.stdout.write(consul_views.as_text(outcome, environment, connection, args.dry_run))
     if outcome.refusal is not None:
-        err.print(f"modelship: {outcome.refusal}", markup=False)
+        console.note(f"modelship: {outcome.refusal}")
         return ExitCode.FINDINGS
     return ExitCode.OK

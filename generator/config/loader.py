@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,15 +26,19 @@ from generator.config.settings import (
     Environment,
     EnvironmentGateway,
     Gateway,
+    GatewayExporter,
     GitHubAuth,
     GitHubLimits,
     GitHubSettings,
     GitIdentity,
+    GrafanaSettings,
     ImageGate,
     InstanceRule,
     JenkinsSettings,
     ModelSelection,
+    Monitoring,
     Platform,
+    PrometheusSettings,
     PromotionSettings,
     PublishSettings,
     PullRequestSettings,
@@ -67,8 +72,10 @@ def load(path: Path) -> Platform:
     return parse(text, path)
 
 
-def parse(text: str, path: Path) -> Platform:
-    shown = str(path)
+def parse(text: str, path: Path, shown: str | None = None) -> Platform:
+    """The Platform of ``text``, read from ``path`` (paths resolve against its folder);
+    messages name it as ``shown`` (default: the path)."""
+    shown = shown or str(path)
     try:
         document = yamlpos.load(text)
     except yamlpos.YamlSyntaxError as error:
@@ -82,7 +89,7 @@ def parse(text: str, path: Path) -> Platform:
     )
     if findings:
         raise ConfigError("invalid platform configuration:\n" + "\n".join(map(str, findings)))
-    return build(document.data, path.resolve().parent)
+    return replace(build(document.data, path.resolve().parent), config_file=path.resolve())
 
 
 def _given(
@@ -114,14 +121,17 @@ def build(data: dict[str, Any], root: Path) -> Platform:
         optional["consul_prefix"] = data["consul"]["prefix"]
     if "consul" in data and "timeout" in data["consul"]:
         optional["consul"] = ConsulSettings(timeout=data["consul"]["timeout"])
-    if "safety" in data and "max_delete_share" in data["safety"]:
-        optional["max_delete_share"] = data["safety"]["max_delete_share"]
+    for key in ("max_delete_share", "mass_delete_floor"):
+        if key in data.get("safety", {}):
+            optional[key] = data["safety"][key]
     if "defaults" in data:
         optional["defaults"] = _defaults(data["defaults"])
     if "jenkins" in data:
         optional["jenkins"] = _jenkins(data["jenkins"])
     if "publish" in data:
         optional["publish"] = _publish(data["publish"])
+    if "monitoring" in data:
+        optional["monitoring"] = _monitoring(data["monitoring"])
     if "image_gate" in data:
         optional["image_gate"] = _given(ImageGate, data["image_gate"])
     return Platform(
@@ -274,5 +284,19 @@ def _publish(data: dict[str, Any]) -> PublishSettings:
             "author": identity,
             "committer": lambda values: identity(values) if values else None,
             "pull_request": lambda values: _given(PullRequestSettings, values),
+        },
+    )
+
+
+def _monitoring(data: dict[str, Any]) -> Monitoring:
+    return _given(
+        Monitoring,
+        data,
+        {
+            "prometheus": lambda values: _given(PrometheusSettings, values),
+            "objective": float,
+            "fallback_share": float,
+            "grafana": lambda values: _given(GrafanaSettings, values),
+            "gateway_exporter": lambda values: _given(GatewayExporter, values),
         },
     )

@@ -211,6 +211,8 @@ class PublishSettings:
     remote: str = "origin"
     push_attempts: int = 3
     pull_request: PullRequestSettings = field(default_factory=PullRequestSettings)
+    # platform.yaml or templates with uncommitted changes: refuse to publish, or warn
+    uncommitted_platform: str = "refuse"
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,57 @@ class DispatchSettings:
 @dataclass(frozen=True)
 class ConsulSettings:
     timeout: float = 10.0  # seconds for one request to Consul
+
+
+DEFAULT_OBJECTIVE = 99.9  # percent of requests answered by the model itself within its slo
+
+
+@dataclass(frozen=True)
+class PrometheusSettings:
+    """The platform's Prometheus (Prometheus Operator): where it runs, which labels its pods
+    carry (a model's NetworkPolicy admits exactly those pods, to the metrics port), and the
+    labels its serviceMonitorSelector and ruleSelector pick objects by."""
+
+    namespace: str
+    pod_labels: dict[str, str]
+    object_labels: dict[str, str] = field(default_factory=dict)
+    scrape_interval: str = "30s"
+
+
+@dataclass(frozen=True)
+class GrafanaSettings:
+    """Where the per-team dashboards go: ConfigMaps in ``namespace`` with the label the
+    Grafana chart's dashboard sidecar watches; ``url`` makes the alerts' dashboard links."""
+
+    namespace: str
+    url: str
+    dashboard_label: str = "grafana_dashboard"
+    dashboard_label_value: str = "1"
+
+
+@dataclass(frozen=True)
+class GatewayExporter:
+    """The gateway's metrics sidecar: nginx sends each access-log line to it over syslog
+    (UDP, on the pod's loopback), and it serves the counters on ``port``. ``image`` None:
+    the platform's model-server base image (jenkins.base_images.python), which holds it."""
+
+    image: str | None = None
+    port: int = 9113
+    syslog_port: int = 9514
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    """platform.yaml's ``monitoring``: present, every model gets a ServiceMonitor, a
+    PrometheusRule (SLO burn-rate, fallback share, no ready replicas) and a NetworkPolicy rule
+    admitting Prometheus; the gateway gets its exporter; with ``grafana``, team dashboards."""
+
+    prometheus: PrometheusSettings
+    objective: float = DEFAULT_OBJECTIVE  # percent; the rules compute with its decimal spelling
+    runbook_url: str | None = None  # the alerts' runbook: <runbook_url>#<alert name, lowercased>
+    fallback_share: float = 5.0  # percent of default answers at the gateway that alerts
+    grafana: GrafanaSettings | None = None
+    gateway_exporter: GatewayExporter = field(default_factory=GatewayExporter)
 
 
 @dataclass(frozen=True)
@@ -283,6 +336,7 @@ class Platform:
     jenkins: JenkinsSettings = field(default_factory=JenkinsSettings)
     consul_prefix: str = "modelship/models"
     max_delete_share: float = 0.25
+    mass_delete_floor: int = 1  # a run may always remove this many models, whatever the share
     templates_path: Path | None = None
     root: Path = Path()
     # Set when the rendered tree lives in its own git repository; rendered_path is
@@ -290,7 +344,9 @@ class Platform:
     rendered_repository: RenderedRepository | None = None
     publish: PublishSettings = field(default_factory=PublishSettings)
     consul: ConsulSettings = field(default_factory=ConsulSettings)
+    monitoring: Monitoring | None = None  # None: no Prometheus objects, no gateway exporter
     image_gate: ImageGate = field(default_factory=ImageGate)
+    config_file: Path | None = None  # the platform.yaml read, absolute; None: not from a file
 
     def environment(self, name: str) -> Environment | None:
         return next((env for env in self.environments if env.name == name), None)

@@ -222,12 +222,22 @@ def removed_models(
 
 
 def mass_delete_refusal(
-    deleting: int, total: int, limit: float, models: Sequence[str], prefix: str
+    deleting: int,
+    total: int,
+    limit: float,
+    models: Sequence[str],
+    prefix: str,
+    floor: int = 0,
+    whole_models_only: bool = False,
 ) -> str | None:
     """Why deleting ``deleting`` of the ``total`` live keys below the prefix is refused, or
     None. Keys are counted, not models: a template that lost most fields of every model
-    deletes few models but most keys."""
+    deletes few models but most keys. A deletion that only removes whole models
+    (``whole_models_only``), at most ``floor`` of them (``safety.mass_delete_floor``), is
+    never refused: it is what a render that removed them was allowed to do."""
     if total == 0 or deleting / total <= limit:
+        return None
+    if whole_models_only and len(models) <= floor:
         return None
     whose = ""
     if models:

@@ -93,6 +93,7 @@ def synchronize(
     prefix: str,
     max_delete_share: float,
     *,
+    mass_delete_floor: int = 0,
     allow_mass_delete: bool = False,
     dry_run: bool = False,
     namespace: str | None = None,
@@ -116,6 +117,9 @@ def synchronize(
                 max_delete_share,
                 removed,
                 prefix,
+                floor=mass_delete_floor,
+                whole_models_only=deleted == 0
+                and {kv_plan.model_of(c.key, prefix) for c in deleting} == set(removed),
             )
 
         done = Outcome(

@@ -12,6 +12,7 @@ from generator.changeset import (
     CHANGED,
     KEPT,
     KINDS,
+    REJECTED,
     REMOVED,
     ChangeSet,
     EnvironmentChange,
@@ -20,7 +21,8 @@ from generator.changeset import (
     Running,
 )
 from generator.findings import Finding, printable
-from generator.present import finding_views, github_actions
+from generator.mlproject import Canary
+from generator.present import change_lines, finding_views, github_actions
 from generator.present import markdown as md
 from generator.treediff import TreeChanges
 
@@ -52,11 +54,23 @@ def promotion_note(running: Running) -> str:
     )
 
 
+def canary_note(canary: Canary) -> str:
+    """``canary 0123456 at 20%``: the canary's build and its share of the requests."""
+    return f"canary {canary.commit[:7]} at {canary.weight}%"
+
+
+def canary_json(canary: Canary | None) -> dict[str, Any] | None:
+    if canary is None:
+        return None
+    return {"commit": canary.commit, "version": canary.version, "weight": canary.weight}
+
+
 def environment_line(change: EnvironmentChange) -> str:
     """What runs of a model in one environment, and how that changes:
-    ``production 4f1255f → 9b2e61c (promoted 2026-12-01T09:30:00Z by Jane)``,
-    ``production 4f1255f (staging is at 9b2e61c)``, ``staging removed (ran 4f1255f)``.
-    Escaped: who promoted comes from a promotions file or a git identity."""
+    ``production 4f1255f → 9b2e61c (promoted 2026-12-01T09:30:00Z by Jane): version
+    5e5a7d1→0123456, instances 2→3``, ``production 4f1255f (staging is at 9b2e61c)``,
+    ``staging removed (ran 4f1255f)``. Escaped: who promoted comes from a promotions file or
+    a git identity."""
     before, after = change.before, change.after
     name = change.environment
     waits = f"{WAITING} {', '.join(change.waiting)}"
@@ -76,13 +90,28 @@ def environment_line(change: EnvironmentChange) -> str:
     notes = []
     if after.state == KEPT:
         notes.append(KEPT)
+    if after.canary is not None:
+        notes.append(canary_note(after.canary))
+    elif before is not None and before.canary is not None:
+        notes.append("canary removed")
     if change.waiting:
         notes.append(f"{waits}, not in the registry yet")
     if after.promotion is not None and (before is None or before.promotion != after.promotion):
         notes.append(promotion_note(after))
     if change.behind and change.source_after is not None:
         notes.append(f"{change.source} is at {change.source_after.commit[:7]}")
-    return printable(text + (f" ({'; '.join(notes)})" if notes else ""))
+    text = printable(text + (f" ({'; '.join(notes)})" if notes else ""))
+    what = what_changed(change)
+    return f"{text}: {', '.join(what)}" if what else text
+
+
+def what_changed(change: EnvironmentChange) -> list[str]:
+    """The values index.json records that differ there (``instances 2→3``, ...), escaped."""
+    before = change.before.entry if change.before is not None else None
+    after = change.after.entry if change.after is not None else None
+    if before is None or after is None:
+        return []
+    return change_lines.differences(before, after)
 
 
 def shown_environments(model: ModelChange) -> tuple[EnvironmentChange, ...]:
@@ -139,6 +168,7 @@ def _running_json(running: Running | None) -> dict[str, Any] | None:
         "commit": running.commit,
         "version": running.version,
         "state": running.state,
+        "canary": canary_json(running.canary),
     }
     if running.promotion is not None:
         found["promotion"] = {
@@ -155,19 +185,34 @@ def _environment_json(change: EnvironmentChange) -> dict[str, Any]:
         "before": _running_json(change.before),
         "after": _running_json(change.after),
         "changed": change.changed,
+        "what_changed": what_changed(change),
         "promoted_from": change.source,
         "behind": change.behind,
         "waiting_for_image": list(change.waiting),
     }
 
 
-def commit_message(platform_name: str, changes: ChangeSet) -> str:
+def provenance_trailers(version: str, platform_commit: str | None, dirty: bool) -> list[str]:
+    """What rendered a publish commit, as git trailers: the Modelship version and the platform
+    repository's commit (``+ uncommitted changes`` when its files had some)."""
+    trailers = [f"Rendered-by: modelship {version}"]
+    if platform_commit is not None:
+        trailers.append(
+            f"Platform-commit: {platform_commit}" + (" + uncommitted changes" if dirty else "")
+        )
+    return trailers
+
+
+def commit_message(platform_name: str, changes: ChangeSet, trailers: Sequence[str] = ()) -> str:
     """The publish commit's message: one line per model, with its full source repo@sha, and
-    under it what changes in each environment."""
+    under it what changes in each environment; then ``trailers`` (provenance_trailers)."""
     lines = [f"modelship: render {platform_name} ({changes.summary()})", ""]
     verbs = {ADDED: "add", CHANGED: "update", REMOVED: "remove", KEPT: "keep"}
     for model in changes.changed_models:
-        line = f"{verbs[model.kind]} {model.id} from {model.repo}@{model.commit}"
+        if model.kind == REJECTED:
+            line = f"reject {model.repo}@{model.commit or '?'} (its errors; deployed nowhere)"
+        else:
+            line = f"{verbs[model.kind]} {model.id} from {model.repo}@{model.commit}"
         if model.kind == KEPT:
             line += " (its repository failed; the last good version stays)"
         waits = [e.environment for e in model.environments if e.waiting]
@@ -175,9 +220,13 @@ def commit_message(platform_name: str, changes: ChangeSet) -> str:
             line += f" (waiting for its image in {', '.join(waits)})"
         lines.append(printable(line))
         lines.extend(f"  {environment_line(e)}" for e in shown_environments(model))
+        if model.kind in (KEPT, REJECTED):
+            lines.extend(f"  error: {printable(error)}" for error in model.errors)
     if changes.shared:
         lines.extend(["", "shared files:"])
         lines.extend(f"  {printable(change.path)}" for change in changes.shared)
+    if trailers:
+        lines.extend(["", *trailers])
     return "\n".join(lines) + "\n"
 
 

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Any, TextIO
 
 from generator.findings import Finding, Severity
-from generator.present import github_actions, markdown
+from generator.present import console, github_actions, markdown
 from generator.wording import plural
 
 SUMMARY_ROWS = 100  # table rows a step summary shows; the log has the rest
@@ -38,7 +38,16 @@ def write_findings(findings: Sequence[Finding], stream: TextIO) -> None:
     """Each finding as a ``path:line:col`` line or, in GitHub Actions mode, as the workflow
     command that makes it an annotation on that line (its message is the same line)."""
     github = github_actions.current()
-    stream.write(github.annotations(findings) if github else findings_text(findings))
+    if github is not None:
+        stream.write(github.annotations(findings))
+        return
+    colours = console.styled(stream)
+    if colours is None:
+        stream.write(findings_text(findings))
+        return
+    for finding in findings:
+        style = console.ERROR_STYLE if finding.is_error else console.WARNING_STYLE
+        colours.print(str(finding), markup=False, style=style)
 
 
 def annotate(findings: Sequence[Finding], stream: TextIO) -> None:

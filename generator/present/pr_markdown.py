@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from generator import index
-from generator.changeset import KEPT, REMOVED, ChangeSet, FileChange, ModelChange
+from generator.changeset import KEPT, REJECTED, REMOVED, ChangeSet, FileChange, ModelChange
 from generator.findings import printable, printable_lines
 from generator.present import markdown as md
 from generator.present.change_views import (
@@ -103,14 +103,23 @@ class _Section:
         return self.head + "".join(parts) + note.text(shown, total) + self.tail
 
 
+def _full_diff_at(full_diff_name: str | None) -> str:
+    """Where a reader finds the whole diff: the file written, or the command that prints it
+    (a read-only ``diff`` writes a file only when asked)."""
+    if full_diff_name is None:
+        return "`modelship diff` prints the full diff"
+    return f"the full diff is in `{full_diff_name}`"
+
+
 @dataclass(frozen=True)
 class _Note:
-    full_diff_name: str
+    full_diff_name: str | None
 
     def text(self, shown: int, total: int) -> str:
+        where = _full_diff_at(self.full_diff_name)
         return (
             f"\n_Cut to fit GitHub's size limit: {shown:,} of {total:,} lines shown. "
-            f"The full diff is in `{self.full_diff_name}`._\n\n"
+            f"{where[0].upper()}{where[1:]}._\n\n"
         )
 
 
@@ -119,7 +128,7 @@ def markdown(
     *,
     title: str = "Modelship",  # markdown, as written
     notes: Sequence[str] = (),
-    full_diff_name: str = "modelship.diff",
+    full_diff_name: str | None = "modelship.diff",  # None: no file is written
     limit: int = LIMIT,
 ) -> Markdown:
     note = _Note(full_diff_name)
@@ -134,7 +143,7 @@ def markdown(
 
     footer = (
         f"---\n_This comment was shortened to fit the limit of {limit:,} characters; "
-        f"the full diff is in `{full_diff_name}`._\n"
+        f"{_full_diff_at(full_diff_name)}._\n"
     )
     head = _head(changes, title, notes, room=limit - size(footer) - 200)
     room = limit - size(head) - size(footer)
@@ -230,6 +239,11 @@ def _model_section(model: ModelChange) -> _Section:
         head += (
             f"Its repository {md.code(model.repo)} failed, so the version from "
             f"{md.code(model.source)} stays deployed.\n\n"
+        )
+    elif model.kind == REJECTED:
+        head += (
+            f"The new model of {md.code(model.source)} has errors, so it is deployed "
+            "nowhere; it is rendered once its repository fixes them.\n\n"
         )
     return _Section(head, tuple(blocks))
 

@@ -15,18 +15,90 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.config.settings import Environment, Platform
+from generator.config.settings import DEFAULT_OBJECTIVE, Environment, Platform
 from generator.index import EnvironmentEntry, ModelState, Preserved, Promotion
 from generator.model import Model
 
 MODEL_PORT = 8080
 MANAGED_BY = "modelship"
 ANNOTATION_PREFIX = "modelship.dev"
+TRACK_LABEL = f"{ANNOTATION_PREFIX}/track"  # stable | canary, on a model's pods
+CANARY_SUFFIX = "-canary"
+
+
+def image_of(platform: Platform, model_id: str, commit: str) -> str:
+    """The image the build job pushes for a model's repository at ``commit``."""
+    return f"{platform.registry}/{model_id}:{commit[:7]}"
+
+
+def canary_replicas(instances: int, weight: int) -> int:
+    """A canary's pods: its share of the model's, rounded up, at least one."""
+    return max(1, -(-instances * weight // 100))
+
+
+def image_refs(platform: Platform, model: Model) -> tuple[str, ...]:
+    """Every image a model's state needs to run: its own and, with a canary, the canary's.
+    The one place that says so: the registry gate asks for each, ``status`` expects each."""
+    own = image_reference(platform, model)
+    canary = model.spec.canary
+    return (own,) if canary is None else (own, image_of(platform, model.spec.id, canary.commit))
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One Deployment of a model and its Service: the model's own, or its canary's."""
+
+    name: str
+    namespace: str
+    version: str
+    image: str
+    replicas: int
+    labels: dict[str, str]
+    selector_labels: dict[str, str]
+    pod_labels: dict[str, str]
+    annotations: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CanaryDeployment:
+    """A second version of a model beside it (its MLproject's ``canary``): its own
+    Deployment and Service (``<id>-canary``), pods labelled ``track: canary``, ``weight``
+    percent of the model's requests at the gateway."""
+
+    name: str
+    namespace: str
+    commit: str
+    version: str
+    weight: int
+    image: str
+    labels: dict[str, str]
+    selector_labels: dict[str, str]
+    annotations: dict[str, str]
+
+    replicas: int
+
+    @property
+    def short_commit(self) -> str:
+        return self.commit[:7]
+
+    @property
+    def workload(self) -> Workload:
+        return Workload(
+            name=self.name,
+            namespace=self.namespace,
+            version=self.version,
+            image=self.image,
+            replicas=self.replicas,
+            labels=self.labels,
+            selector_labels=self.selector_labels,
+            pod_labels={**self.labels, TRACK_LABEL: "canary"},
+            annotations=self.annotations,
+        )
 
 
 def image_reference(platform: Platform, model: Model) -> str:
     """The model image its build job pushes for this state: ``<registry>/<id>:<commit7>``."""
-    return f"{platform.registry}/{model.spec.id}:{model.provenance.short_commit}"
+    return image_of(platform, model.spec.id, model.provenance.commit)
 
 
 @dataclass(frozen=True)
@@ -55,6 +127,8 @@ class ModelDeployment:
     limits: dict[str, str]
     platform: str
     model: Model
+    objective: float  # percent: the MLproject's slo_objective, else monitoring.objective
+    canary: CanaryDeployment | None = None
     port: int = MODEL_PORT
 
     @classmethod
@@ -64,6 +138,10 @@ class ModelDeployment:
         """The model's deployment in ``env`` (None: as its source asks, for its build)."""
         spec, source = model.spec, model.provenance
         asked = spec.instances if spec.instances is not None else platform.defaults.instances
+        instances = env.instances.apply(asked) if env is not None else asked
+        objective = spec.slo_objective
+        if objective is None:
+            objective = platform.monitoring.objective if platform.monitoring else DEFAULT_OBJECTIVE
         requests = {**platform.defaults.requests, **(env.requests if env else {})}
         limits = {**platform.defaults.limits, **(env.limits if env else {})}
         return cls(
@@ -80,7 +158,7 @@ class ModelDeployment:
             main_language=spec.main_language,
             packages=spec.packages,
             slo_us=spec.slo if spec.slo is not None else platform.defaults.slo,
-            instances=env.instances.apply(asked) if env is not None else asked,
+            instances=instances,
             image=image_reference(platform, model),
             artifact_uri=f"{platform.artifact_store}/{spec.name}/{spec.version}"
             + (".pkl" if spec.pickle else ".tar"),
@@ -92,6 +170,27 @@ class ModelDeployment:
             limits=dict(sorted(limits.items())),
             platform=platform.name,
             model=model,
+            objective=objective,
+            canary=_canary(platform, model, instances),
+        )
+
+    @property
+    def image_refs(self) -> tuple[str, ...]:
+        """Every image this deployment runs (``image_refs`` of its model)."""
+        return (self.image,) if self.canary is None else (self.image, self.canary.image)
+
+    @property
+    def workload(self) -> Workload:
+        return Workload(
+            name=self.id,
+            namespace=self.namespace,
+            version=self.version,
+            image=self.image,
+            replicas=self.instances,
+            labels=self.labels,
+            selector_labels=self.selector_labels,
+            pod_labels={**self.labels, TRACK_LABEL: "stable"},
+            annotations=self.annotations,
         )
 
     @property
@@ -111,6 +210,11 @@ class ModelDeployment:
     @property
     def selector_labels(self) -> dict[str, str]:
         return {"app.kubernetes.io/name": self.id, "app.kubernetes.io/instance": self.id}
+
+    @property
+    def model_pod_selector(self) -> dict[str, str]:
+        """Every pod of the model, its canary's too (their instance labels differ)."""
+        return {"app.kubernetes.io/name": self.id, "app.kubernetes.io/component": "model"}
 
     @property
     def labels(self) -> dict[str, str]:
@@ -149,6 +253,41 @@ class ModelDeployment:
             errors=status.errors,
             promotion=promotion,
         )
+
+
+def _canary(platform: Platform, model: Model, instances: int) -> CanaryDeployment | None:
+    """The canary of ``model``, if it has one: its share of the model's pods (rounded up, at
+    least one) for its share of the requests."""
+    spec = model.spec
+    if spec.canary is None:
+        return None
+    name = f"{spec.id}{CANARY_SUFFIX}"
+    version = spec.canary.version or spec.version
+    selector = {"app.kubernetes.io/name": spec.id, "app.kubernetes.io/instance": name}
+    return CanaryDeployment(
+        name=name,
+        namespace=platform.teams[spec.team].namespace,
+        commit=spec.canary.commit,
+        version=version,
+        weight=spec.canary.weight,
+        image=image_of(platform, spec.id, spec.canary.commit),
+        replicas=canary_replicas(instances, spec.canary.weight),
+        labels={
+            **selector,
+            "app.kubernetes.io/version": version,
+            "app.kubernetes.io/component": "model",
+            "app.kubernetes.io/part-of": platform.name,
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+            f"{ANNOTATION_PREFIX}/team": spec.team,
+        },
+        selector_labels=selector,
+        annotations={
+            f"{ANNOTATION_PREFIX}/source-repo": model.provenance.repo,
+            f"{ANNOTATION_PREFIX}/source-commit": spec.canary.commit,
+            f"{ANNOTATION_PREFIX}/model-version": version,
+            f"{ANNOTATION_PREFIX}/description": spec.description,
+        },
+    )
 
 
 @dataclass(frozen=True)

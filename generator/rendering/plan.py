@@ -56,6 +56,7 @@ def plan(
     placements: Placements | None = None,
     preserved: Sequence[index.Preserved] = (),
     incremental: Incremental | None = None,
+    rejected: Sequence[index.Rejected] = (),
 ) -> dict[str, bytes]:
     """Every file of the rendered tree, by path relative to its root.
 
@@ -64,8 +65,9 @@ def plan(
     environment that follows the sources, none in a promoted one). ``preserved`` are
     models whose index.json entry is damaged: their files and entries are kept as they
     are, and the files that list an environment's models (kustomizations, the gateway's,
-    Consul's) still list them there. With ``incremental``, a model whose inputs digest is
-    the one its files were recorded with is not rendered: its files are copied."""
+    Consul's) still list them there. ``rejected``: the repositories index.json names as
+    rejected (nothing of them is rendered). With ``incremental``, a model whose inputs digest
+    is the one its files were recorded with is not rendered: its files are copied."""
     states = states or {}
     if placements is None:
         placements = environments.place(platform, models, states, index.Index(), {}, {})
@@ -121,6 +123,7 @@ def plan(
             shared,
             (item.damaged for item in kept),
             incremental.code if incremental is not None else "",
+            rejected,
         ),
     )
     renderer.forget()

@@ -28,6 +28,7 @@ from generator.sources.report import ScanReport
 class PathsSource:
     arguments: Sequence[str]
     organization: str | None = None  # the platform's, when one is known
+    repository: str | None = None  # owner/name the MLproject files belong to, when known
     report: ScanReport | None = None
 
     def scan(self, progress: ProgressCallback | None = None) -> Scan:
@@ -36,7 +37,12 @@ class PathsSource:
         for done, argument in enumerate(self.arguments, start=1):
             path, folder, ambiguous = _locate(argument)
             shown = path.as_posix()
-            repo = f"{self.organization}/{folder}" if self.organization and folder else folder
+            if self.repository and folder:
+                repo = self.repository
+            elif self.organization and folder:
+                repo = f"{self.organization}/{folder}"
+            else:
+                repo = folder
             try:
                 if ambiguous is not None:
                     raise mlproject_file.Unreadable(ambiguous)

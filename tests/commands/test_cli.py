@@ -9,6 +9,7 @@ import pytest
 from generator.cli import COMMANDS
 from generator.errors import ExitCode
 from testsupport.helpers import ROOT, mlproject, modelship, platform_dir, read_tree
+from testsupport.output_schemas import valid_output
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def test_validate_json_format(tmp_path):
     (folder / "MLproject").write_text(mlproject(slo="fast"))
     result = modelship("validate", "--format", "json", str(folder), cwd=tmp_path)
     assert result.returncode == ExitCode.FINDINGS
-    document = json.loads(result.stdout)
+    document = valid_output("validate", result.stdout)
     assert document["errors"] == 1
     [finding] = document["findings"]
     assert finding["key"] == "slo"
@@ -160,7 +161,8 @@ def test_list_prints_the_model_table(platform):
     modelship("render", cwd=platform)
     result = modelship("list", cwd=platform)
     assert result.returncode == ExitCode.OK
-    lines = result.stdout.splitlines()
+    source, *lines = result.stdout.splitlines()
+    assert source == "the working tree of rendered (no git repository):"
     assert lines[0].split() == [
         "MODEL",
         "ENVIRONMENT",
@@ -171,6 +173,7 @@ def test_list_prints_the_model_table(platform):
         "INPUT",
         "TEAM",
         "PROMOTION",
+        "CANARY",
     ]
     production, staging = (line.split() for line in lines[-2:])
     commit = staging[3]
@@ -203,8 +206,8 @@ def test_list_prints_the_model_table(platform):
     assert placed["production"]["behind"] is False
     assert placed["production"]["promotion"]["action"] == "promote"
     only = modelship("list", "--env", "staging", cwd=platform).stdout.splitlines()
-    assert len(only) == 1 + 6
-    assert all(line.split()[1] == "staging" for line in only[1:])
+    assert len(only) == 2 + 6
+    assert all(line.split()[1] == "staging" for line in only[2:])
     unknown = modelship("list", "--env", "qa", cwd=platform)
     assert unknown.returncode == ExitCode.USAGE
     assert "--env qa: no such environment in platform.yaml (production, staging)" in unknown.stderr

@@ -43,7 +43,8 @@ def test_text_lists_the_changed_model_then_the_unified_diff(published):
     old = lines[3].split()[1]
     assert old != new
     assert lines[2] == f"      production {old} (staging is at {new})"
-    assert lines[3] == f"      staging {old} → {new}"
+    # and what changed there, before the raw file diffs
+    assert lines[3] == f"      staging {old} → {new}: slo 80000→90000, image tag {old}→{new}"
     assert "--- a/index.json\n+++ b/index.json\n" in result.stdout
     assert '-          "slo": 80000,\n+          "slo": 90000,\n' in result.stdout
     assert "+++ b/staging/kubernetes/models-rnd/size-advice/deployment.yaml" in result.stdout
@@ -67,7 +68,7 @@ def test_markdown_is_a_review_comment(published):
     assert [row.split("|")[1].strip() for row in rows] == ["added", "kept-on-error", "changed"]
     assert "| added | `churn` | `acme/churn-model@" in text
     assert "| kept-on-error | `fraud-score` | `acme/fraud-score-model@" in text
-    assert "<summary><code>size-advice</code> changed, 3 files</summary>" in text
+    assert "<summary><code>size-advice</code> changed, 4 files</summary>" in text
     assert "| rnd | production 0190304 \\(staging is at " in text
     assert "<summary><code>fraud-score</code> kept-on-error, 1 error, 0 files</summary>" in text
     assert "MLproject:10:6: slo: must be an integer number of microseconds" in text
@@ -86,6 +87,7 @@ def test_json_for_tools(published):
         "removed": 0,
         "kept-on-error": 0,
         "unchanged": 5,
+        "rejected": 0,
     }
     [model] = document["models"]
     assert (model["id"], model["change"], model["team"]) == ("size-advice", "changed", "rnd")
@@ -121,9 +123,15 @@ def test_a_diff_too_big_for_github_is_cut_per_model_and_written_in_full(tmp_path
     assert len(text.encode()) <= LIMIT
     for number in range(40):
         # staging only (production runs what is promoted), with one replica: no budget
-        assert f"<summary><code>m{number:02}</code> added, 6 files</summary>" in text
+        assert f"<summary><code>m{number:02}</code> added, 8 files</summary>" in text
     assert text.count("_Cut to fit GitHub's size limit:") == 41  # 40 models, the shared files
     assert "The full diff is in `review/full.diff`." in text
     dry_run = modelship("render", "--dry-run", cwd=folder)
     assert (folder / "review/full.diff").read_text() == dry_run.stdout
     assert "the full diff is in review/full.diff" in result.stderr
+    # Unasked, the read-only diff writes nothing, and the comment says where the rest is.
+    unasked = diff(folder, "--format", "markdown")
+    assert unasked.returncode == ExitCode.OK, unasked.stderr
+    assert "`modelship diff` prints the full diff._" in unasked.stdout
+    assert not (folder / "modelship.diff").exists()
+    assert "full diff is in" not in unasked.stderr

@@ -59,7 +59,8 @@ def test_a_new_commit_changes_staging_promote_moves_production_and_rollback_retu
 
     edit(platform, "size-advice-model", "slo: 80000", "slo: 90000")
     commit_all(platform, "size-advice: a tighter SLO")
-    assert publish(platform).returncode == ExitCode.OK
+    # Pushed: list reads the rendered tree as published (origin/main).
+    assert publish(platform, "--push").returncode == ExitCode.OK
     assert running(platform, "staging").model.spec.slo == 90000
     assert running(platform, "production") == promoted, "production moves only when promoted"
     assert (platform / deployment).read_bytes() == production_before

@@ -209,7 +209,7 @@ def separate(folder, rendered_remote, **repository):
 def test_a_separate_rendered_repository_is_cloned_committed_and_pushed(tmp_path, alice):
     deployments = bare_remote(tmp_path / "deployments.git")  # empty: no branch yet
     separate(alice, deployments, workdir="work/deployments")
-    git(alice, "commit", "--quiet", "--all", "-m", "render into ml-deployments")
+    git(alice, "commit", "--quiet", "--all", "--allow-empty", "-m", "render into ml-deployments")
     platform_head = head(alice)
     result = publish(alice, "--push")
     assert result.returncode == ExitCode.OK, result.stderr

@@ -89,7 +89,7 @@ def test_a_pull_request_is_opened_then_updated_with_the_rendered_diff(published)
     )
     assert created["body"] == expected
     assert len(created["body"]) <= LIMIT
-    assert "<summary><code>size-advice</code> changed, 3 files</summary>" in expected
+    assert "<summary><code>size-advice</code> changed, 4 files</summary>" in expected
 
     edit(folder, "size-advice-model", "slo: 90000", "slo: 95000")
     expected = markdown_diff(folder)

@@ -4,10 +4,12 @@ third-party validator (check-jsonschema) reading MLproject files with it."""
 import json
 import re
 import subprocess
+import sys
 
 from testsupport.helpers import ROOT, modelship, tool
 
-SCHEMA = ROOT / "schemas" / "mlproject.schema.json"
+SCHEMAS = ROOT / "schemas"
+SCHEMA = SCHEMAS / "mlproject.schema.json"
 README = (ROOT / "README.md").read_text()
 # Keywords of JSON Schema Draft 7 (validation, applicators, annotations) that editors built on
 # it (the YAML language server) understand; the schema keeps to them.
@@ -21,9 +23,31 @@ DRAFT_7_KEYWORDS = {
 
 
 def test_modelship_schema_prints_the_file_the_stable_url_serves():
-    result = modelship("schema", cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "schema"], cwd=ROOT, capture_output=True, check=False
+    )
     assert result.returncode == 0
-    assert json.loads(result.stdout) == json.loads(SCHEMA.read_text())
+    assert result.stdout == SCHEMA.read_bytes()  # byte for byte, not an equivalent
+
+
+def test_every_shipped_schema_is_printed_byte_for_byte_and_listed():
+    shipped = sorted(p.name.removesuffix(".schema.json") for p in SCHEMAS.glob("*.schema.json"))
+    assert {"mlproject", "platform", "index"} <= set(shipped)
+    listed = modelship("schema", "--list", cwd=ROOT)
+    assert listed.returncode == 0
+    assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == shipped
+    for name in shipped:
+        printed = subprocess.run(
+            [sys.executable, "-m", "generator", "schema", name],
+            cwd=ROOT,
+            capture_output=True,
+            check=False,
+        )
+        assert printed.returncode == 0, name
+        assert printed.stdout == (SCHEMAS / f"{name}.schema.json").read_bytes(), name
+    unknown = modelship("schema", "nope", cwd=ROOT)
+    assert unknown.returncode == 2
+    assert "invalid choice: 'nope'" in unknown.stderr
 
 
 def keywords(schema):
@@ -50,7 +74,7 @@ def test_the_schema_keeps_to_keywords_draft_7_editors_understand():
 def test_readme_modelines_point_at_this_schema():
     modelines = re.findall(r"^\s*# yaml-language-server: \$schema=(\S+)$", README, re.MULTILINE)
     assert modelines == [
-        "https://raw.githubusercontent.com/acme/modelship/v0.1.0/schemas/mlproject.schema.json",
+        "https://raw.githubusercontent.com/acme/modelship/939173125d13b6fc5304dda948a6e0bc9e2d4e84/schemas/mlproject.schema.json",
         "./mlproject.schema.json",
     ]
     assert '"files.associations": {"MLproject": "yaml"}' in README

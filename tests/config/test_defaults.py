@@ -29,6 +29,9 @@ environments:
   staging: {gateway: {internal_host: models.internal, public_host: models.example}}
 teams:
   rnd: {namespace: models-rnd}
+monitoring:
+  prometheus: {namespace: monitoring, pod_labels: {app.kubernetes.io/name: prometheus}}
+  grafana: {namespace: monitoring, url: https://grafana.example}
 """
 
 # Where a platform.yaml key lives on Platform when not under its own name.
@@ -39,6 +42,7 @@ PLATFORM_ALIASES = {
     "gateway.resources": "gateway",
     "consul.prefix": "consul_prefix",
     "safety.max_delete_share": "max_delete_share",
+    "safety.mass_delete_floor": "mass_delete_floor",
 }
 
 

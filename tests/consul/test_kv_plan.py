@@ -65,6 +65,11 @@ def test_only_keys_strictly_below_the_prefix_folder_are_planned():
 def test_the_mass_delete_guard_counts_keys_and_names_the_models_it_empties():
     assert kv_plan.mass_delete_refusal(18, 72, 0.25, ["churn"], PREFIX) is None
     assert kv_plan.mass_delete_refusal(0, 0, 0.25, [], PREFIX) is None
+    # a model's removal within safety.mass_delete_floor is no mass delete, however large
+    # a share of the keys it is; keys deleted beside whole models are counted as before
+    assert kv_plan.mass_delete_refusal(12, 24, 0.25, ["churn"], PREFIX, 1, True) is None
+    assert kv_plan.mass_delete_refusal(12, 24, 0.25, ["churn"], PREFIX, 1, False) is not None
+    assert kv_plan.mass_delete_refusal(24, 24, 0.25, ["a", "b"], PREFIX, 1, True) is not None
     refusal = kv_plan.mass_delete_refusal(66, 72, 0.25, [], PREFIX)
     assert refusal == (
         "refusing to delete 66 of 72 keys below modelship/models/ (92%), more than "

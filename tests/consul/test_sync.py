@@ -29,6 +29,7 @@ from testsupport.consul import (
 from testsupport.fakes.consul_server import DEFAULT_TOKEN, Policy
 from testsupport.gitfixtures import clean_env, edit, git, publish
 from testsupport.helpers import modelship
+from testsupport.output_schemas import valid_output
 
 READER = "7d0e4b1a-55c2-4f0e-a2b9-reader000001"  # may read the prefix, not write it
 
@@ -52,9 +53,11 @@ def platform(tmp_path, committed_platform):
 
 @pytest.fixture
 def server(consul_servers, platform):
-    """The staging datacenter's Consul, with platform.yaml's staging pointed at it."""
+    """The staging datacenter's Consul, with platform.yaml's staging pointed at it (committed:
+    publish refuses an uncommitted platform.yaml)."""
     started = consul_servers(datacenter="staging")
     point_at(platform, address=started.address, datacenter="staging")
+    git(platform, "commit", "--quiet", "-m", "staging's Consul", "platform.yaml")
     return started
 
 
@@ -480,7 +483,7 @@ def test_a_dry_run_prints_the_plan_as_json_and_changes_nothing(platform, server,
     writes = len(server.writes())
     result = sync("--dry-run", "--format", "json")
     assert result.code == ExitCode.OK, result.err
-    document = json.loads(result.out)
+    document = valid_output("sync-consul", result.out)
     assert document["dry_run"] is True
     assert document["consul"] == {
         "address": server.address,

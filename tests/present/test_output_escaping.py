@@ -143,7 +143,7 @@ def test_who_promoted_is_escaped_on_every_per_environment_line(tmp_path):
     assert "production" in log
     assert "Doe" in log
     assert has_raw_controls(log) == []
-    for fmt in ("table", "json"):
+    for fmt in ("text", "json"):
         listed = modelship("list", "--env", "production", "--format", fmt, cwd=folder)
         assert listed.returncode == ExitCode.OK, listed.stderr
         assert has_raw_controls(listed.stdout + listed.stderr) == [], fmt

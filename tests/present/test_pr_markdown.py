@@ -155,6 +155,7 @@ def test_commit_message_names_every_changed_model_with_its_full_source():
         f"remove old-one from acme/old-one-model@{'c' * 40}",
         f"keep stuck from acme/stuck-model@{'c' * 40} (its repository failed; the last good "
         "version stays)",
+        "  error: MLproject:1:1: id: bad",
         "",
         "shared files:",
         "  index.json",

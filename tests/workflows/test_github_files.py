@@ -8,7 +8,6 @@ import subprocess
 import pytest
 import yaml
 
-from generator.present import github_actions
 from testsupport.helpers import ROOT, tool
 
 SKIPPED_FOLDERS = {".git", ".venv", "node_modules", "rendered"}
@@ -57,6 +56,9 @@ def test_the_github_files_are_found():
         ".github/workflows/render.yml",
         ".github/workflows/validate-model.yml",
         "examples/model-repo/.github/workflows/modelship.yml",
+        "scaffold/.github/workflows/render.yml",
+        "scaffold/.github/workflows/pr-preview.yml",
+        "scaffold/.github/workflows/ci.yml",
     }
     assert ACTIONS == ["action.yml"]
 
@@ -155,8 +157,8 @@ def test_third_party_actions_are_pinned_to_a_commit_with_its_version():
             if target.startswith("./"):
                 continue  # this repository's own action
             if target.startswith("acme/modelship/"):
-                # the example's reference to the platform repository: an exact release tag
-                assert re.fullmatch(r"acme/modelship/\S+@v\d+\.\d+\.\d+", target), where
+                # the example's reference to Modelship: a commit that exists (test_pins.py)
+                assert re.fullmatch(r"acme/modelship/\S+@[0-9a-f]{40}", target), where
                 continue
             assert PINNED.fullmatch(target), f"{where}: {target} is not pinned to a commit"
             assert VERSION_COMMENT.fullmatch(match["comment"]), f"{where}: no '# vX.Y.Z'"
@@ -178,6 +180,12 @@ WRITES = {
         "pull-requests": "write",  # publish mode pull-request
     },
     (".github/workflows/pr-preview.yml", "preview"): {"pull-requests": "write"},  # the comment
+    # what `modelship init` writes into a platform repository (scaffold/)
+    ("scaffold/.github/workflows/render.yml", "publish"): {
+        "contents": "write",
+        "pull-requests": "write",
+    },
+    ("scaffold/.github/workflows/pr-preview.yml", "preview"): {"pull-requests": "write"},
 }
 
 
@@ -228,18 +236,24 @@ def test_reusable_workflow_is_called_with_inputs_it_declares():
     called = job["uses"].split("@")[0].removeprefix("acme/modelship/")
     assert (ROOT / called).resolve() == (ROOT / ".github/workflows/validate-model.yml").resolve()
     assert set(job.get("with", {})) <= set(declared)
+    assert set(job.get("secrets", {})) <= set(on(reusable)["workflow_call"]["secrets"])
     # and the reusable workflow passes to the action only inputs action.yml declares
     action_inputs = set(load("action.yml")["inputs"])
     [step] = [s for s in reusable["jobs"]["validate"]["steps"] if s.get("uses") == "./.modelship"]
     assert set(step["with"]) <= action_inputs
 
 
-def test_example_model_workflow_dispatches_model_changed_after_validation_on_push():
+def test_example_model_workflow_starts_the_platforms_render_after_validation_on_push():
     document = load("examples/model-repo/.github/workflows/modelship.yml")
     assert set(on(document)) == {"pull_request", "push"}
     job = document["jobs"]["notify-platform"]
     assert job["needs"] == "validate"
     assert job["if"] == "github.event_name == 'push'"
+    assert job["permissions"] == {}
     script = job["steps"][0]["run"]
-    assert f'event_type: "{github_actions.MODEL_CHANGED}"' in script
+    assert "/actions/workflows/$PLATFORM_WORKFLOW/dispatches" in script
     assert "secrets.MODELSHIP_DISPATCH_TOKEN" in job["steps"][0]["env"]["DISPATCH_TOKEN"]
+    # the workflow it starts takes the input it sends, and guards a mass delete
+    render = load("scaffold/.github/workflows/render.yml")
+    assert "repository" in on(render)["workflow_dispatch"]["inputs"]
+    assert "modelship-mass-delete" in render["jobs"]["publish"]["environment"]

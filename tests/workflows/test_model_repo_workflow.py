@@ -1,19 +1,18 @@
 """The example model-repo workflow's dispatch step, run with bash, jq and curl as the runner
-would, against a loopback server speaking GitHub's "create a repository dispatch event"
-endpoint; what it sends is what Modelship reads back from the platform's event payload."""
+would, against a loopback server speaking GitHub's "create a workflow dispatch event"
+endpoint (the one a token with Actions: write, and no Contents access, may call); what it
+sends is an input the platform's render workflow declares."""
 
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 import yaml
 
-from generator.present import github_actions
 from testsupport.github_runner import (
-    HEAD_SHA,
     push_payload,
-    repository_dispatch_payload,
     run_step,
     runner,
 )
@@ -26,11 +25,18 @@ JOB = WORKFLOW["jobs"]["notify-platform"]
 TOKEN = "github_pat_11AAAAAAA0loopbacktoken"
 
 
-class DispatchAPI(BaseHTTPRequestHandler):
-    """POST /repos/{owner}/{repo}/dispatches as GitHub answers it: 204 on success, 401 for
-    bad credentials, 404 for an unknown repository, 422 without an event_type."""
+RENDER = yaml.safe_load((ROOT / "scaffold/.github/workflows/render.yml").read_text())
+DECLARED_INPUTS = set(RENDER[True]["workflow_dispatch"]["inputs"])  # PyYAML reads `on` as True
 
-    known_repositories = ("acme/modelship",)
+
+class DispatchAPI(BaseHTTPRequestHandler):
+    """POST /repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches as GitHub answers
+    it: 204 on success, 401 for bad credentials, 404 for an unknown repository or workflow,
+    422 without a ref, for a branch that does not exist, or for inputs the workflow does not
+    declare ("Unexpected inputs provided")."""
+
+    repositories: ClassVar = {"acme/ml-platform": {"render.yml": DECLARED_INPUTS}}
+    branches = ("main",)
     received: list
 
     def do_POST(self):
@@ -40,11 +46,21 @@ class DispatchAPI(BaseHTTPRequestHandler):
             return self.answer(401, {"message": "Bad credentials", "status": "401"})
         parts = self.path.split("/")
         repository = "/".join(parts[2:4])
-        if len(parts) != 5 or parts[4] != "dispatches" or repository not in self.known_repositories:
+        workflows = self.repositories.get(repository, {})
+        if len(parts) != 8 or parts[4:6] != ["actions", "workflows"] or parts[7] != "dispatches":
+            return self.answer(404, {"message": "Not Found", "status": "404"})
+        if parts[6] not in workflows:
             return self.answer(404, {"message": "Not Found", "status": "404"})
         event = json.loads(body)
-        if not event.get("event_type"):
-            return self.answer(422, {"message": "Invalid request.", "status": "422"})
+        if "ref" not in event:
+            return self.answer(422, {"message": 'Invalid request.\n\n"ref" wasn\'t supplied.'})
+        if event["ref"] not in self.branches:
+            return self.answer(422, {"message": f"No ref found for: {event['ref']}"})
+        unexpected = set(event.get("inputs", {})) - workflows[parts[6]]
+        if unexpected:
+            return self.answer(
+                422, {"message": f"Unexpected inputs provided: {sorted(unexpected)}"}
+            )
         return self.answer(204, None)
 
     def answer(self, status, document):
@@ -92,25 +108,20 @@ def notify(tmp_path, api_url, token):
     return run_step(dispatch, env, contexts, cwd=step.workspace, temp=tmp_path)
 
 
-def test_a_push_sends_model_changed_with_the_repository_to_the_platform(tmp_path, github_api):
+def test_a_push_starts_the_platforms_render_for_this_repository(tmp_path, github_api):
     api_url, received = github_api
     result = notify(tmp_path, api_url, TOKEN)
     assert result.returncode == 0, result.stdout + result.stderr
     [request] = received
-    assert request["path"] == "/repos/acme/modelship/dispatches"
+    assert request["path"] == "/repos/acme/ml-platform/actions/workflows/render.yml/dispatches"
     assert request["headers"]["Accept"] == "application/vnd.github+json"
     assert request["headers"]["X-GitHub-Api-Version"] == "2022-11-28"
     sent = json.loads(request["body"])
-    assert sent == {
-        "event_type": "model-changed",
-        "client_payload": {"repository": "acme/churn-model", "sha": HEAD_SHA},
-    }
-    # GitHub delivers it to the platform repository's workflow as a repository_dispatch event
-    payload = repository_dispatch_payload(
-        "acme/modelship", sent["event_type"], sent["client_payload"]
-    )
-    event = github_actions.Event("repository_dispatch", payload, "event.json")
-    assert event.changed_model_repository() == "acme/churn-model"
+    assert sent == {"ref": "main", "inputs": {"repository": "acme/churn-model"}}
+    # the render workflow passes its input to `modelship publish --repository`
+    publish = RENDER["jobs"]["publish"]["steps"][-1]
+    assert publish["env"]["REPOSITORY"] == "${{ inputs.repository }}"
+    assert 'args+=(--repository "$REPOSITORY")' in publish["run"]
 
 
 def test_without_the_secret_the_step_fails_with_an_annotation(tmp_path, github_api):

@@ -185,6 +185,7 @@ def test_a_model_changed_dispatch_publishes_only_that_model(workspace, tmp_path)
         "models-removed": "0",
         "models-kept-on-error": "0",
         "models-unchanged": "5",
+        "models-rejected": "0",
         "changed-models": '["size-advice"]',
         "changed": "true",
         "errors": "0",
@@ -207,7 +208,8 @@ def test_a_model_changed_dispatch_publishes_only_that_model(workspace, tmp_path)
         "| --- | --- | --- | --- | --- |\n"
         f"| changed | `size-advice` | `{source.repo}@{source.commit[:7]}` | rnd | "
         f"production {old} \\(staging is at {source.short_commit}\\)\\; "
-        f"staging {old} → {source.short_commit} |\n\n"
+        f"staging {old} → {source.short_commit}\\: slo 80000→90000\\, "
+        f"image tag {old}→{source.short_commit} |\n\n"
         "> only acme\\/size\\-advice\\-model was read \\(a single\\-repository run\\)\\: "
         "5 other models stay as index\\.json has them\\, and nothing is removed\n\n"
     )

@@ -20,7 +20,8 @@ from testsupport.github_runner import (
     run_step,
     runner,
 )
-from testsupport.helpers import ROOT, mlproject
+from testsupport.helpers import ROOT, mlproject, platform_dir
+from testsupport.inprocess import modelship
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 STEPS = {step["id"]: step for step in ACTION["runs"]["steps"]}
@@ -132,3 +133,25 @@ def test_a_ref_without_a_repository_to_install_from_is_a_clear_error(tmp_path):
         "::error title=Modelship::modelship-ref is set but the repository to install it from"
     )
     assert not (tmp_path / "modelship-venv").exists()
+
+
+def test_with_the_platform_a_typod_team_or_a_taken_id_fails_the_pull_request(tmp_path, installed):
+    platform = platform_dir(tmp_path / "platform")
+    assert modelship("render", cwd=platform).returncode == ExitCode.OK
+    given = {"platform": str(platform / "platform.yaml"), "repository": "acme/churn-model"}
+    typo, outputs, _ = validate(
+        tmp_path / "typo", installed, {"MLproject": mlproject(team="rndd")}, **given
+    )
+    assert typo.returncode == ExitCode.FINDINGS
+    assert typo.stdout.startswith(
+        "::error file=MLproject,line=3,col=7,title=Modelship (policy/unknown-team)::MLproject:3:7: "
+        "team: team 'rndd' is not a team of this platform"
+    )
+    assert outputs == {"errors": "1", "warnings": "0"}
+    taken, _, _ = validate(
+        tmp_path / "taken", installed, {"MLproject": mlproject(id="size-advice")}, **given
+    )
+    assert taken.returncode == ExitCode.FINDINGS
+    assert "id 'size-advice' already belongs to acme/size-advice-model" in taken.stdout
+    fine, _, _ = validate(tmp_path / "fine", installed, {"MLproject": mlproject()}, **given)
+    assert fine.returncode == ExitCode.OK, fine.stdout + fine.stderr

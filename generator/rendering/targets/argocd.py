@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from generator.config.settings import Platform
-from generator.rendering import agents
+from generator.rendering import agents, observability
 from generator.rendering.deployment import Release
 from generator.rendering.targets.base import Kind, RenderedFile
 from generator.rendering.targets.gateway import GATEWAY_KINDS
@@ -76,7 +76,7 @@ def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator
             Project(
                 platform_name,
                 f"{platform.name} ({env.name}): namespaces and the model gateway",
-                (platform.gateway.namespace,),
+                (platform.gateway.namespace, *observability.dashboard_namespaces(platform)),
                 NAMESPACE_KIND,
                 GATEWAY_KINDS,
             ),

@@ -167,6 +167,9 @@ def _kustomizations(
     for team in teams_of(platform):
         folder = team_folder(env, team)
         deployments = {d.id for d in placed.deployments if d.namespace == team.namespace}
+        deployments.update(
+            d.canary.name for d in placed.deployments if d.namespace == team.namespace and d.canary
+        )
         # A model kept as it was is applied as the tree holds it, and checked as any other.
         deployments.update(
             model_id

@@ -31,8 +31,8 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from generator.config.settings import Environment, Platform
-from generator.rendering import escapers
+from generator.config.settings import Environment, Platform, PrometheusSettings
+from generator.rendering import escapers, observability
 from generator.rendering.deployment import (
     MANAGED_BY,
     MODEL_PORT,
@@ -57,6 +57,7 @@ GATEWAY_KINDS = (
     Kind("", "Service", "services"),
     Kind("networking.k8s.io", "NetworkPolicy", "networkpolicies"),
     Kind("policy", "PodDisruptionBudget", "poddisruptionbudgets"),
+    *(kind for kind in observability.MONITORING_KINDS if kind.kind == "ServiceMonitor"),
 )
 OBJECT_TEMPLATES = ("namespace", "deployment", "service", "networkpolicy", "pdb")
 
@@ -160,10 +161,13 @@ class Route:
     unavailable_location: str
     timeout_answer: Answer
     unavailable_answer: Answer
+    canary_upstream: str | None = None
+    split_variable: Raw | None = None  # $modelship_split_<id>: stable | canary, from splits/
 
     @classmethod
     def of(cls, deployment: ModelDeployment) -> Route:
         model_id = deployment.id
+        canary = deployment.canary
         whole_ms, rest_us = divmod(deployment.slo_us, 1000)
         slo_ms = f"{whole_ms}.{rest_us:03d}".rstrip("0").rstrip(".")
         return cls(
@@ -184,7 +188,44 @@ class Route:
             unavailable_answer=Answer.of(
                 default_answer(deployment.default_output, f"model {model_id} is unavailable")
             ),
+            canary_upstream=None
+            if canary is None
+            else f"{canary.name}.{deployment.namespace}.{SERVICE_DOMAIN}",
+            split_variable=None if canary is None else Raw("$" + split_variable(model_id)),
         )
+
+
+def split_variable(model_id: str) -> str:
+    """The nginx variable a model's split sets: an id is a DNS label, so '-' → '_' is unique."""
+    return "modelship_split_" + model_id.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Split:
+    """A model's weighted split between its stable and canary Deployments (splits/<id>.conf,
+    included at nginx's http level): ``split_clients`` hashes the caller's X-Request-ID (or,
+    without one, nginx's own random request id) with the model id, so a request id always
+    lands on the same side, and requests without one spread by weight."""
+
+    id: str
+    key: Raw  # hashed: the request's key, then the id
+    variable: Raw
+    canary_share: Raw  # "10%"
+
+    @classmethod
+    def of(cls, deployment: ModelDeployment) -> Split | None:
+        canary = deployment.canary
+        if canary is None:
+            return None
+        return cls(
+            id=deployment.id,
+            key=Raw(f'"${{{SPLIT_KEY_VARIABLE}}}{deployment.id}"'),
+            variable=Raw("$" + split_variable(deployment.id)),
+            canary_share=Raw(f"{canary.weight}%"),
+        )
+
+
+SPLIT_KEY_VARIABLE = "modelship_split_key"  # nginx.conf: X-Request-ID, else $request_id
 
 
 def servers(platform: Platform, env: Environment) -> tuple[Server, Server]:
@@ -235,6 +276,8 @@ class GatewayObjects:
     model_namespaces: tuple[str, ...]
     config_maps: tuple[ConfigMapSource, ...]
     command: tuple[str, ...]
+    exporter: observability.Exporter | None = None
+    prometheus: PrometheusSettings | None = None
     config_dir: str = CONFIG_DIR
     prefix_dir: str = PREFIX_DIR
     logs_dir: str = f"{PREFIX_DIR}/logs"
@@ -258,6 +301,13 @@ class GatewayObjects:
                 if f"{env.name}/gateway/{route_file(model_id)}" in kept_routes
             )
             routes = tuple(ConfigFile(f"{i}.conf", route_file(i)) for i in sorted(ids))
+            splitting = {d.id for d in release.deployments if d.team == team.name and d.canary}
+            splitting.update(
+                model_id
+                for model_id in ids
+                if f"{env.name}/gateway/{split_file(model_id)}" in kept_routes
+            )
+            routes += tuple(ConfigFile(f"{i}.split.conf", split_file(i)) for i in sorted(splitting))
             if routes:
                 maps.append(ConfigMapSource(f"{gateway.name}-routes-{team.name}", routes))
         start = (
@@ -285,12 +335,19 @@ class GatewayObjects:
             model_namespaces=tuple(sorted(t.namespace for t in platform.teams.values())),
             config_maps=tuple(maps),
             command=("/bin/sh", "-c", start),
+            exporter=observability.Exporter.of(platform),
+            prometheus=platform.monitoring.prometheus if platform.monitoring else None,
         )
 
 
 def route_file(model_id: str) -> str:
     """A model's route file, in the gateway's folder."""
     return f"routes/{model_id}.conf"
+
+
+def split_file(model_id: str) -> str:
+    """A model's split between its stable and canary versions, in the gateway's folder."""
+    return f"splits/{model_id}.conf"
 
 
 def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator[RenderedFile]:
@@ -306,11 +363,19 @@ def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator
                 gateway=platform.gateway,
                 servers=servers(platform, env),
                 responses=responses,
+                exporter=observability.Exporter.of(platform),
             ),
         )
         for deployment in placed.deployments:
             if not release.renders(deployment.id):
                 continue
+            split = Split.of(deployment)
+            if split is not None:
+                yield RenderedFile(
+                    f"{root}/{split_file(deployment.id)}",
+                    renderer.render("gateway/split.conf.j2", m=deployment, split=split),
+                    owner=deployment.id,
+                )
             yield RenderedFile(
                 f"{root}/{route_file(deployment.id)}",
                 renderer.render(
@@ -333,6 +398,8 @@ def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator
             renderer.render(
                 "gateway/kustomization.yaml.j2",
                 gw=objects,
-                resources=[f"{name}.yaml" for name in sorted(names)],
+                resources=sorted(
+                    [f"{name}.yaml" for name in names] + list(observability.gateway_files(platform))
+                ),
             ),
         )

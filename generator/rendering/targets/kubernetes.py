@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 
 from generator.config.settings import Environment, Platform, Team
 from generator.index import Preserved
+from generator.rendering import observability
 from generator.rendering.deployment import ModelDeployment, Release
 from generator.rendering.targets.base import Kind, RenderedFile
 from generator.rendering.templating import Renderer
@@ -27,6 +28,7 @@ TEAM_KINDS = (
     Kind("", "Service", "services"),
     Kind("networking.k8s.io", "NetworkPolicy", "networkpolicies"),
     Kind("policy", "PodDisruptionBudget", "poddisruptionbudgets"),
+    *observability.MONITORING_KINDS,
 )
 KUSTOMIZATION = "kubernetes/kustomization.yaml.j2"
 
@@ -39,12 +41,21 @@ def team_folder(env: Environment, team: Team) -> str:
     return f"{env.name}/kubernetes/{team.namespace}"
 
 
-def model_files(deployment: ModelDeployment) -> tuple[str, ...]:
-    """The objects a model gets; a disruption budget only when it has more than one pod."""
+def model_files(platform: Platform, deployment: ModelDeployment) -> tuple[str, ...]:
+    """The objects a model gets; a disruption budget only when it has more than one pod, a
+    Deployment and Service of its own for a canary, and what monitoring adds."""
     files = ["deployment.yaml", "service.yaml", "networkpolicy.yaml"]
     if deployment.instances > 1:
         files.append("pdb.yaml")
+    if deployment.canary is not None:
+        files.extend(CANARY_FILES)
+    files.extend(observability.model_files(platform))
     return tuple(sorted(files))
+
+
+# The files of a model's folder rendered here (monitoring's come from its own target).
+OWN_FILES = ("deployment.yaml", "service.yaml", "networkpolicy.yaml", "pdb.yaml")
+CANARY_FILES = ("canary-deployment.yaml", "canary-service.yaml")
 
 
 def teams_of(platform: Platform) -> list[Team]:
@@ -102,9 +113,12 @@ def _platform_part(
 ) -> Iterator[RenderedFile]:
     folder = platform_folder(env)
     names = [f"namespaces/{team.namespace}.yaml" for team in teams]
+    parts = ["../gateway"]
+    if observability.has_dashboards(platform):
+        parts.append(f"../{observability.DASHBOARDS_FOLDER}")
     yield RenderedFile(
         f"{folder}/kustomization.yaml",
-        renderer.render(KUSTOMIZATION, resources=[*names, "../gateway"], namespace=None),
+        renderer.render(KUSTOMIZATION, resources=[*names, *parts], namespace=None),
     )
     for team, name in zip(teams, names, strict=True):
         yield RenderedFile(
@@ -125,11 +139,18 @@ def _model(
     folder: str,
     renderer: Renderer,
 ) -> Iterator[RenderedFile]:
-    names = model_files(deployment)
-    context = {"platform": platform, "env": env, "m": deployment, "gateway": platform.gateway}
+    names = model_files(platform, deployment)
+    context = {
+        "platform": platform,
+        "env": env,
+        "m": deployment,
+        "gateway": platform.gateway,
+        "prometheus": platform.monitoring.prometheus if platform.monitoring else None,
+    }
     for name in names:
-        content = renderer.render(f"kubernetes/{name}.j2", **context)
-        yield RenderedFile(f"{folder}/{name}", content, owner=deployment.id)
+        if name in OWN_FILES or name in CANARY_FILES:
+            content = renderer.render(f"kubernetes/{name}.j2", **context)
+            yield RenderedFile(f"{folder}/{name}", content, owner=deployment.id)
     yield RenderedFile(
         f"{folder}/kustomization.yaml",
         renderer.render(KUSTOMIZATION, resources=list(names), namespace=None),

@@ -18,7 +18,7 @@ from generator.rendering.targets.kubernetes import TEAM_KINDS
 from generator.sources.local import LocalSource
 from testsupport import helpers
 from testsupport.helpers import VALID, platform_dir, tool
-from testsupport.kube import crd_problems, gateway_config, kustomize
+from testsupport.kube import crd_problems, gateway_config, is_crd_kind, kustomize
 
 KUBERNETES_VERSION = "1.37.0"
 HOSTILE_DESCRIPTION = "it's \"quoted\" {{ x }} ${HOME} $(id) `id` ; # : - ''' \\ \u00e9\U0001f600"
@@ -78,17 +78,27 @@ def test_every_core_object_passes_strict_schema_validation(example, built, tmp_p
     builds of the platform parts (the gateway's generated ConfigMaps with them)."""
     platform, tree = example
     core = ("/platform/", "/gateway/", "/kubernetes/", "/flux/platform/")
+    # ServiceMonitors and PrometheusRules: their CRD schemas (tests/rendering/targets/test_monitoring.py).
+    custom = ("servicemonitor.yaml", "prometheusrule.yaml")
     files = [
         str(platform.rendered_path / p)
         for p in tree
         if p.endswith(".yaml")
-        and not p.endswith("kustomization.yaml")
+        and not p.endswith(("kustomization.yaml", *custom))
         and any(folder in f"/{p}" for folder in core)
     ]
     assert len(files) > 60
     for env in platform.environments:
         generated = tmp_path / f"{env.name}-flux-platform.yaml"
-        generated.write_text(yaml.safe_dump_all(built[f"{env.name}/flux/platform"]))
+        generated.write_text(
+            yaml.safe_dump_all(
+                [
+                    o
+                    for o in built[f"{env.name}/flux/platform"]
+                    if not is_crd_kind(o["apiVersion"], o["kind"])
+                ]
+            )
+        )
         files.append(str(generated))
     result = subprocess.run(
         [
@@ -115,7 +125,9 @@ def test_kustomize_builds_every_entry_point(example, built):
             "Namespace",
             "NetworkPolicy",
             "PodDisruptionBudget",
+            "PrometheusRule",
             "Service",
+            "ServiceMonitor",
         ]
         deployments = {
             o["metadata"]["name"]
@@ -130,6 +142,7 @@ def test_kustomize_builds_every_entry_point(example, built):
             "NetworkPolicy",
             "PodDisruptionBudget",
             "Service",
+            "ServiceMonitor",
         ]
         assert kinds(built[f"{env.name}/flux/platform"]) == [
             *kinds(built[f"{env.name}/platform"])[:5],
@@ -137,6 +150,7 @@ def test_kustomize_builds_every_entry_point(example, built):
             "RoleBinding",
             "Service",
             "ServiceAccount",
+            "ServiceMonitor",
         ]
         assert kinds(built[f"{env.name}/flux"]) == ["GitRepository", "Kustomization"]
         assert kinds(built[f"{env.name}/argocd"]) == ["AppProject", "Application"]
@@ -274,12 +288,19 @@ def test_pods_meet_the_restricted_pod_security_standard(example, built):
         assert pod["automountServiceAccountToken"] is False, name
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
-        [container] = pod["containers"]
-        security = container["securityContext"]
-        assert security["allowPrivilegeEscalation"] is False
-        assert security["readOnlyRootFilesystem"] is True
-        assert security["capabilities"] == {"drop": ["ALL"]}
-        assert {"startupProbe", "readinessProbe", "livenessProbe", "resources"} <= container.keys()
+        # The gateway's pod has its metrics sidecar beside nginx.
+        assert len(pod["containers"]) == (2 if name == platform.gateway.name else 1)
+        for container in pod["containers"]:
+            security = container["securityContext"]
+            assert security["allowPrivilegeEscalation"] is False
+            assert security["readOnlyRootFilesystem"] is True
+            assert security["capabilities"] == {"drop": ["ALL"]}
+            assert {
+                "startupProbe",
+                "readinessProbe",
+                "livenessProbe",
+                "resources",
+            } <= container.keys()
     for env in platform.environments:
         for namespace in by_kind(built[f"{env.name}/platform"], "Namespace").values():
             labels = namespace["metadata"]["labels"]
@@ -324,7 +345,13 @@ def test_disruption_budget_only_with_more_than_one_instance(example):
     kustomization = yaml.safe_load(
         tree["production/kubernetes/models-pricing/price-elasticity/kustomization.yaml"]
     )
-    assert kustomization["resources"] == ["deployment.yaml", "networkpolicy.yaml", "service.yaml"]
+    assert kustomization["resources"] == [
+        "deployment.yaml",
+        "networkpolicy.yaml",
+        "prometheusrule.yaml",
+        "service.yaml",
+        "servicemonitor.yaml",
+    ]
 
 
 def test_a_models_network_policy_admits_exactly_the_gateway(example, built):
@@ -347,7 +374,8 @@ def test_a_models_network_policy_admits_exactly_the_gateway(example, built):
         assert len(policies) == len(MODELS)
         for policy in policies:
             assert policy["spec"]["policyTypes"] == ["Ingress"]
-            [rule] = policy["spec"]["ingress"]
+            # The gateway's rule; the second admits Prometheus (test_monitoring.py).
+            rule, _prometheus = policy["spec"]["ingress"]
             [peer] = rule["from"]
             assert peer["namespaceSelector"]["matchLabels"] == {
                 "kubernetes.io/metadata.name": gateway["metadata"]["namespace"]
@@ -362,7 +390,8 @@ def test_a_models_network_policy_admits_exactly_the_gateway(example, built):
 def test_the_gateway_is_reachable_only_where_it_serves(example, built):
     platform = example[0]
     [policy] = [o for o in built["production/gateway"] if o["kind"] == "NetworkPolicy"]
-    internal, public = policy["spec"]["ingress"]
+    internal, public, metrics = policy["spec"]["ingress"]
+    assert metrics["ports"] == [{"port": "metrics", "protocol": "TCP"}]
     assert internal == {
         "from": [{"namespaceSelector": {}}],
         "ports": [{"port": "internal", "protocol": "TCP"}],
@@ -451,7 +480,9 @@ def test_hostile_values_stay_inert_through_kustomize(tmp_path):
     built = kustomize(platform.rendered_path / "production" / "kubernetes" / "models-rnd")
     [deployment] = [o for o in built if o["kind"] == "Deployment"]
     assert deployment["metadata"]["annotations"]["modelship.dev/description"] == HOSTILE_DESCRIPTION
-    assert len(built) == 4  # the model's 4 objects: nothing injected
+    assert (
+        len(built) == 6
+    )  # the model's 4 objects and its ServiceMonitor and PrometheusRule: nothing injected
 
 
 def test_object_names_are_valid_kubernetes_names(example, built):

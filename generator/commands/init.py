@@ -1,0 +1,145 @@
+"""modelship init: start a platform repository in the current folder."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+from pathlib import Path
+
+from generator import scaffold
+from generator.config import loader
+from generator.errors import ExitCode, UsageError
+from generator.findings import printable
+from generator.present import console
+
+HELP = "start a platform repository here: platform.yaml, .gitignore, workflows, the pin"
+DESCRIPTION = """\
+Write what a platform repository needs into the current folder (or --directory):
+
+  platform.yaml        the platform, commented, checked as every command checks it
+  .gitignore           Modelship's work folders and side files, and .venv/
+  requirements.txt     the pin: the Modelship the workflows install
+  .github/workflows/   render.yml (publish after every change, every hour and for
+                       every model repository's dispatch), pr-preview.yml (the
+                       rendered diff on every pull request), ci.yml (validate and
+                       render --check)
+  models/example-model with --source local: an example model repository
+
+The pin is the Modelship running this command when it was installed from git
+(pip records the commit it resolved: that commit, which certainly exists);
+otherwise give it with --pin. Nothing is overwritten without --force.
+
+Then: review platform.yaml, commit, and `modelship publish --push` (README:
+"Start your own platform").
+"""
+EXAMPLES = """\
+examples:
+  modelship init --organization acme --team rnd
+  modelship init --organization acme --team rnd --source local   # try it without GitHub
+  modelship init --organization acme --team rnd \\
+      --rendered-repository https://github.com/acme/ml-deployments.git
+  modelship init --organization acme --team rnd \\
+      --pin "modelship @ git+https://github.com/acme/modelship@<commit sha>"
+"""
+
+_ORGANIZATION = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?")
+_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_URL = re.compile(r"(https://|ssh://|git@)[^\s\"'\\]+")
+
+
+def _checked(pattern: re.Pattern[str], what: str, limit: int):
+    def check(value: str) -> str:
+        if len(value) > limit or not pattern.fullmatch(value):
+            raise argparse.ArgumentTypeError(f"not {what}: {value!r}")
+        return value
+
+    return check
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--organization",
+        required=True,
+        type=_checked(_ORGANIZATION, "a GitHub organization login", 39),
+        help="the GitHub organization of the model repositories",
+    )
+    parser.add_argument(
+        "--team",
+        required=True,
+        type=_checked(_LABEL, "a team name (lowercase letters, digits and '-')", 63),
+        help="the first team (models-TEAM is its namespace); add more in platform.yaml",
+    )
+    parser.add_argument(
+        "--name",
+        type=_checked(_LABEL, "a platform name (lowercase letters, digits and '-')", 63),
+        help="the platform's name (default: ORGANIZATION-ml, lowercased)",
+    )
+    parser.add_argument(
+        "--source",
+        choices=("github", "local"),
+        default="github",
+        help="github: scan the organization (default); local: model repositories are the "
+        "folders of models/ (with an example), to try it out",
+    )
+    parser.add_argument(
+        "--rendered-repository",
+        metavar="URL",
+        type=_checked(_URL, "an https://, ssh:// or git@ repository URL", 500),
+        help="keep the rendered tree in a repository of its own (default: rendered/ here)",
+    )
+    parser.add_argument(
+        "--pin",
+        metavar="REQUIREMENT",
+        help="the requirements.txt line that installs Modelship, e.g. 'modelship @ "
+        "git+https://github.com/acme/modelship@<sha>' (default: this Modelship's commit)",
+    )
+    parser.add_argument(
+        "--directory", metavar="DIR", default=".", help="where to write (default: here)"
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite files that exist")
+
+
+def run(args: argparse.Namespace) -> int:
+    root = Path(args.directory)
+    build = scaffold.installed()
+    pin = args.pin or build.pin
+    if pin is None:
+        raise UsageError(
+            f"this Modelship ({build.version}) was not installed from a git repository, so "
+            "its commit is unknown; give the requirement to pin with --pin, e.g. --pin "
+            "'modelship @ git+https://github.com/acme/modelship@<release commit sha>'"
+        )
+    if "\n" in pin or not pin.strip():
+        raise UsageError(f"--pin must be one requirement line: {pin!r}")
+    choices = scaffold.Choices(
+        name=args.name or f"{args.organization.lower()}-ml",
+        organization=args.organization,
+        team=args.team,
+        source=args.source,
+        rendered_repository=args.rendered_repository,
+        pin=pin.strip(),
+    )
+    contents = scaffold.files(choices, build)
+    existing = [path for path in contents if (root / path).exists()]
+    if existing and not args.force:
+        raise UsageError(
+            f"{', '.join(printable(p) for p in existing)} already exist in {root}; "
+            "nothing was written (--force overwrites them)"
+        )
+    _check_platform(contents["platform.yaml"], root)
+    scaffold.write(root, contents)
+    for path in contents:
+        console.info(printable(f"wrote {console.shown_path(root / path)}"))
+    console.info(
+        "next: review platform.yaml, then `git add --all && git commit` and "
+        "`modelship publish --push` (README: Start your own platform)"
+    )
+    return ExitCode.OK
+
+
+def _check_platform(text: str, root: Path) -> None:
+    """The platform.yaml about to be written, read as every command will read it."""
+    with tempfile.TemporaryDirectory(prefix="modelship-init-") as folder:
+        (Path(folder) / "models").mkdir()
+        loader.parse(text, Path(folder) / "platform.yaml", shown=str(root / "platform.yaml"))

@@ -1,0 +1,71 @@
+"""The platform's own folder as git sees it: the changes to platform.yaml and its templates
+that are not committed, and a rendered tree left in the folder after platform.yaml moved the
+tree to a repository of its own.
+
+``publish`` credits every change it commits to the model repositories it names; a change to
+platform.yaml or a template that is not committed would be published under their names, and
+come from nowhere anyone can review.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import git
+
+from generator.config.settings import Platform
+from generator.errors import ExternalError
+from generator.index import INDEX_PATH
+
+
+def uncommitted(platform: Platform) -> list[str]:
+    """platform.yaml and the files of the templates folder that differ from HEAD (staged or
+    not, or untracked), relative to the platform's folder; [] outside a git repository."""
+    watched = [path for path in (platform.config_file, platform.templates_path) if path]
+    if not watched:
+        return []
+    try:
+        repo = git.Repo(platform.root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return []
+    top = Path(str(repo.working_tree_dir)).resolve()
+    inside = [p.resolve() for p in watched if p.resolve().is_relative_to(top)]
+    if not inside:
+        return []
+    try:
+        listed = repo.git.execute(
+            [
+                "git",
+                "status",
+                "--porcelain=v1",
+                "-z",
+                "--untracked-files=all",
+                "--no-renames",
+                "--",
+                *(path.relative_to(top).as_posix() for path in inside),
+            ]
+        )
+    except git.GitCommandError as error:
+        detail = str(error.stderr or error).strip().removeprefix("stderr:").strip().strip("'")
+        raise ExternalError(
+            f"cannot tell whether platform.yaml or its templates are committed in {top}: "
+            f"git status failed: {' '.join(detail.split())}"
+        ) from None
+    # each entry is "XY path"; -z leaves paths unquoted
+    paths = [entry[3:] for entry in str(listed).split("\0") if len(entry) > 3]
+    return sorted(os.path.relpath(top / path, platform.root) for path in paths)
+
+
+def left_behind_tree(platform: Platform) -> Path | None:
+    """With a separate rendered repository: the folder of the platform that still holds a
+    rendered tree (an index.json) at ``rendered.path`` — no longer read or written."""
+    settings = platform.rendered_repository
+    if settings is None:
+        return None
+    try:
+        inside_workdir = platform.rendered_path.relative_to(settings.workdir)
+    except ValueError:
+        return None
+    candidate = platform.root / inside_workdir
+    return candidate if (candidate / INDEX_PATH).is_file() else None

@@ -1,0 +1,138 @@
+"""modelship init: a platform repository's files, checked as every command checks them, the
+workflows as GitHub and actionlint read them, the pin, and nothing overwritten by surprise."""
+
+import subprocess
+
+import yaml
+
+from generator import scaffold
+from generator.config import loader
+from generator.errors import ExitCode
+from testsupport.helpers import ROOT, tool
+from testsupport.inprocess import modelship
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+PIN = f"modelship @ git+https://github.com/acme/modelship@{SHA}"
+
+
+def init(folder, *args):
+    folder.mkdir(parents=True, exist_ok=True)
+    return modelship(
+        "init", "--organization", "acme", "--team", "rnd", "--pin", PIN, *args, cwd=folder
+    )
+
+
+def test_init_writes_a_platform_that_validates_and_renders(tmp_path):
+    result = init(tmp_path, "--source", "local")
+    assert result.returncode == ExitCode.OK, result.stderr
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert written == [
+        ".github/workflows/ci.yml",
+        ".github/workflows/pr-preview.yml",
+        ".github/workflows/render.yml",
+        ".gitignore",
+        "models/example-model/MLproject",
+        "platform.yaml",
+        "requirements.txt",
+    ]
+    platform = loader.load(tmp_path / "platform.yaml")
+    assert (platform.name, platform.source_type, list(platform.teams)) == (
+        "acme-ml",
+        "local",
+        ["rnd"],
+    )
+    text = (tmp_path / "platform.yaml").read_text()
+    assert text.count("#") > 20, "platform.yaml explains itself"
+    assert (tmp_path / "requirements.txt").read_text().splitlines()[-1] == PIN
+    for path, source in scaffold.COPIED.items():  # the files the project's own tests lint
+        assert (tmp_path / source).read_bytes() == (ROOT / "scaffold" / path).read_bytes()
+    gitignore = (tmp_path / ".gitignore").read_text().splitlines()
+    assert {".modelship/", "modelship.diff", ".*.modelship-stage/", ".venv/"} <= set(gitignore)
+    assert modelship("validate", cwd=tmp_path).stdout == "0 errors, 0 warnings in 1 file\n"
+    rendered = modelship("render", cwd=tmp_path)
+    assert rendered.returncode == ExitCode.OK, rendered.stderr
+    assert "rendered 1 model into rendered" in rendered.stderr
+
+
+def test_the_written_workflows_pass_the_linters(tmp_path):
+    assert init(tmp_path).returncode == ExitCode.OK
+    workflows = sorted(str(p) for p in (tmp_path / ".github/workflows").glob("*.yml"))
+    linted = subprocess.run(
+        [tool("actionlint"), "-shellcheck", tool("shellcheck"), "-oneline", *workflows],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (linted.returncode, linted.stdout) == (0, "")
+    checked = subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *workflows],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout
+    render = yaml.safe_load((tmp_path / ".github/workflows/render.yml").read_text())
+    steps = render["jobs"]["publish"]["steps"]
+    assert any("-r requirements.txt" in step.get("run", "") for step in steps)
+    assert "--fail-on refusal" in steps[-1]["run"]
+
+
+def test_github_source_and_a_separate_rendered_repository(tmp_path):
+    url = "https://github.com/acme/ml-deployments.git"
+    result = init(tmp_path, "--rendered-repository", url, "--name", "shop-ml")
+    assert result.returncode == ExitCode.OK, result.stderr
+    platform = loader.load(tmp_path / "platform.yaml")
+    assert (platform.name, platform.source_type) == ("shop-ml", "github")
+    assert platform.rendered_repository.url == url
+    assert not (tmp_path / "models").exists()
+
+
+def test_nothing_is_overwritten_without_force(tmp_path):
+    (tmp_path / "platform.yaml").write_text("ours\n")
+    refused = init(tmp_path)
+    assert refused.returncode == ExitCode.USAGE
+    assert "platform.yaml already exist" in refused.stderr
+    assert (tmp_path / "platform.yaml").read_text() == "ours\n"
+    assert not (tmp_path / ".gitignore").exists()
+    assert init(tmp_path, "--force").returncode == ExitCode.OK
+    assert loader.load(tmp_path / "platform.yaml").name == "acme-ml"
+
+
+def test_bad_values_are_refused_before_anything_is_written(tmp_path):
+    for option, value, message in [
+        ("--organization", "acme corp", "not a GitHub organization login: 'acme corp'"),
+        ("--team", "R&D", "not a team name"),
+        (
+            "--rendered-repository",
+            'https://x"\ny',
+            "not an https://, ssh:// or git@ repository URL",
+        ),
+    ]:
+        folder = tmp_path / option.strip("-")
+        folder.mkdir()
+        args = ["init", "--organization", "acme", "--team", "rnd", "--pin", PIN, option, value]
+        result = modelship(*args, cwd=folder)
+        assert result.returncode == ExitCode.USAGE, option
+        assert message in result.stderr
+        assert not any(folder.iterdir())
+
+
+def test_an_install_without_a_known_commit_needs_a_pin(tmp_path):
+    # this checkout's editable install records no commit (PEP 610: a folder, not git)
+    assert scaffold.installed().pin is None
+    result = modelship("init", "--organization", "acme", "--team", "rnd", cwd=tmp_path)
+    assert result.returncode == ExitCode.USAGE
+    assert "its commit is unknown; give the requirement to pin with --pin" in result.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_git_install_pins_the_commit_pip_resolved():
+    build = scaffold.Installed("0.2.0", "https://github.com/acme/modelship", SHA, "v0.2.0")
+    assert build.pin == PIN
+    assert build.schema_url == (
+        f"https://raw.githubusercontent.com/acme/modelship/{SHA}/schemas/platform.schema.json"
+    )
+    assert "(asked for v0.2.0)" in scaffold.requirements(PIN, build)
