@@ -22,7 +22,7 @@ def held(tmp_path_factory):
     (rejected), fraud-score broken (kept on error), size-advice's SLO changed."""
     tmp = tmp_path_factory.mktemp("held")
     folder = platform_repo(tmp / "platform", bare_remote(tmp / "origin.git"))
-    assert modelship("publish", cwd=folder).returncode == ExitCode.OK
+    assert modelship("publish", "--push", cwd=folder).returncode == ExitCode.OK
     repos = folder / "examples" / "repos"
     shutil.copytree(repos / "size-advice-model", repos / "churn-model")
     project = repos / "churn-model" / "MLproject"
@@ -80,7 +80,7 @@ def test_publish_tells_them_in_the_commit_and_the_step_summary_and_list_shows_th
     summary = tmp_path / "summary.md"
     summary.touch()
     actions = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
-    published = modelship("publish", cwd=held, env=actions)
+    published = modelship("publish", "--push", cwd=held, env=actions)
     assert published.returncode == ExitCode.FINDINGS, published.stderr
     assert "rejected: the model of acme/churn-model is deployed nowhere" in published.stderr
     message = git(held, "log", "-1", "--format=%B")
@@ -118,7 +118,7 @@ def test_publish_tells_them_in_the_commit_and_the_step_summary_and_list_shows_th
     # Fixed: the model is added, and no longer rejected.
     project = held / "examples" / "repos" / "churn-model" / "MLproject"
     project.write_text(project.read_text().replace("slow", "80000"))
-    fixed = modelship("publish", cwd=held)
+    fixed = modelship("publish", "--push", cwd=held)
     assert "add churn from acme/churn-model@" in git(held, "log", "-1", "--format=%B")
     assert fixed.returncode == ExitCode.FINDINGS  # fraud-score is still kept on error
     again = valid_output("list", modelship("list", "--format", "json", cwd=held).stdout)

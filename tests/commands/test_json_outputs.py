@@ -129,7 +129,7 @@ def test_promote_and_rollback_json_validate_against_their_schemas(tmp_path):
 
 def test_diff_and_list_json_validate_against_their_schemas(tmp_path):
     folder = platform_repo(tmp_path / "platform", bare_remote(tmp_path / "origin.git"))
-    assert publish(folder).returncode == ExitCode.OK
+    assert publish(folder, "--push").returncode == ExitCode.OK
     listed = valid_output("list", modelship("list", "--format", "json", cwd=folder).stdout)
     assert len(listed["models"]) == 6
     assert listed["rejected"] == []

@@ -42,10 +42,12 @@ def test_a_model_kept_on_error_says_why_in_each_environment(tmp_path):
     assert publish(folder, "--push").returncode == ExitCode.FINDINGS  # kept on error
     result = listed(folder)
     assert result.returncode == ExitCode.OK, result.stderr
-    kept = [line for line in result.stdout.splitlines() if "is kept on error" in line]
-    assert kept
-    assert all(line.startswith("size-advice (") for line in kept)
-    assert any("slo: must be an integer number of microseconds" in line for line in kept)
+    lines = result.stdout.splitlines()
+    kept = lines[lines.index("errors:") + 1 :]
+    assert kept == [
+        "  size-advice (kept-on-error): MLproject:10:6: slo: must be an integer number of "
+        'microseconds between 1000 and 10000000 (got "fast")'
+    ]
     document = json.loads(listed(folder, "--format", "json").stdout)
     [model] = [m for m in document["models"] if m["id"] == "size-advice"]
     staging = model["environments"]["staging"]
