@@ -225,6 +225,14 @@ def _files(item: IndexEntry | Damaged | None) -> tuple[str, ...]:
     return item.files if isinstance(item, IndexEntry) else item.files or ()
 
 
+def _entry_differs(before: IndexEntry | Damaged, after: IndexEntry) -> bool:
+    """Whether index.json says something new of the model. The digests of how it was made
+    are left out: a platform setting or a template it does not read changes them alone."""
+    if not isinstance(before, IndexEntry):
+        return True
+    return replace(before, digests=after.digests) != after
+
+
 def _model_change(
     model_id: str,
     before: IndexEntry | Damaged | None,
@@ -237,7 +245,7 @@ def _model_change(
         kind = ADDED
     elif isinstance(after, Damaged) or after.state == STATE_KEPT:
         kind = KEPT
-    elif files or before != after:
+    elif files or _entry_differs(before, after):
         kind = CHANGED
     else:
         kind = UNCHANGED

@@ -231,6 +231,7 @@ def dumps(
     entries: Iterable[IndexEntry],
     shared_files: Iterable[str],
     kept: Iterable[Damaged] = (),
+    *,
     code: str = "",
     rejected: Iterable[Rejected] = (),
 ) -> bytes:

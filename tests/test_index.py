@@ -108,7 +108,7 @@ def test_rejected_repositories_are_written_only_when_there_are_some_and_read_bac
     plain = index.dumps(loaded.models.values(), loaded.shared_files)
     assert "rejected" not in json.loads(plain)
     rejected = index.Rejected("acme/churn-model", "a" * 40, ("MLproject:10:6: slo: bad",))
-    written = index.dumps(loaded.models.values(), loaded.shared_files, (), [rejected])
+    written = index.dumps(loaded.models.values(), loaded.shared_files, rejected=[rejected])
     assert json.loads(written)["rejected"] == {
         "acme/churn-model": {"commit": "a" * 40, "errors": ["MLproject:10:6: slo: bad"]}
     }

@@ -122,8 +122,8 @@ def plan(
             ),
             shared,
             (item.damaged for item in kept),
-            incremental.code if incremental is not None else "",
-            rejected,
+            code=incremental.code if incremental is not None else "",
+            rejected=rejected,
         ),
     )
     renderer.forget()
