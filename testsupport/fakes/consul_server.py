@@ -45,6 +45,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
+from testsupport.fakes.http import serve_in_background, stop_serving
+
 DEFAULT_TOKEN = "5e1c0c5a-7b9e-4e55-9d52-3f6a1c0ffee1"  # a management token's SecretID
 ANONYMOUS_ACCESSOR = "00000000-0000-0000-0000-000000000002"
 MAX_TXN_OPS = 64  # agent/txn_endpoint.go: maxTxnOps
@@ -185,19 +187,12 @@ class FakeConsul:
         if self.tls is not None:
             self._http.socket = self.tls.wrap_socket(self._http.socket, server_side=True)
         self._http.fake = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(
-            target=self._http.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-consul"
-        )
-        self._thread.start()
+        self._thread = serve_in_background(self._http, "fake-consul")
         return self
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        stop_serving(self._http, self._thread)
 
     @property
     def address(self) -> str:

@@ -48,7 +48,7 @@ import pytest
 from testsupport.fakes.github_api import ROUTES
 from testsupport.fakes.github_org import Org
 from testsupport.fakes.github_state import FakeApp, Fault, RateLimitState
-from testsupport.fakes.http import Reply, Request
+from testsupport.fakes.http import Reply, Request, serve_in_background, stop_serving
 
 DEFAULT_TOKEN = "ghp_loopbackTOKEN0123456789abcdefABCDEF0"
 RATE_LIMIT = 5000
@@ -146,19 +146,12 @@ class FakeGitHub:
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._http.daemon_threads = True
         self._http.fake = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(
-            target=self._http.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-github"
-        )
-        self._thread.start()
+        self._thread = serve_in_background(self._http, "fake-github")
         return self
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        stop_serving(self._http, self._thread)
 
     def __enter__(self) -> FakeGitHub:
         return self.start()

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -101,3 +103,21 @@ class Router:
                 return route, found.groupdict(), False
             other_method = True
         return None, {}, other_method
+
+
+def serve_in_background(server: ThreadingHTTPServer, name: str) -> threading.Thread:
+    """Serve ``server`` from a thread of its own until ``stop_serving``."""
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, name=name, daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def stop_serving(server: ThreadingHTTPServer | None, thread: threading.Thread | None) -> None:
+    """Stop a server ``serve_in_background`` started (either may be None: never started)."""
+    if server is not None:
+        server.shutdown()
+        server.server_close()
+    if thread is not None:
+        thread.join(timeout=10)

@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.etree import ElementTree
 
+from testsupport.fakes.http import serve_in_background, stop_serving
+
 MANAGED = "<!-- Managed by Jenkins Job Builder -->"
 FREESTYLE = "hudson.model.FreeStyleProject"
 PIPELINE = "org.jenkinsci.plugins.workflow.job.WorkflowJob"
@@ -171,15 +173,10 @@ class JenkinsServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.state))
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.state.url = self.url
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_background(self._server, "fake-jenkins")
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+        stop_serving(self._server, self._thread)
 
     def __enter__(self) -> JenkinsServer:
         return self

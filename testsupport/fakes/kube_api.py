@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from testsupport.fakes.http import serve_in_background, stop_serving
+
 CREATED = "2026-12-01T09:00:00Z"
 LIST_KINDS = {"deployments": ("apps/v1", "DeploymentList"), "pods": ("v1", "PodList")}
 
@@ -216,19 +218,12 @@ class FakeKubernetes:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_background(self._server, "fake-kubernetes")
         return self
 
     def stop(self) -> None:
         self._release.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        stop_serving(self._server, self._thread)
 
     def __enter__(self) -> FakeKubernetes:
         return self.start()
