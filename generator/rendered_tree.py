@@ -43,7 +43,7 @@ from pathlib import Path
 
 from generator.errors import ConfigError, ExternalError
 from generator.index import INDEX_PATH, foreign_tree
-from generator.present.console import shown_path
+from generator.shown_paths import shown_path
 from generator.treediff import TreeChanges, compare
 
 STAGE_SUFFIX = ".modelship-stage"

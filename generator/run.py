@@ -30,9 +30,9 @@ from generator.errors import ConfigError, ExitCode, TemplateError, UsageError
 from generator.findings import Finding
 from generator.model import Model
 from generator.pins import Promotions
-from generator.present.console import shown_path
 from generator.rendering import plan, templating
 from generator.rendering.targets import consul
+from generator.shown_paths import shown_path
 from generator.sources.base import Scan
 
 # --fail-on: what makes a render or publish exit 1 (configuration errors exit 2 and external

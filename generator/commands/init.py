@@ -12,6 +12,7 @@ from generator.config import loader
 from generator.errors import ExitCode, UsageError
 from generator.findings import printable
 from generator.present import console
+from generator.shown_paths import shown_path
 
 HELP = "start a platform repository here: platform.yaml, .gitignore, workflows, the pin"
 DESCRIPTION = """\
@@ -130,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     _check_platform(contents["platform.yaml"], root)
     scaffold.write(root, contents)
     for path in contents:
-        console.info(printable(f"wrote {console.shown_path(root / path)}"))
+        console.info(printable(f"wrote {shown_path(root / path)}"))
     console.info(
         "next: review platform.yaml, then `git add --all && git commit` and "
         "`modelship publish --push` (README: Start your own platform)"

@@ -25,6 +25,7 @@ from generator.index import (
 from generator.present import console, json_output
 from generator.present.change_views import ACTIONS_DONE, canary_json, canary_note
 from generator.run import previous_index
+from generator.shown_paths import shown_path
 
 PIPE_WIDTH = 200  # columns of the table when stdout is no terminal: whole cells
 
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     if source.tree is None:
         index = previous_index(platform)
     else:
-        index = tree_index(source.tree, console.shown_path(platform.rendered_path), source.revision)
+        index = tree_index(source.tree, shown_path(platform.rendered_path), source.revision)
     entries = sorted(index.models.values(), key=lambda e: e.id)
     damaged = sorted(index.damaged.values(), key=lambda d: d.id)
     for item in damaged:
@@ -124,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     else:
-        out.print(f"no models in {console.shown_path(platform.rendered_path)}", markup=False)
+        out.print(f"no models in {shown_path(platform.rendered_path)}", markup=False)
     errors = _errors(entries, index, args.env)
     if errors:
         out.print("\nerrors:", markup=False)

@@ -19,6 +19,7 @@ from generator.present import (
     console,
     github_actions,
 )
+from generator.shown_paths import shown_path
 from generator.sources import registry
 from generator.sources.base import Scan, Source
 
@@ -47,13 +48,13 @@ def platform_is_explicit(args: argparse.Namespace) -> bool:
 
 def load_platform(args: argparse.Namespace) -> Platform:
     path = platform_path(args)
-    console.detail(f"platform: {printable(console.shown_path(path.absolute()))}")
+    console.detail(f"platform: {printable(shown_path(path.absolute()))}")
     platform = loader.load(path)
     left = platform_checkout.left_behind_tree(platform)
     if left is not None:
         console.warning(
             printable(
-                f"{console.shown_path(left)} still holds a rendered tree, but platform.yaml's "
+                f"{shown_path(left)} still holds a rendered tree, but platform.yaml's "
                 "rendered.repository now names a separate repository: this one is no longer "
                 "read or written (nor applied, once the clusters follow the new repository); "
                 "remove it (git rm -r) when the switch is done"

@@ -13,6 +13,7 @@ from generator.findings import printable_lines
 from generator.present import change_views, console, github_actions, json_output, run_views
 from generator.present.run_report import report_run
 from generator.run import render_run
+from generator.shown_paths import shown_path
 from generator.sources.base import Source
 
 HELP = "render every model into the rendered tree"
@@ -100,7 +101,7 @@ def execute(args: argparse.Namespace, platform: Platform, source: Source) -> int
     )
     report_run(result)
     changes = treediff.compare(result.current, result.planned)
-    where = console.shown_path(platform.rendered_path)
+    where = shown_path(platform.rendered_path)
     exit_code = result.exit_status(args.fail_on)
     text = args.format == "text"
     written = False

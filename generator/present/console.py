@@ -11,7 +11,6 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
@@ -128,9 +127,3 @@ def progress(description: str) -> Iterator[ProgressCallback | None]:
             bar.update(task, completed=done, total=total)
 
         yield update
-
-
-def shown_path(path: Path) -> str:
-    """``path`` as a person at this prompt names it: relative when it is below the cwd."""
-    relative = os.path.relpath(path)
-    return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
