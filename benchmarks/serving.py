@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import http.client
 import json
 import os
-import pickle
 import shutil
 import signal
 import socket
@@ -37,6 +35,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LinearRegression
 
+from testsupport.model_server import free_port, server_environment, write_pickle
+
 ROOT = Path(__file__).resolve().parent.parent
 WARM_UP = 300
 TIMEOUT_S = 30.0
@@ -46,19 +46,10 @@ IDLE_RSS_TARGET_MB = 150
 GATEWAY_P50_TARGET_MS = 1.0
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def pickle_model(folder: Path) -> tuple[Path, str]:
     rng = np.random.default_rng(2019)
     features = rng.normal(size=(200, len(ROW)))
-    estimator = LinearRegression().fit(features, features @ [1.0, -2.0, 0.5, 3.0])
-    path = folder / "model.pkl"
-    path.write_bytes(pickle.dumps(estimator))
-    return path, hashlib.sha1(path.read_bytes()).hexdigest()
+    return write_pickle(folder, LinearRegression().fit(features, features @ [1.0, -2.0, 0.5, 3.0]))
 
 
 # What the base image sets (runtime/python/Dockerfile): one BLAS/OpenMP thread.
@@ -66,18 +57,7 @@ IMAGE_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREA
 
 
 def server_env(artifact: Path, version: str, port: int) -> dict[str, str]:
-    return {
-        **IMAGE_ENV,
-        "PATH": os.environ.get("PATH", ""),
-        "MODEL_ID": "churn",
-        "MODEL_VERSION": version,
-        "MODEL_INPUT_TYPE": "doubles",
-        "MODEL_PICKLE": "true",
-        "MODEL_ARTIFACT": str(artifact),
-        "MODEL_SLO_MICROSECONDS": "100000",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-    }
+    return {**IMAGE_ENV, **server_environment(artifact, version, PORT=str(port))}
 
 
 def healthy(port: int) -> bool:
