@@ -8,11 +8,12 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from generator import evaluate, index, mlproject
+from generator import environments, evaluate, index, mlproject
 from generator.config import loader
 from generator.errors import ExitCode, TemplateError
 from generator.index import Index
 from generator.model import Model, Provenance
+from generator.rendering.plan import Incremental, Recorded
 from generator.rendering.plan import plan as plan_tree
 from generator.sources.local import LocalSource
 from testsupport import helpers
@@ -220,3 +221,36 @@ def test_every_valid_mlproject_renders_and_round_trips_through_the_index(data):
     [entry] = index.loads(tree[index.INDEX_PATH]).models.values()
     assert entry.model == model
     assert plan_tree(EXAMPLE, [entry.model], RENDERER) == tree
+
+
+def test_no_target_renders_the_files_of_a_model_whose_digests_match(tmp_path):
+    """A model whose inputs digest is the one its files were recorded with is copied, not
+    rendered again, by every target (the Target protocol's ``release.renders``): here its
+    recorded files hold a marker no template writes, and the plan keeps the marker."""
+    folder = platform_dir(tmp_path)
+    platform = loader.load(folder / "platform.yaml")
+    models = evaluate.evaluate(platform, LocalSource.from_platform(platform).scan(), Index()).models
+    catalog = {index.spec_key(m): m for m in models}
+    placements = environments.place(
+        platform, models, {}, Index(), helpers.pins_of(platform, models), catalog
+    )
+    first = Incremental(code="code", mlproject={}, recorded={})
+    tree = plan_tree(platform, models, RENDERER, placements=placements, incremental=first)
+    entries = json.loads(tree[index.INDEX_PATH])["models"]
+    marker = b"# kept from the last render\n"
+    recorded = {
+        model_id: Recorded(
+            entry["digests"]["inputs"], dict.fromkeys(entry["files"], marker), "files"
+        )
+        for model_id, entry in entries.items()
+    }
+    again = plan_tree(
+        platform,
+        models,
+        RENDERER,
+        placements=placements,
+        incremental=Incremental(code="code", mlproject={}, recorded=recorded),
+    )
+    owned = {path for entry in entries.values() for path in entry["files"]}
+    assert owned
+    assert {path for path in owned if again[path] != marker} == set()

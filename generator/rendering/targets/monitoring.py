@@ -76,13 +76,20 @@ def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator
     if monitoring is None:
         return
     object_labels = monitoring.prometheus.object_labels
+    # A deployment equal in two environments is one object (plan.py): its two files are
+    # made once, by the identity of that object, which the release keeps alive.
+    made: dict[int, tuple[bytes, bytes]] = {}
     for placed in release.environments:
         env = placed.environment
-        for team in teams_of(platform):
-            folder = team_folder(env, team)
-            for m in placed.deployments:
-                if m.namespace == team.namespace:
-                    yield from _model(platform, monitoring, m, f"{folder}/{m.id}", renderer)
+        folders = {team.namespace: team_folder(env, team) for team in teams_of(platform)}
+        for m in placed.deployments:
+            if m.namespace in folders and release.renders(m.id):
+                if id(m) not in made:
+                    made[id(m)] = _model(platform, monitoring, m, renderer)
+                scrape, rules = made[id(m)]
+                folder = f"{folders[m.namespace]}/{m.id}"
+                yield RenderedFile(f"{folder}/servicemonitor.yaml", scrape, owner=m.id)
+                yield RenderedFile(f"{folder}/prometheusrule.yaml", rules, owner=m.id)
         gateway = GatewayObjects.of(platform, placed)
         yield RenderedFile(
             f"{env.name}/gateway/servicemonitor.yaml",
@@ -105,12 +112,9 @@ def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator
 
 
 def _model(
-    platform: Platform,
-    monitoring: Monitoring,
-    m: ModelDeployment,
-    folder: str,
-    renderer: Renderer,
-) -> Iterator[RenderedFile]:
+    platform: Platform, monitoring: Monitoring, m: ModelDeployment, renderer: Renderer
+) -> tuple[bytes, bytes]:
+    """The model's ServiceMonitor and PrometheusRule."""
     labels = {**m.labels, **monitoring.prometheus.object_labels}
     target = ScrapeTarget(
         name=m.id,
@@ -121,20 +125,14 @@ def _model(
         port="http",
         interval=monitoring.prometheus.scrape_interval,
     )
-    yield RenderedFile(
-        f"{folder}/servicemonitor.yaml",
+    return (
         renderer.render("monitoring/servicemonitor.yaml.j2", target=target, track=True),
-        owner=m.id,
-    )
-    yield RenderedFile(
-        f"{folder}/prometheusrule.yaml",
         renderer.render(
             "monitoring/prometheusrule.yaml.j2",
             m=m,
             labels=labels,
             groups=slo.groups(model_subject(platform, monitoring, m)),
         ),
-        owner=m.id,
     )
 
 
