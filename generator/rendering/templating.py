@@ -44,6 +44,9 @@ class Renderer:
         self._digest: str | None = None
         self._names: dict[str, frozenset[str] | None] = {}
         self._memo: dict[tuple[Any, ...], tuple[list[Any], bytes]] = {}
+        # Each template compiled once: the templates never change while the renderer lives,
+        # and Jinja2's own cache asks the loader whether a template is up to date every time.
+        self._compiled: dict[str, jinja2.Template] = {}
         loader = jinja2.FunctionLoader(self._load)
         self._environments = {
             fmt: self._environment(loader, escaper, FILTERS[fmt])
@@ -109,7 +112,10 @@ class Renderer:
                 known = self._memo.get(key)
                 if known is not None:
                     return known[1]
-            data = environment.get_template(template).render(**context).encode("utf-8")
+            compiled = self._compiled.get(template)
+            if compiled is None:
+                compiled = self._compiled[template] = environment.get_template(template)
+            data = compiled.render(**context).encode("utf-8")
         except jinja2.TemplateNotFound as error:
             where = "" if error.name == template else f" (included by {template})"
             raise TemplateError(f"{error.name}: template not found{where}") from None
