@@ -76,17 +76,21 @@ def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator
     if monitoring is None:
         return
     object_labels = monitoring.prometheus.object_labels
-    # A deployment equal in two environments is one object (plan.py): its two files are
-    # made once, by the identity of that object, which the release keeps alive.
-    made: dict[int, tuple[bytes, bytes]] = {}
+    # Two environments that run a model alike (they differ in its instances or resources)
+    # give it the same two files: made once, by the values they are made of.
+    made: dict[tuple[object, ...], tuple[bytes, bytes]] = {}
     for placed in release.environments:
         env = placed.environment
         folders = {team.namespace: team_folder(env, team) for team in teams_of(platform)}
         for m in placed.deployments:
             if m.namespace in folders and release.renders(m.id):
-                if id(m) not in made:
-                    made[id(m)] = _model(platform, monitoring, m, renderer)
-                scrape, rules = made[id(m)]
+                subject = model_subject(platform, monitoring, m)
+                labels = {**m.labels, **object_labels}
+                selector = m.model_pod_selector
+                key = (subject, tuple(labels.items()), tuple(selector.items()))
+                if key not in made:
+                    made[key] = _model(monitoring, subject, labels, selector, renderer)
+                scrape, rules = made[key]
                 folder = f"{folders[m.namespace]}/{m.id}"
                 yield RenderedFile(f"{folder}/servicemonitor.yaml", scrape, owner=m.id)
                 yield RenderedFile(f"{folder}/prometheusrule.yaml", rules, owner=m.id)
@@ -112,15 +116,19 @@ def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator
 
 
 def _model(
-    platform: Platform, monitoring: Monitoring, m: ModelDeployment, renderer: Renderer
+    monitoring: Monitoring,
+    subject: slo.Subject,
+    labels: dict[str, str],
+    selector: dict[str, str],
+    renderer: Renderer,
 ) -> tuple[bytes, bytes]:
-    """The model's ServiceMonitor and PrometheusRule."""
-    labels = {**m.labels, **monitoring.prometheus.object_labels}
+    """The model's ServiceMonitor and PrometheusRule: made of ``subject``, ``labels`` and
+    ``selector`` only (the key render() keeps them by)."""
     target = ScrapeTarget(
-        name=m.id,
-        namespace=m.namespace,
+        name=subject.id,
+        namespace=subject.namespace,
         labels=labels,
-        selector=m.model_pod_selector,
+        selector=selector,
         job_label="app.kubernetes.io/name",
         port="http",
         interval=monitoring.prometheus.scrape_interval,
@@ -129,9 +137,9 @@ def _model(
         renderer.render("monitoring/servicemonitor.yaml.j2", target=target, track=True),
         renderer.render(
             "monitoring/prometheusrule.yaml.j2",
-            m=m,
+            subject=subject,
             labels=labels,
-            groups=slo.groups(model_subject(platform, monitoring, m)),
+            groups=slo.groups(subject),
         ),
     )
 
