@@ -13,6 +13,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jinja2
+from jinja2.bccache import Bucket
+
 from generator import __version__, digests
 from generator.errors import TemplateError
 
@@ -81,3 +84,35 @@ def load_templates(override_dir: Path | None) -> dict[str, str]:
             except (OSError, UnicodeDecodeError) as error:
                 raise TemplateError(f"{path}: cannot read: {error}") from None
     return templates
+
+
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Jinja2's cache of compiled templates, in its folder of the system's temporary folder
+    that only this user may write, keyed by this Modelship's code as well: the compiled code
+    depends on the engine's options, which Jinja2's key does not hold. A cache that cannot
+    be read or written is only slower."""
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return super().get_cache_key(f"{code_digest()}\0{name}", filename)
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # a damaged cache file (any unpickling error) is no cache
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            return
+
+
+def compiled_templates(folder: Path | None = None) -> jinja2.BytecodeCache | None:
+    """Where the templates compiled by an earlier run are kept (compiling them all costs a
+    run a tenth of a second): ``folder``, by default Jinja2's own; None when the system
+    gives no private folder for it."""
+    try:
+        return _CompiledTemplates(None if folder is None else str(folder))
+    except (OSError, RuntimeError):
+        return None

@@ -208,7 +208,9 @@ def render_run(
         recorded_files(tree, previous, outcome.models, current, code) if trust_digests else {},
     )
     try:
-        renderer = templating.Renderer(resources.load_templates(platform.templates_path))
+        renderer = templating.Renderer(
+            resources.load_templates(platform.templates_path), resources.compiled_templates()
+        )
         planned = plan.plan(
             platform,
             outcome.models,

@@ -39,7 +39,10 @@ class Renderer:
     """Renders templates, each with the escaper of its format. The templates are read once,
     up front (``load_templates``), so rendering touches no disk."""
 
-    def __init__(self, templates: Mapping[str, str]) -> None:
+    def __init__(
+        self, templates: Mapping[str, str], compiled: jinja2.BytecodeCache | None = None
+    ) -> None:
+        """``compiled``: where templates compiled before are kept (resources.py), if anywhere."""
         self._templates = dict(templates)
         self._digest: str | None = None
         self._names: dict[str, frozenset[str] | None] = {}
@@ -49,7 +52,7 @@ class Renderer:
         self._compiled: dict[str, jinja2.Template] = {}
         loader = jinja2.FunctionLoader(self._load)
         self._environments = {
-            fmt: self._environment(loader, escaper, FILTERS[fmt])
+            fmt: self._environment(loader, escaper, FILTERS[fmt], compiled)
             for fmt, escaper in ESCAPERS.items()
         }
 
@@ -69,6 +72,7 @@ class Renderer:
         loader: jinja2.BaseLoader,
         escaper: Callable[[Any], str],
         filters: Mapping[str, Callable[..., escapers.Raw]],
+        compiled: jinja2.BytecodeCache | None,
     ) -> jinja2.Environment:
         def finalize(value: Any) -> str:
             if isinstance(value, jinja2.Undefined):
@@ -83,6 +87,7 @@ class Renderer:
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
+            bytecode_cache=compiled,
         )
         environment.filters.update(filters)
         return environment
