@@ -502,16 +502,21 @@ def _check(document: yamlpos.YamlDocument, where: str) -> _Checked:
     (with the path it is about), and the checked specs of every sound entry."""
     checked = _Checked()
     schema = schemacheck.inlined(resources.schema("index"))
-    for at, found in schemacheck.located(document, schema, where, "index"):
-        checked.add(at, found)
     data = document.data if isinstance(document.data, dict) else {}
     version = data.get("format")
     models = data.get("models")
+    shapes = {
+        model_id: _shape(entry, yamlpos.MAX_DEPTH)
+        for model_id, entry in (models.items() if isinstance(models, dict) else ())
+    }
+    if not _certainly_valid(document.data, shapes):
+        for at, found in schemacheck.located(document, schema, where, "index"):
+            checked.add(at, found)
     for model_id, entry in models.items() if isinstance(models, dict) else ():
         if not isinstance(entry, dict):
             continue  # the schema reports it
         at = ("models", model_id)
-        if _deeper_than(entry, yamlpos.MAX_DEPTH):
+        if shapes[model_id].too_deep:
             message = f"values are nested more than {yamlpos.MAX_DEPTH} levels deep"
             checked.add(at, _finding(document, where, at, message, "index/depth"))
             continue
@@ -582,19 +587,59 @@ def _reference_problems(
     return problems
 
 
-def _deeper_than(value: Any, limit: int) -> bool:
+@dataclass(frozen=True)
+class _Shape:
+    too_deep: bool  # lists and mappings nested more than the limit
+    holds_float: bool
+
+
+def _shape(value: Any, limit: int) -> _Shape:
     """Whether ``value`` nests lists and mappings more than ``limit`` levels deep (checked
-    without recursion, before any check that recurses)."""
+    without recursion, before any check that recurses), and whether it holds a float (which
+    the compiled schema check cannot judge): one walk for both. JSON keys are strings."""
     pending = [(value, 0)]
+    floats = False
     while pending:
         item, depth = pending.pop()
         if depth > limit:
-            return True
+            return _Shape(too_deep=True, holds_float=floats)
         if isinstance(item, dict):
             pending.extend((child, depth + 1) for child in item.values())
         elif isinstance(item, list):
             pending.extend((child, depth + 1) for child in item)
-    return False
+        elif type(item) is float:
+            floats = True
+    return _Shape(too_deep=False, holds_float=floats)
+
+
+def _certainly_valid(data: Any, shapes: Mapping[str, _Shape]) -> bool:
+    """True when the document passes index.schema.json for certain, checked entry by entry
+    with the compiled rule of the format the entry is written in (``entry_format``, which
+    the schema's if/then/else says the same way) — the whole document at once would take
+    the schema's "if" branch, an exception in the compiled code, for every entry. False
+    means "ask jsonschema", which words the problems."""
+    if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
+        return False
+    if any(shape.too_deep or shape.holds_float for shape in shapes.values()):
+        return False
+    schema = schemacheck.inlined(resources.schema("index"))
+    # The document with no entries: its own keys (format, shared_files, ...) checked.
+    if not schemacheck.fast_valid(schema, {**data, "models": {}}):
+        return False
+    version = data["format"]
+    return all(
+        schemacheck.valid_without_floats(_entry_rule(entry_format(version, entry)), entry)
+        for entry in data["models"].values()
+    )
+
+
+@lru_cache(maxsize=2)
+def _entry_rule(version: int) -> dict[str, Any]:
+    """index.schema.json's rule for one entry written in format ``version``."""
+    schema = resources.schema("index")
+    definitions = schema["$defs"]
+    rule = definitions["modelV1" if version == 1 else "modelV2"]
+    return schemacheck.inlined({"$defs": definitions, **rule})
 
 
 def environment_folders(files: Iterable[str]) -> set[str]:
