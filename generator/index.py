@@ -425,7 +425,9 @@ def repository_problem(full_name: str) -> str | None:
     None. A source checks it before it offers a repository: what index.json cannot hold
     would wedge every later run."""
     rule = _repository_rule()
-    if schemacheck.validator_for(rule).is_valid(full_name):
+    if schemacheck.fast_valid(rule, full_name) or schemacheck.validator_for(rule).is_valid(
+        full_name
+    ):
         return None
     return f"{full_name!r} cannot be a model's repository: it {rule['x-message']}"
 
