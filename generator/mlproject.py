@@ -271,11 +271,14 @@ def check_record(document: yamlpos.YamlDocument, at: yamlpos.PathKey, path: str)
     else:
         # As an MLproject holds them: names of entry points (their content is not recorded).
         project["entry_points"] = {name: {} for name in names}
-    _check_values(collector, replace(part, data=project), "index")
+    as_written = yamlpos.YamlDocument(
+        project, part.keys, part.values, part.plain_scalars, part.duplicates
+    )
+    _check_values(collector, as_written, "index")
     findings = tuple(sorted(f for f in collector.findings if f.is_error))
     if findings:
         return ParseResult(None, findings)
-    spec = replace(_spec(project), mlflow_env=environment)
+    spec = _spec(project, mlflow_env=environment)
     written = document.value_at(at)
     # A key the record leaves out is at its default: a record written before the key
     # existed (skip_environments) holds what an MLproject without it gives.
@@ -313,8 +316,13 @@ def _check_values(collector: _Collector, document: yamlpos.YamlDocument, rule_pr
         _check_packages(collector, document.data)
 
 
-def _spec(data: dict[str, Any]) -> ModelSpec:
-    """The ModelSpec of a valid MLproject; a key it leaves out takes ModelSpec's default."""
+_FROM_KEYS = object()  # _spec's mlflow_env: the MLproject's environment key
+
+
+def _spec(data: dict[str, Any], mlflow_env: Any = _FROM_KEYS) -> ModelSpec:
+    """The ModelSpec of a valid MLproject; a key it leaves out takes ModelSpec's default.
+    ``mlflow_env``: the environment a record in index.json names, instead of the one the
+    MLproject's keys say."""
     optional = {
         field: data[key]
         for key, field in (
@@ -339,7 +347,11 @@ def _spec(data: dict[str, Any]) -> ModelSpec:
         default_output=data["default_output"],
         packages=tuple(data.get("packages") or ()),
         skip_environments=tuple(sorted(data.get("skip_environments") or ())),
-        mlflow_env=next((key for key in MLFLOW_ENV_KEYS if data.get(key)), None),
+        mlflow_env=(
+            next((key for key in MLFLOW_ENV_KEYS if data.get(key)), None)
+            if mlflow_env is _FROM_KEYS
+            else mlflow_env
+        ),
         entry_points=tuple(sorted(data.get("entry_points") or {})),
         **optional,
     )
