@@ -598,41 +598,50 @@ class _Shape:
 def _shape(value: Any, limit: int) -> _Shape:
     """Whether ``value`` nests lists and mappings more than ``limit`` levels deep (checked
     without recursion, before any check that recurses), and whether it holds a float (which
-    the compiled schema check cannot judge): one walk for both. JSON keys are strings."""
+    the compiled schema check cannot judge): one walk for both, scalars looked at in their
+    container without a trip through the stack. JSON keys are strings."""
+    if not isinstance(value, dict | list):
+        return _Shape(too_deep=False, holds_float=type(value) is float)
     pending = [(value, 0)]
     floats = False
     while pending:
         item, depth = pending.pop()
-        if depth > limit:
+        children = item.values() if isinstance(item, dict) else item
+        if depth >= limit and children:  # a value deeper than the limit
             return _Shape(too_deep=True, holds_float=floats)
-        if isinstance(item, dict):
-            pending.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            pending.extend((child, depth + 1) for child in item)
-        elif type(item) is float:
-            floats = True
+        for child in children:
+            if isinstance(child, dict | list):
+                pending.append((child, depth + 1))
+            elif type(child) is float:
+                floats = True
     return _Shape(too_deep=False, holds_float=floats)
 
 
 def _certainly_valid(data: Any, shapes: Mapping[str, _Shape]) -> bool:
     """True when the document passes index.schema.json for certain, checked entry by entry
-    with the compiled rule of the format the entry is written in (``entry_format``, which
-    the schema's if/then/else says the same way) — the whole document at once would take
-    the schema's "if" branch, an exception in the compiled code, for every entry. False
-    means "ask jsonschema", which words the problems."""
+    with the rule of the format the entry is written in (``entry_format``, which the
+    schema's if/then/else says the same way) — the whole document at once would take the
+    schema's "if" branch, an exception in the compiled code, for every entry, and one float
+    anywhere (a spec's slo_objective) would send every entry to jsonschema. An entry is
+    checked by the compiled rule, or by jsonschema when it holds a float. False means "ask
+    jsonschema", which words the problems."""
     if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
         return False
-    if any(shape.too_deep or shape.holds_float for shape in shapes.values()):
+    if any(shape.too_deep for shape in shapes.values()):
         return False
     schema = schemacheck.inlined(resources.schema("index"))
     # The document with no entries: its own keys (format, shared_files, ...) checked.
     if not schemacheck.fast_valid(schema, {**data, "models": {}}):
         return False
     version = data["format"]
-    return all(
-        schemacheck.valid_without_floats(_entry_rule(entry_format(version, entry)), entry)
-        for entry in data["models"].values()
-    )
+    for model_id, entry in data["models"].items():
+        rule = _entry_rule(entry_format(version, entry))
+        if shapes[model_id].holds_float:
+            if not schemacheck.validator_for(rule).is_valid(entry):
+                return False
+        elif not schemacheck.valid_without_floats(rule, entry):
+            return False
+    return True
 
 
 @lru_cache(maxsize=2)

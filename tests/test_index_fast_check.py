@@ -65,7 +65,13 @@ DAMAGES = {
         entry.update({**entry_v1(), "slo": "fast"}),
     ),
     "not a mapping": lambda entry: entry.clear(),
+    # A float where the schema allows one: this entry is checked by jsonschema, the others
+    # stay on the compiled check.
+    "a spec's slo_objective": lambda entry: entry["specs"][entry["spec"]].update(
+        slo_objective=0.995
+    ),
 }
+ACCEPTED = ("as written", "a format-1 entry", "repo .name", "a spec's slo_objective")
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGES))
@@ -76,7 +82,7 @@ def test_the_fast_check_accepts_an_entry_only_when_jsonschema_does(damage):
         document["models"][MODEL] = []
     if fast_accepts(document):
         assert jsonschema_accepts(document)
-    assert fast_accepts(document) is (damage in ("as written", "a format-1 entry", "repo .name"))
+    assert fast_accepts(document) is (damage in ACCEPTED)
 
 
 @pytest.mark.parametrize(
@@ -112,3 +118,25 @@ def test_a_refused_pattern_is_refused_alike_compiled(value):
     assert schemacheck.fast_valid(rule, value) is schemacheck.validator_for(rule).is_valid(value)
     bare = {"not": {"pattern": "^a"}}  # without a type: a number fails the not
     assert schemacheck.fast_valid(bare, value) is schemacheck.validator_for(bare).is_valid(value)
+
+
+def deepest(value, depth=0):
+    """How deep the deepest value of ``value`` lies (the entry itself at 0)."""
+    children = value.values() if isinstance(value, dict) else value
+    if isinstance(value, dict | list) and children:
+        return max(deepest(child, depth + 1) for child in children)
+    return depth
+
+
+@pytest.mark.parametrize("levels", [58, 59, 60, 61, 62])
+@pytest.mark.parametrize("leaf", [[], {}, "text", 1.5, None])
+def test_an_entry_is_too_deep_exactly_when_a_value_lies_deeper_than_the_limit(levels, leaf):
+    entry = copy.deepcopy(DOCUMENT["models"][MODEL])
+    nested = leaf
+    for _ in range(levels):
+        nested = [nested]
+    entry["specs"][entry["spec"]]["packages"] = nested
+    shape = index._shape(entry, yamlpos.MAX_DEPTH)
+    assert shape.too_deep is (deepest(entry) > yamlpos.MAX_DEPTH)
+    if not shape.too_deep:
+        assert shape.holds_float is (leaf == 1.5)
