@@ -425,7 +425,9 @@ def repository_problem(full_name: str) -> str | None:
     None. A source checks it before it offers a repository: what index.json cannot hold
     would wedge every later run."""
     rule = _repository_rule()
-    if schemacheck.validator_for(rule).is_valid(full_name):
+    if schemacheck.fast_valid(rule, full_name) or schemacheck.validator_for(rule).is_valid(
+        full_name
+    ):
         return None
     return f"{full_name!r} cannot be a model's repository: it {rule['x-message']}"
 
@@ -502,16 +504,21 @@ def _check(document: yamlpos.YamlDocument, where: str) -> _Checked:
     (with the path it is about), and the checked specs of every sound entry."""
     checked = _Checked()
     schema = schemacheck.inlined(resources.schema("index"))
-    for at, found in schemacheck.located(document, schema, where, "index"):
-        checked.add(at, found)
     data = document.data if isinstance(document.data, dict) else {}
     version = data.get("format")
     models = data.get("models")
+    shapes = {
+        model_id: _shape(entry, yamlpos.MAX_DEPTH)
+        for model_id, entry in (models.items() if isinstance(models, dict) else ())
+    }
+    if not _certainly_valid(document.data, shapes):
+        for at, found in schemacheck.located(document, schema, where, "index"):
+            checked.add(at, found)
     for model_id, entry in models.items() if isinstance(models, dict) else ():
         if not isinstance(entry, dict):
             continue  # the schema reports it
         at = ("models", model_id)
-        if _deeper_than(entry, yamlpos.MAX_DEPTH):
+        if shapes[model_id].too_deep:
             message = f"values are nested more than {yamlpos.MAX_DEPTH} levels deep"
             checked.add(at, _finding(document, where, at, message, "index/depth"))
             continue
@@ -582,19 +589,68 @@ def _reference_problems(
     return problems
 
 
-def _deeper_than(value: Any, limit: int) -> bool:
+@dataclass(frozen=True)
+class _Shape:
+    too_deep: bool  # lists and mappings nested more than the limit
+    holds_float: bool
+
+
+def _shape(value: Any, limit: int) -> _Shape:
     """Whether ``value`` nests lists and mappings more than ``limit`` levels deep (checked
-    without recursion, before any check that recurses)."""
+    without recursion, before any check that recurses), and whether it holds a float (which
+    the compiled schema check cannot judge): one walk for both, scalars looked at in their
+    container without a trip through the stack. JSON keys are strings."""
+    if not isinstance(value, dict | list):
+        return _Shape(too_deep=False, holds_float=type(value) is float)
     pending = [(value, 0)]
+    floats = False
     while pending:
         item, depth = pending.pop()
-        if depth > limit:
-            return True
-        if isinstance(item, dict):
-            pending.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            pending.extend((child, depth + 1) for child in item)
-    return False
+        children = item.values() if isinstance(item, dict) else item
+        if depth >= limit and children:  # a value deeper than the limit
+            return _Shape(too_deep=True, holds_float=floats)
+        for child in children:
+            if isinstance(child, dict | list):
+                pending.append((child, depth + 1))
+            elif type(child) is float:
+                floats = True
+    return _Shape(too_deep=False, holds_float=floats)
+
+
+def _certainly_valid(data: Any, shapes: Mapping[str, _Shape]) -> bool:
+    """True when the document passes index.schema.json for certain, checked entry by entry
+    with the rule of the format the entry is written in (``entry_format``, which the
+    schema's if/then/else says the same way) — the whole document at once would take the
+    schema's "if" branch, an exception in the compiled code, for every entry, and one float
+    anywhere (a spec's slo_objective) would send every entry to jsonschema. An entry is
+    checked by the compiled rule, or by jsonschema when it holds a float. False means "ask
+    jsonschema", which words the problems."""
+    if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
+        return False
+    if any(shape.too_deep for shape in shapes.values()):
+        return False
+    schema = schemacheck.inlined(resources.schema("index"))
+    # The document with no entries: its own keys (format, shared_files, ...) checked.
+    if not schemacheck.fast_valid(schema, {**data, "models": {}}):
+        return False
+    version = data["format"]
+    for model_id, entry in data["models"].items():
+        rule = _entry_rule(entry_format(version, entry))
+        if shapes[model_id].holds_float:
+            if not schemacheck.validator_for(rule).is_valid(entry):
+                return False
+        elif not schemacheck.valid_without_floats(rule, entry):
+            return False
+    return True
+
+
+@lru_cache(maxsize=2)
+def _entry_rule(version: int) -> dict[str, Any]:
+    """index.schema.json's rule for one entry written in format ``version``."""
+    schema = resources.schema("index")
+    definitions = schema["$defs"]
+    rule = definitions["modelV1" if version == 1 else "modelV2"]
+    return schemacheck.inlined({"$defs": definitions, **rule})
 
 
 def environment_folders(files: Iterable[str]) -> set[str]:

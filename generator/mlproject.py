@@ -12,6 +12,7 @@ import re
 import string
 from collections.abc import Iterable
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -215,15 +216,22 @@ _OMITTED_WHEN_ABSENT = ("slo_objective", "canary")
 
 
 def record_of(spec: ModelSpec) -> dict[str, Any]:
-    """The spec as index.json records it (JSON types: lists, not tuples)."""
-    record = {
-        key: list(value) if isinstance(value, tuple) else value
-        for key, value in asdict(spec).items()
-        if not (key in _OMITTED_WHEN_ABSENT and value is None)
-    }
-    if isinstance(record.get("canary"), dict):
-        record["canary"] = {k: v for k, v in record["canary"].items() if v is not None}
+    """The spec as index.json records it (JSON types: lists, not tuples): what
+    ``dataclasses.asdict`` gives, built without its deep copy (index.json holds thousands)."""
+    record: dict[str, Any] = {}
+    for name in _SPEC_FIELDS:
+        value = getattr(spec, name)
+        if value is None and name in _OMITTED_WHEN_ABSENT:
+            continue
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, Canary):
+            value = {k: v for k, v in asdict(value).items() if v is not None}
+        record[name] = value
     return record
+
+
+_SPEC_FIELDS = tuple(f.name for f in fields(ModelSpec))
 
 
 _NO_DEFAULT = object()
@@ -263,11 +271,14 @@ def check_record(document: yamlpos.YamlDocument, at: yamlpos.PathKey, path: str)
     else:
         # As an MLproject holds them: names of entry points (their content is not recorded).
         project["entry_points"] = {name: {} for name in names}
-    _check_values(collector, replace(part, data=project), "index")
+    as_written = yamlpos.YamlDocument(
+        project, part.keys, part.values, part.plain_scalars, part.duplicates
+    )
+    _check_values(collector, as_written, "index")
     findings = tuple(sorted(f for f in collector.findings if f.is_error))
     if findings:
         return ParseResult(None, findings)
-    spec = replace(_spec(project), mlflow_env=environment)
+    spec = _spec(project, mlflow_env=environment)
     written = document.value_at(at)
     # A key the record leaves out is at its default: a record written before the key
     # existed (skip_environments) holds what an MLproject without it gives.
@@ -305,8 +316,13 @@ def _check_values(collector: _Collector, document: yamlpos.YamlDocument, rule_pr
         _check_packages(collector, document.data)
 
 
-def _spec(data: dict[str, Any]) -> ModelSpec:
-    """The ModelSpec of a valid MLproject; a key it leaves out takes ModelSpec's default."""
+_FROM_KEYS = object()  # _spec's mlflow_env: the MLproject's environment key
+
+
+def _spec(data: dict[str, Any], mlflow_env: Any = _FROM_KEYS) -> ModelSpec:
+    """The ModelSpec of a valid MLproject; a key it leaves out takes ModelSpec's default.
+    ``mlflow_env``: the environment a record in index.json names, instead of the one the
+    MLproject's keys say."""
     optional = {
         field: data[key]
         for key, field in (
@@ -331,7 +347,11 @@ def _spec(data: dict[str, Any]) -> ModelSpec:
         default_output=data["default_output"],
         packages=tuple(data.get("packages") or ()),
         skip_environments=tuple(sorted(data.get("skip_environments") or ())),
-        mlflow_env=next((key for key in MLFLOW_ENV_KEYS if data.get(key)), None),
+        mlflow_env=(
+            next((key for key in MLFLOW_ENV_KEYS if data.get(key)), None)
+            if mlflow_env is _FROM_KEYS
+            else mlflow_env
+        ),
         entry_points=tuple(sorted(data.get("entry_points") or {})),
         **optional,
     )
@@ -411,34 +431,50 @@ def _check_packages(collector: _Collector, data: dict[str, Any]) -> None:
     if not isinstance(packages, list):
         return
     seen: dict[str, int] = {}
-    item_rule = schemacheck.validator_for(
-        resources.schema("mlproject")["properties"]["packages"]["items"]
-    )
     for index, entry in enumerate(packages):
-        if not item_rule.is_valid(entry):
+        if not isinstance(entry, str) or not _valid_package_item(entry):
             continue  # the schema reported it
-        try:
-            requirement = Requirement(entry)
-        except InvalidRequirement as error:
-            reason = str(error).splitlines()[0]
-            collector.add(
-                ("packages", index),
-                f"not a PEP 508 requirement ({reason}) (got {entry!r})",
-                "pep508",
-            )
+        reading = _package_reading(entry)
+        if isinstance(reading, _PackageProblem):
+            collector.add(("packages", index), reading.message, reading.rule)
             continue
-        if requirement.url is not None and (problem := _package_url_problem(requirement.url)):
-            collector.add(("packages", index), f"{problem} (got {entry!r})", "package-url")
-            continue
-        name = requirement.name.lower().replace("_", "-")
+        name, written = reading
         if name in seen:
             collector.add(
                 ("packages", index),
-                f"{requirement.name} is already listed at packages[{seen[name]}]",
+                f"{written} is already listed at packages[{seen[name]}]",
                 "duplicate-package",
                 Severity.WARNING,
             )
         seen.setdefault(name, index)
+
+
+@dataclass(frozen=True)
+class _PackageProblem:
+    message: str
+    rule: str
+
+
+# Pure functions of a package string, cached: most models list the same few packages, and
+# index.json checks every model's packages on every run.
+@lru_cache(maxsize=8192)
+def _valid_package_item(entry: str) -> bool:
+    """Whether the schema's rule for one package string holds (the schema reports it if not)."""
+    rule = resources.schema("mlproject")["properties"]["packages"]["items"]
+    return bool(schemacheck.validator_for(rule).is_valid(entry))
+
+
+@lru_cache(maxsize=8192)
+def _package_reading(entry: str) -> tuple[str, str] | _PackageProblem:
+    """A package string's normalised name and its name as written, or why it is refused."""
+    try:
+        requirement = Requirement(entry)
+    except InvalidRequirement as error:
+        reason = str(error).splitlines()[0]
+        return _PackageProblem(f"not a PEP 508 requirement ({reason}) (got {entry!r})", "pep508")
+    if requirement.url is not None and (problem := _package_url_problem(requirement.url)):
+        return _PackageProblem(f"{problem} (got {entry!r})", "package-url")
+    return requirement.name.lower().replace("_", "-"), requirement.name
 
 
 def _package_url_problem(url: str) -> str | None:

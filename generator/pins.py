@@ -9,8 +9,10 @@ change; a model it does not list does not run in the environment.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from typing import Any
 
 import yaml
 
@@ -72,11 +74,24 @@ def file_name(environment: str) -> str:
 
 def parse(text: str, where: str, environment: str) -> Promotions:
     """A promotions file, checked; a problem is a configuration error (exit 2) naming the
-    file, line and key: a damaged pin never becomes 'this model is not promoted'."""
+    file, line and key: a damaged pin never becomes 'this model is not promoted'.
+
+    A sound file is read without positions first (a third of the time at 10,000 pins),
+    and read again with them only to report a problem, or when a finding about a pin
+    asks where it is written."""
+    # A pin is a handful of values, and a platform may pin 10,000 models: the limit grows
+    # with the text, which no document can outgrow but through aliases.
+    limit = max(yamlpos.MAX_VALUES, len(text))
     try:
-        # A pin is a handful of values, and a platform may pin 10,000 models: the limit grows
-        # with the text, which no document can outgrow but through aliases.
-        document = yamlpos.load(text, max(yamlpos.MAX_VALUES, len(text)))
+        data = yamlpos.plain_data(text, limit)
+    except yamlpos.Unsure:
+        pass
+    else:
+        schema = resources.schema("promotions")
+        if schemacheck.fast_valid(schema, data) and data["environment"] == environment:
+            return _promotions(environment, data, where, _KeyPositions(text, limit))
+    try:
+        document = yamlpos.load(text, limit)
     except yamlpos.YamlSyntaxError as error:
         position = error.position
         raise ConfigError(
@@ -112,14 +127,48 @@ def parse(text: str, where: str, environment: str) -> Promotions:
         raise ConfigError(
             f"{where}: not a valid promotions file:\n" + "\n".join(map(str, sorted(findings)))
         )
+    return _promotions(environment, data, where, _key_positions(document))
+
+
+def _promotions(
+    environment: str, data: dict[str, Any], where: str, positions: Mapping[str, yamlpos.Position]
+) -> Promotions:
     return Promotions(
         environment=environment,
         pins={model_id: Pin(**record) for model_id, record in sorted(data["models"].items())},
         where=where,
-        positions={
-            model_id: document.key_position(("models", model_id)) for model_id in data["models"]
-        },
+        positions=positions,
     )
+
+
+def _key_positions(document: yamlpos.YamlDocument) -> dict[str, yamlpos.Position]:
+    """Where each pin's model id is written."""
+    return {
+        model_id: document.key_position(("models", model_id))
+        for model_id in document.data["models"]
+    }
+
+
+class _KeyPositions(Mapping[str, yamlpos.Position]):
+    """``_key_positions`` of a sound file, read (the text parsed again, with positions) when
+    first asked: most runs report nothing about a pin."""
+
+    def __init__(self, text: str, limit: int) -> None:
+        self._text = text
+        self._limit = limit
+
+    @cached_property
+    def _table(self) -> dict[str, yamlpos.Position]:
+        return _key_positions(yamlpos.load(self._text, self._limit))
+
+    def __getitem__(self, model_id: str) -> yamlpos.Position:
+        return self._table[model_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
 
 
 HEADER = """\

@@ -158,6 +158,76 @@ def load(text: str, max_values: int = MAX_VALUES) -> YamlDocument:
     return document
 
 
+class Unsure(Exception):
+    """``plain_data`` cannot tell that ``load`` would read the text so: ask ``load``, which
+    decides and words the problem."""
+
+
+_MERGE_TAGS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+
+
+class _PlainLoader(_Loader):  # type: ignore[misc, valid-type]
+    """Constructs the data ``load`` constructs, refusing merge keys and duplicate keys,
+    which ``load`` judges by its node graph."""
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        if any(key.tag in _MERGE_TAGS for key, _ in node.value):
+            raise Unsure
+        super().flatten_mapping(node)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep)
+        if len(mapping) != len(node.value):  # a key written twice
+            raise Unsure
+        return mapping
+
+
+def plain_data(text: str, max_values: int = MAX_VALUES) -> Any:
+    """The data ``load(text, max_values)`` gives, read without positions — no walk of the
+    node graph, half the time — for a text ``load`` accepts without a duplicate key.
+    Raises :class:`Unsure` otherwise (an error, a limit reached, a merge or a duplicate
+    key): what to report is for ``load`` to say, with its positions. Aliases construct
+    shared values, as in ``load``; the walk of the data counts them expanded and stops at
+    the limits, so neither an alias bomb nor a recursive value holds it up."""
+    loader = _PlainLoader(text)
+    try:
+        data = loader.get_single_data()
+    except (yaml.YAMLError, ValueError, OverflowError, RecursionError):
+        raise Unsure from None
+    finally:
+        loader.dispose()
+    if not _within_limits(data, max_values):
+        raise Unsure
+    return data
+
+
+_PLAIN_SCALARS = (str, int, float, bool, type(None))
+
+
+def _within_limits(data: Any, max_values: int) -> bool:
+    """Whether constructed data is mappings, lists and plain scalars only, and stays below
+    ``load``'s limits — counted as ``_check_shape`` counts nodes, every key and value, a
+    shared one at each of its places (a recursive one ends deeper than the limit). Sets,
+    pairs and dates say False: ``load`` judges them."""
+    count = 0
+    pending = [(data, 0)]
+    while pending:
+        item, depth = pending.pop()
+        count += 1
+        if depth >= MAX_DEPTH or count >= max_values:
+            return False
+        kind = type(item)
+        if kind is dict:
+            for key, value in item.items():
+                pending.append((key, depth + 1))
+                pending.append((value, depth + 1))
+        elif kind is list:
+            pending.extend((child, depth + 1) for child in item)
+        elif kind not in _PLAIN_SCALARS:
+            return False
+    return True
+
+
 def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
         return [child for pair in node.value for child in pair]

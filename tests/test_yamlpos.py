@@ -2,6 +2,7 @@ import pytest
 
 from generator import yamlpos
 from generator.yamlpos import Position
+from testsupport.helpers import ROOT
 
 
 def test_positions_of_keys_and_values_are_one_based():
@@ -104,3 +105,68 @@ def test_a_large_document_without_aliases_is_not_blamed_on_aliases():
         yamlpos.load(text)
     assert "alias" not in caught.value.message
     assert f"more than {yamlpos.MAX_VALUES} values" in caught.value.message
+
+
+HOSTILE = sorted((ROOT / "tests" / "hostile").rglob("*.MLproject"))
+TEXTS = {
+    "plain": "a: 1\nb: [x, 'y', 2.5, null, true]\nc: {d: e}\n",
+    "an alias": "a: &x [1, 2]\nb: *x\n",
+    "a merge": "base: &b {x: 1}\nderived:\n  <<: *b\n  y: 2\n",
+    "an inline merge": "derived:\n  <<: {x: 1}\n  y: 2\n",
+    "a duplicate key": "a: 1\nb: 2\na: 3\n",
+    "a date": "at: 2026-12-01\n",
+    "a bad date": "at: 2024-02-30\n",
+    "a huge number": "n: " + "9" * 5000 + "\n",
+    "a set": "s: !!set {a, b}\n",
+    "bad syntax": "a: [1, 2\n",
+    "two documents": "a: 1\n---\nb: 2\n",
+    "nested 64": "v: " + "[" * 63 + "]" * 63 + "\n",
+    "nested 65": "v: " + "[" * 65 + "]" * 65 + "\n",
+    "empty": "",
+    "a tag": "a: !!python/name:os.system x\n",
+}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [*TEXTS.values(), *(path.read_text(encoding="utf-8", errors="replace") for path in HOSTILE)],
+    ids=[*TEXTS, *(path.name for path in HOSTILE)],
+)
+def test_the_plain_reading_gives_what_load_gives_or_leaves_it_to_load(text):
+    try:
+        data = yamlpos.plain_data(text)
+    except yamlpos.Unsure:
+        return  # load decides, as before
+    document = yamlpos.load(text)  # accepted without positions: load accepts it too
+    assert not document.duplicates
+    assert data == document.data
+
+
+@pytest.mark.parametrize("name", ["a merge", "a duplicate key", "bad syntax"])
+def test_what_needs_the_node_graph_is_left_to_load(name):
+    with pytest.raises(yamlpos.Unsure):
+        yamlpos.plain_data(TEXTS[name])
+
+
+def test_the_plain_reading_keeps_the_limit_on_values():
+    text = "a: [" + ", ".join(["1"] * 50) + "]\n"
+    assert yamlpos.plain_data(text, max_values=100) == {"a": [1] * 50}
+    with pytest.raises(yamlpos.Unsure):
+        yamlpos.plain_data(text, max_values=50)
+    with pytest.raises(yamlpos.YamlSyntaxError, match="more than 50 values"):
+        yamlpos.load(text, max_values=50)
+
+
+def test_the_plain_reading_stops_an_alias_bomb_and_a_recursive_alias():
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8)
+    )
+    with pytest.raises(yamlpos.Unsure):
+        yamlpos.plain_data(bomb)
+    with pytest.raises(yamlpos.YamlSyntaxError, match="aliases expand"):
+        yamlpos.load(bomb)
+    recursive = "a: &a [1, *a]\n"
+    with pytest.raises(yamlpos.Unsure):
+        yamlpos.plain_data(recursive)
+    with pytest.raises(yamlpos.YamlSyntaxError, match="recursive"):
+        yamlpos.load(recursive)

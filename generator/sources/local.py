@@ -16,7 +16,7 @@ import hashlib
 import os
 import stat
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import git
 from git.refs import SymbolicReference
@@ -52,17 +52,18 @@ class LocalSource:
         folders, refused = self._listing()
         clashes = _clashes(folders, self.github.organization)
         snapshots: list[RepoSnapshot] = []
+        here = _Here(os.path.abspath(self.folder), os.getcwd())  # once, not per folder
         failures: list[FetchFailure] = list(refused)
         reported: set[str] = set()
         for done, folder in enumerate(folders, start=1):
-            full_name = _full_name(folder, self.github.organization)
+            full_name = _full_name(folder.name, self.github.organization)
             if full_name in clashes:
                 if full_name not in reported:
                     failures.append(FetchFailure(full_name, clashes[full_name]))
                     reported.add(full_name)
             else:
                 try:
-                    snapshots.append(self._read(folder, full_name))
+                    snapshots.append(self._read(folder, full_name, here))
                 except _ReadError as error:
                     failures.append(FetchFailure(full_name, error.message, error.detail))
             if progress:
@@ -85,7 +86,7 @@ class LocalSource:
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            full_name = _full_name(Path(entry.name), self.github.organization)
+            full_name = _full_name(entry.name, self.github.organization)
             try:
                 if entry.is_symlink():
                     if os.path.isdir(entry.path):
@@ -120,7 +121,10 @@ class LocalSource:
             return Scan((), (folder,), single=SingleRead(full_name))
         found = f"{self.github.organization}/{folder.name.removesuffix('.git')}"
         try:
-            return Scan((self._read(folder, found),), single=SingleRead(full_name))
+            return Scan(
+                (self._read(folder, found, _Here(os.path.abspath(self.folder), os.getcwd())),),
+                single=SingleRead(full_name),
+            )
         except _ReadError as error:
             return Scan((), (FetchFailure(found, str(error)),), single=SingleRead(full_name))
 
@@ -137,14 +141,21 @@ class LocalSource:
                 return folder
         return None
 
-    def _read(self, folder: Path, full_name: str) -> RepoSnapshot:
+    def _read(self, folder: Path, full_name: str, here: _Here) -> RepoSnapshot:
         """The repository at HEAD. Anything that goes wrong reading it — whatever the error —
         is a failure of this repository alone: its model stays as it was."""
         try:
-            if _is_git(folder):
+            with os.scandir(folder) as listing:
+                top = list(listing)
+            if _is_git(folder, top):
                 head_sha, branch, path, text = _read_git(folder)
+                on_disk = os.path.join(here.source, folder.name, path)
+                location = os.path.relpath(on_disk, here.working) if os.path.isfile(on_disk) else ""
             else:
-                head_sha, branch, path, text = _read_plain(folder)
+                head_sha, branch, path, text = _read_plain(folder, top)
+                # A plain folder's MLproject is read only when it is a regular file.
+                on_disk = os.path.join(here.source, folder.name, path)
+                location = os.path.relpath(on_disk, here.working) if text is not None else ""
         except _ReadError:
             raise
         except OSError as error:
@@ -156,7 +167,6 @@ class LocalSource:
                 "report it",
                 f"internal error reading {folder}: {type(error).__name__}: {error}",
             ) from None
-        on_disk = folder / path
         return RepoSnapshot(
             full_name=full_name,
             clone_url=self.github.clone_url(full_name),
@@ -165,8 +175,16 @@ class LocalSource:
             mlproject=text,
             mlproject_path=path,
             selected_by="local folder",
-            location=os.path.relpath(on_disk) if on_disk.is_file() else "",
+            location=location,
         )
+
+
+class _Here(NamedTuple):
+    """Where a scan runs, taken once: source.path and the working folder, both absolute (the
+    location of an MLproject is shown relative to the working folder)."""
+
+    source: str
+    working: str
 
 
 class _ReadError(Exception):
@@ -179,8 +197,8 @@ class _ReadError(Exception):
         self.detail = detail
 
 
-def _full_name(folder: Path, organization: str) -> str:
-    return f"{organization}/{folder.name.removesuffix('.git')}"
+def _full_name(folder_name: str, organization: str) -> str:
+    return f"{organization}/{folder_name.removesuffix('.git')}"
 
 
 def _clashes(folders: list[Path], organization: str) -> dict[str, str]:
@@ -188,13 +206,13 @@ def _clashes(folders: list[Path], organization: str) -> dict[str, str]:
     letter case, which GitHub does not tell apart — by full name, with what to say."""
     groups: dict[str, list[Path]] = {}
     for folder in folders:
-        groups.setdefault(_full_name(folder, organization).lower(), []).append(folder)
+        groups.setdefault(_full_name(folder.name, organization).lower(), []).append(folder)
     clashes: dict[str, str] = {}
     for key, group in groups.items():
         if len(group) < 2:
             continue
         names = sorted(folder.name for folder in group)
-        full_names = {_full_name(folder, organization) for folder in group}
+        full_names = {_full_name(folder.name, organization) for folder in group}
         if len(full_names) == 1:
             repository, case = full_names.pop(), ""
         else:
@@ -204,7 +222,7 @@ def _clashes(folders: list[Path], organization: str) -> dict[str, str]:
             f"{repository}{case}; keep one"
         )
         for folder in group:
-            clashes[_full_name(folder, organization)] = message
+            clashes[_full_name(folder.name, organization)] = message
     return clashes
 
 
@@ -214,9 +232,18 @@ _LINKED_FOLDER = (
 )
 
 
-def _is_git(folder: Path) -> bool:
-    bare = (folder / "HEAD").is_file() and (folder / "objects").is_dir()
-    return (folder / ".git").exists() or bare
+def _is_git(folder: Path, top: list[os.DirEntry[str]]) -> bool:
+    """A git checkout (``.git``, through a link too) or a bare repository (a file ``HEAD`` and
+    a folder ``objects``). The folder's listing tells which names to look at (in any letter
+    case, which a filesystem may ignore), so that a plain folder costs no lookup."""
+    names = {entry.name.lower() for entry in top}
+    if ".git" in names and (folder / ".git").exists():
+        return True
+    return (
+        {"head", "objects"} <= names
+        and (folder / "HEAD").is_file()
+        and (folder / "objects").is_dir()
+    )
 
 
 def _decode(data: bytes, where: str) -> str:
@@ -277,34 +304,33 @@ def _not_a_file(name: str, what: str) -> NoReturn:
     )
 
 
-def _read_plain(folder: Path) -> tuple[str, str, str, str | None]:
-    """A folder without git: its "commit" is a hash of its files. Links are hashed as links
-    (their target's name) and never followed, special files (pipes, devices) are skipped;
-    a file that cannot be read is a failure of the repository, and so is an MLproject that
-    is not one regular file."""
-    _check_plain_mlproject(folder)
+def _read_plain(folder: Path, top: list[os.DirEntry[str]]) -> tuple[str, str, str, str | None]:
+    """A folder without git (``top``: its entries): its "commit" is a hash of its files.
+    Links are hashed as links (their target's name) and never followed, special files
+    (pipes, devices) are skipped; a file that cannot be read is a failure of the
+    repository, and so is an MLproject that is not one regular file."""
+    _check_plain_mlproject(top)
     digest = hashlib.sha1(usedforsecurity=False)
     text: str | None = None
     name = "MLproject"
-    for parts, path, mode in _entries(folder):
+    for parts, path, link in _entries(top):
         relative = "/".join(parts)
-        if stat.S_ISLNK(mode):
+        if link:
             digest.update(f"{relative}\0->\0{os.readlink(path)}\0".encode())
             continue
-        mlproject = len(parts) == 1 and is_mlproject_filename(path.name)
+        mlproject = len(parts) == 1 and is_mlproject_filename(parts[0])
         data = _hash_file(path, relative, digest, keep=mlproject)
         if mlproject:
-            name, text = path.name, _decode(data, path.name)
+            name, text = parts[0], _decode(data, parts[0])
     return digest.hexdigest(), "main", name, text
 
 
-def _check_plain_mlproject(folder: Path) -> None:
+def _check_plain_mlproject(top: list[os.DirEntry[str]]) -> None:
     """A plain folder's MLproject is one regular file of at most MAX_BYTES: a folder, a pipe,
     a device or a link of that name, or two files whose names differ in letter case, would
     otherwise be read as "no MLproject" (and remove the model) or be chosen arbitrarily."""
     try:
-        with os.scandir(folder) as listing:
-            found = [entry for entry in listing if is_mlproject_filename(entry.name)]
+        found = [entry for entry in top if is_mlproject_filename(entry.name)]
         if (several := several_files(entry.name for entry in found)) is not None:
             raise _ReadError(several)
         for entry in found:
@@ -323,41 +349,47 @@ def _check_plain_mlproject(folder: Path) -> None:
         raise _ReadError(f"cannot read the folder: {error.strerror}") from None
 
 
-def _entries(folder: Path) -> list[tuple[tuple[str, ...], Path, int]]:
-    """Every regular file and link under ``folder``, without following links, ordered by
-    path parts (the order the content hash has always used)."""
-    found: list[tuple[tuple[str, ...], Path, int]] = []
+def _entries(top: list[os.DirEntry[str]]) -> list[tuple[tuple[str, ...], str, bool]]:
+    """Every regular file and link below the folder whose entries are ``top``, without
+    following links, ordered by path parts (the order the content hash has always used):
+    its parts, its path and whether it is a link. An entry's type comes from the listing
+    (no stat, where the filesystem tells it)."""
+    found: list[tuple[tuple[str, ...], str, bool]] = []
 
-    def walk(current: Path, parts: tuple[str, ...]) -> None:
-        try:
-            with os.scandir(current) as listing:
-                entries = list(listing)
-        except OSError as error:
-            raise _ReadError(f"cannot read {'/'.join(parts) or '.'}: {error.strerror}") from None
+    def walk(entries: list[os.DirEntry[str]], parts: tuple[str, ...]) -> None:
         for entry in entries:
             inner = (*parts, entry.name)
             try:
-                mode = entry.stat(follow_symlinks=False).st_mode
+                if entry.is_symlink():
+                    found.append((inner, entry.path, True))
+                elif entry.is_dir(follow_symlinks=False):
+                    walk(_listed(entry.path, inner), inner)
+                elif entry.is_file(follow_symlinks=False):
+                    found.append((inner, entry.path, False))
             except OSError as error:
                 raise _ReadError(f"cannot read {'/'.join(inner)}: {error.strerror}") from None
-            if stat.S_ISDIR(mode):
-                walk(Path(entry.path), inner)
-            elif stat.S_ISREG(mode) or stat.S_ISLNK(mode):
-                found.append((inner, Path(entry.path), mode))
 
-    walk(folder, ())
+    walk(top, ())
     return sorted(found, key=lambda item: item[0])
+
+
+def _listed(path: str, parts: tuple[str, ...]) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(path) as listing:
+            return list(listing)
+    except OSError as error:
+        raise _ReadError(f"cannot read {'/'.join(parts)}: {error.strerror}") from None
 
 
 _CHUNK = 1024 * 1024
 
 
-def _hash_file(path: Path, relative: str, digest: Any, keep: bool) -> bytes:
+def _hash_file(path: str, relative: str, digest: Any, keep: bool) -> bytes:
     """Add a file to the content hash as ``relative\\0size\\0bytes``, read in chunks (a model
     folder may hold gigabytes of data); its bytes are returned only when ``keep``."""
     kept = bytearray()
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             digest.update(f"{relative}\0{os.fstat(handle.fileno()).st_size}\0".encode())
             while chunk := handle.read(_CHUNK):
                 digest.update(chunk)

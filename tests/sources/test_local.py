@@ -97,3 +97,23 @@ def test_progress_is_reported(tmp_path):
     seen = []
     LocalSource(tmp_path, GITHUB).scan(lambda done, total: seen.append((done, total)))
     assert seen == [(1, 2), (2, 2)]
+
+
+def test_findings_name_a_plain_folders_mlproject_relative_to_the_working_folder(
+    tmp_path, monkeypatch
+):
+    source = tmp_path / "repos"
+    write_repo(source, "churn-model", mlproject())
+    (source / "empty-model").mkdir()
+    (source / "blank-model").mkdir()
+    (source / "blank-model" / "MLproject").write_text("")
+    monkeypatch.chdir(tmp_path)
+    for folder in (source, source.relative_to(tmp_path)):
+        found = {s.full_name: s for s in scan(folder).snapshots}
+        assert found["acme/churn-model"].mlproject_location == "repos/churn-model/MLproject"
+        assert found["acme/blank-model"].mlproject_location == "repos/blank-model/MLproject"
+        assert found["acme/empty-model"].mlproject_location == "acme/empty-model/MLproject"
+    monkeypatch.chdir(source / "churn-model")
+    located = {s.full_name: s.mlproject_location for s in scan(source).snapshots}
+    assert located["acme/churn-model"] == "MLproject"
+    assert located["acme/blank-model"] == "../blank-model/MLproject"
