@@ -24,7 +24,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from generator import __version__, jsontext, mlproject, resources, schemacheck, yamlpos
@@ -285,7 +285,13 @@ def dumps(
 
 def _flat(value: Any) -> dict[str, Any]:
     """A dataclass of plain values as a mapping (``asdict`` without its deep copy)."""
-    return {f.name: getattr(value, f.name) for f in fields(value)}
+    return {name: getattr(value, name) for name in _field_names(type(value))}
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    """A dataclass's fields, in order (``fields()`` finds them anew on every call)."""
+    return tuple(f.name for f in fields(kind))
 
 
 def _environment_record(placed: EnvironmentEntry, ref: Any) -> dict[str, Any]:

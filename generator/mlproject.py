@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable
-from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
@@ -216,22 +216,27 @@ _OMITTED_WHEN_ABSENT = ("slo_objective", "canary")
 
 
 def record_of(spec: ModelSpec) -> dict[str, Any]:
-    """The spec as index.json records it (JSON types: lists, not tuples): what
-    ``dataclasses.asdict`` gives, built without its deep copy (index.json holds thousands)."""
+    """The spec as index.json records it: ``dataclasses.asdict`` (a canary as a mapping),
+    lists for tuples, and none of the keys an MLproject leaves out when it does (a canary's
+    version among them). Written out rather than by ``asdict``, which copies every value."""
     record: dict[str, Any] = {}
-    for name in _SPEC_FIELDS:
-        value = getattr(spec, name)
-        if value is None and name in _OMITTED_WHEN_ABSENT:
-            continue
-        if isinstance(value, tuple):
+    for key in _SPEC_FIELDS:
+        value = getattr(spec, key)
+        if type(value) is tuple:
             value = list(value)
-        elif isinstance(value, Canary):
-            value = {k: v for k, v in asdict(value).items() if v is not None}
-        record[name] = value
+        elif value is None:
+            if key in _OMITTED_WHEN_ABSENT:
+                continue
+        elif type(value) is Canary:
+            value = {
+                name: part for name in _CANARY_FIELDS if (part := getattr(value, name)) is not None
+            }
+        record[key] = value
     return record
 
 
 _SPEC_FIELDS = tuple(f.name for f in fields(ModelSpec))
+_CANARY_FIELDS = tuple(f.name for f in fields(Canary))
 
 
 _NO_DEFAULT = object()

@@ -1,3 +1,6 @@
+import dataclasses
+import json
+
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -5,6 +8,7 @@ from hypothesis import strategies as st
 
 from generator import mlproject
 from generator.findings import Severity
+from generator.mlproject import Canary, ModelSpec
 from testsupport.helpers import VALID
 from testsupport.helpers import mlproject as text_of
 
@@ -258,3 +262,45 @@ def test_no_text_raises(text):
 )
 def test_no_structure_raises(data):
     mlproject.parse(yaml.safe_dump(data))
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"canary": Canary("c" * 40, 10)},
+        {
+            "canary": Canary("c" * 40, 10, "v2"),
+            "slo_objective": 99.5,
+            "slo": 5,
+            "instances": 3,
+            "packages": ("pandas>=2", "scikit-learn"),
+            "skip_environments": ("production",),
+            "mlflow_env": "conda.yaml",
+            "entry_points": ("main",),
+        },
+    ],
+)
+def test_a_record_is_the_spec_as_asdict_gives_it(extra):
+    """index.json's record of a spec: ``asdict`` with lists for tuples, less what an
+    MLproject leaves out (no slo_objective, no canary, a canary's version)."""
+    spec = ModelSpec(
+        name="churn-model",
+        id="churn",
+        team="rnd",
+        description="d",
+        version="1",
+        input_type="floats",
+        default_output="0.0",
+        **extra,
+    )
+    expected = {
+        key: list(value) if isinstance(value, tuple) else value
+        for key, value in dataclasses.asdict(spec).items()
+        if not (key in ("slo_objective", "canary") and value is None)
+    }
+    if "canary" in expected:
+        expected["canary"] = {k: v for k, v in expected["canary"].items() if v is not None}
+    record = mlproject.record_of(spec)
+    assert record == expected
+    assert json.dumps(record, sort_keys=True) == json.dumps(expected, sort_keys=True)

@@ -20,7 +20,6 @@ from generator.environments import EnvironmentPlan, Placements
 from generator.errors import TemplateError
 from generator.model import Model
 from generator.rendering.deployment import EnvironmentRelease, ModelDeployment, Release
-from generator.rendering.targets.base import RenderedFile
 from generator.rendering.targets.registry import ALL_TARGETS
 from generator.rendering.templating import Renderer
 
@@ -89,45 +88,43 @@ def plan(
             if (known := incremental.recorded.get(model_id)) is not None and known.inputs == inputs
         )
         release = replace(release, reused=reused)
-    files: dict[str, RenderedFile] = {}
+    files: dict[str, bytes] = {}
+    owned: dict[str, list[str]] = {m.id: [] for m in ordered}
+    shared: list[str] = []
     for target in ALL_TARGETS:
         for rendered in target.render(platform, release, renderer):
             if rendered.path in files:
                 raise TemplateError(f"two targets write {rendered.path}")
-            files[rendered.path] = rendered
+            files[rendered.path] = rendered.content
+            (shared if rendered.owner is None else owned[rendered.owner]).append(rendered.path)
     for model_id in sorted(release.reused):
         assert incremental is not None
+        paths = owned[model_id]
         for path, content in incremental.recorded[model_id].files.items():
             # A target that wrote the file anyway wrote what the tree holds: either will do.
-            files.setdefault(path, RenderedFile(path, content, owner=model_id))
-    owned: dict[str, list[str]] = {m.id: [] for m in ordered}
-    for rendered in files.values():
-        if rendered.owner is not None:
-            owned[rendered.owner].append(rendered.path)
-    shared = [path for path, rendered in files.items() if rendered.owner is None]
+            if path not in files:
+                files[path] = content
+                paths.append(path)
     for item in kept:
         for path, content in item.files.items():
             # What this render writes wins: a preserved model never overwrites another's file.
-            files.setdefault(path, RenderedFile(path, content, owner=item.id))
-    files[index.INDEX_PATH] = RenderedFile(
-        index.INDEX_PATH,
-        index.dumps(
-            _entries(
-                ordered,
-                states,
-                owned,
-                placements,
-                release,
-                _digests(files, owned, made, release, incremental),
-            ),
-            shared,
-            (item.damaged for item in kept),
-            code=incremental.code if incremental is not None else "",
-            rejected=rejected,
+            files.setdefault(path, content)
+    files[index.INDEX_PATH] = index.dumps(
+        _entries(
+            ordered,
+            states,
+            owned,
+            placements,
+            release,
+            _digests(files, owned, made, release, incremental),
         ),
+        shared,
+        (item.damaged for item in kept),
+        code=incremental.code if incremental is not None else "",
+        rejected=rejected,
     )
     renderer.forget()
-    return {path: files[path].content for path in sorted(files)}
+    return {path: files[path] for path in sorted(files)}
 
 
 def _environment_release(
@@ -159,28 +156,25 @@ def _inputs(
     placements: Placements,
     incremental: Incremental | None,
 ) -> dict[str, str]:
-    """Each model's inputs digest (``digests.py``): the platform, the templates,
-    and every deployment of the model with how it runs in each environment (its state,
-    its promotion, the images it waits for). A deployment's ``repr`` holds every value a
-    template can read of it."""
+    """Each model's inputs digest (``digests.py``): the platform, the templates, the model
+    (its build) and how it runs in each environment (the model there, its state, its
+    promotion, the images it waits for). A deployment is made of these alone
+    (``ModelDeployment.of`` reads the platform, the environment and the model), so they
+    cover every value a template can read of it; their ``repr`` holds all of them."""
     if incremental is None:
         return {}
     common = digests.of_text(digests.settings(platform), renderer.templates_digest)
-    # Hashed as they are made: 10,000 models' deployments as text would be 75 MB at once.
-    made = {d.id: digests.TextDigest(common, repr(d)) for d in release.models}
-    for placed, environment in zip(placements.environments, release.environments, strict=True):
-        for deployment in environment.deployments:
-            made[deployment.id].add(
-                environment.environment.name,
-                repr(deployment),
-                repr(placed.placed[deployment.id]),
-                repr(placed.waiting.get(deployment.id)),
-            )
+    # Hashed as they are made: 10,000 models' inputs as text would be tens of MB at once.
+    made = {d.id: digests.TextDigest(common, repr(d.model)) for d in release.models}
+    for placed in placements.environments:
+        name = placed.environment.name
+        for model_id, running in placed.placed.items():
+            made[model_id].add(name, repr(running), repr(placed.waiting.get(model_id)))
     return {model_id: digest.text() for model_id, digest in made.items()}
 
 
 def _digests(
-    files: Mapping[str, RenderedFile],
+    files: Mapping[str, bytes],
     owned: Mapping[str, list[str]],
     made: Mapping[str, str],
     release: Release,
@@ -193,7 +187,7 @@ def _digests(
         if model_id in release.reused:
             written = incremental.recorded[model_id].files_digest
         else:
-            written = digests.files((path, files[path].content) for path in owned[model_id])
+            written = digests.files((path, files[path]) for path in owned[model_id])
         result[model_id] = Digests(incremental.mlproject.get(model_id, ""), inputs, written)
     return result
 

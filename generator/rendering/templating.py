@@ -137,6 +137,19 @@ class Renderer:
             self._memo[key] = (used, data)
         return data
 
+    def reads(self, template: str) -> frozenset[str] | None:
+        """The context names ``template`` (and every template it includes) reads; None when
+        that is known only at run time (an include chosen by a value). A target may leave
+        out of the context a value that is costly to make and that no template reads."""
+        fmt = template.removesuffix(".j2").rsplit(".", 1)[-1]
+        environment = self._environments.get(fmt)
+        if environment is None or template not in self._templates:
+            return None
+        try:
+            return self._read_names(environment, template)
+        except jinja2.TemplateSyntaxError:
+            return None  # render() reports it, naming the template and line
+
     def forget(self) -> None:
         """Drop what ``render`` memoised (plan() calls it when it is done)."""
         self._memo.clear()

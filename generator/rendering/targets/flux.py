@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from generator.config.settings import Environment, Platform, Team
 from generator.rendering import agents
-from generator.rendering.deployment import EnvironmentRelease, Release
+from generator.rendering.deployment import EnvironmentRelease, ModelDeployment, Release
 from generator.rendering.targets.base import Kind, RenderedFile
 from generator.rendering.targets.kubernetes import TEAM_KINDS, kept_models, team_folder, teams_of
 from generator.rendering.templating import Renderer
@@ -164,12 +164,14 @@ def _kustomizations(
         platform_part,
     ]
     kept_files = {path for item in placed.preserved for path in item.files}
+    by_namespace: dict[str, list[ModelDeployment]] = {}
+    for deployment in placed.deployments:
+        by_namespace.setdefault(deployment.namespace, []).append(deployment)
     for team in teams_of(platform):
         folder = team_folder(env, team)
-        deployments = {d.id for d in placed.deployments if d.namespace == team.namespace}
-        deployments.update(
-            d.canary.name for d in placed.deployments if d.namespace == team.namespace and d.canary
-        )
+        mine = by_namespace.get(team.namespace, ())
+        deployments = {d.id for d in mine}
+        deployments.update(d.canary.name for d in mine if d.canary)
         # A model kept as it was is applied as the tree holds it, and checked as any other.
         deployments.update(
             model_id

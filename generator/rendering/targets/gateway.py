@@ -292,8 +292,11 @@ class GatewayObjects:
         maps = [ConfigMapSource(f"{gateway.name}-nginx", (ConfigFile("nginx.conf", "nginx.conf"),))]
         env = release.environment
         kept_routes = {path for item in release.preserved for path in item.files}
+        by_team: dict[str, list[ModelDeployment]] = {}
+        for deployment in release.deployments:
+            by_team.setdefault(deployment.team, []).append(deployment)
         for team in sorted(platform.teams.values(), key=lambda t: t.name):
-            ids = {d.id for d in release.deployments if d.team == team.name}
+            ids = {d.id for d in by_team.get(team.name, ())}
             # A model kept as it was is served from its route file as the tree holds it.
             ids.update(
                 model_id
@@ -301,7 +304,7 @@ class GatewayObjects:
                 if f"{env.name}/gateway/{route_file(model_id)}" in kept_routes
             )
             routes = tuple(ConfigFile(f"{i}.conf", route_file(i)) for i in sorted(ids))
-            splitting = {d.id for d in release.deployments if d.team == team.name and d.canary}
+            splitting = {d.id for d in by_team.get(team.name, ()) if d.canary}
             splitting.update(
                 model_id
                 for model_id in ids

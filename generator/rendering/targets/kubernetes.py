@@ -88,9 +88,12 @@ def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator
                 namespace=None,
             ),
         )
+        by_namespace: dict[str, list[ModelDeployment]] = {}
+        for deployment in placed.deployments:
+            by_namespace.setdefault(deployment.namespace, []).append(deployment)
         for team in teams:
             folder = team_folder(env, team)
-            members = [d for d in placed.deployments if d.namespace == team.namespace]
+            members = by_namespace.get(team.namespace, [])
             # A preserved model's folder stays listed, so its objects stay applied.
             kept = kept_models(folder, placed.preserved)
             yield RenderedFile(

@@ -10,7 +10,9 @@ import yaml
 
 from generator import evaluate
 from generator.config import loader
-from generator.index import Index
+from generator.index import Damaged, Index, Preserved
+from generator.rendering import escapers
+from generator.rendering.deployment import EnvironmentRelease, ModelDeployment, Release
 from generator.rendering.targets import consul
 from generator.sources.local import LocalSource
 from testsupport import helpers
@@ -173,3 +175,73 @@ def test_a_platform_without_models_gets_an_empty_import(tmp_path):
 def test_an_unsafe_key_is_refused(prefix, model_id, field):
     with pytest.raises(ValueError, match="unsafe Consul key"):
         consul.model_key(prefix, model_id, field)
+
+
+def test_each_line_is_the_entry_as_to_json_writes_it(example):
+    """kv.json's text does not depend on how it is made: one entry a line, as ``to_json``
+    writes it (the lines of a model are written directly, without the JSON encoder)."""
+    _, tree = example
+    lines = tree["production/consul/kv.json"].decode("ascii").split("\n")
+    assert lines[0] == "["
+    assert lines[-2:] == ["]", ""]
+    body = lines[1:-2]
+    assert all(line.endswith(",") for line in body[:-1])
+    assert not body[-1].endswith(",")
+    for line in body:
+        text = line.removesuffix(",")
+        assert text == "  " + escapers.to_json(json.loads(text))
+
+
+def test_a_platform_template_still_gets_every_entry(tmp_path):
+    folder = platform_dir(tmp_path, repos={"churn-model": mlproject()})
+    override = folder / "templates"
+    (override / "consul").mkdir(parents=True)
+    (override / "consul" / "kv.json.j2").write_text("{{ entries | to_json }}\n")
+    platform = loader.load(folder / "platform.yaml")
+    models = evaluate.evaluate(platform, LocalSource.from_platform(platform).scan(), Index()).models
+    built_in = helpers.plan_everywhere(platform, models, helpers.renderer())
+    replaced = helpers.plan_everywhere(platform, models, helpers.renderer(override))
+    path = "staging/consul/kv.json"
+    assert replaced[path] != built_in[path]
+    assert json.loads(replaced[path]) == json.loads(built_in[path])
+    assert len(json.loads(replaced[path])) == len(FIELDS)
+
+
+def kept(model_id, *keys):
+    """A model kept as it was (its index.json entry damaged), with these keys in production."""
+    damaged = Damaged(model_id, {}, (), (), None, ("production",))
+    entries = tuple({"flags": 0, "key": key, "value": "eA=="} for key in keys)
+    return Preserved(damaged, {}, {"production": entries})
+
+
+def test_kept_keys_are_listed_in_key_order_with_the_rendered_ones(example):
+    """A damaged entry's id is whatever index.json says: its keys may share a rendered model's
+    folder, or lie in folders whose names begin alike; kv.json lists every key sorted."""
+    platform, _ = example
+    models = evaluate.evaluate(platform, LocalSource.from_platform(platform).scan(), Index()).models
+    production = next(env for env in platform.environments if env.name == "production")
+    deployments = tuple(
+        sorted((ModelDeployment.of(platform, m, production) for m in models), key=lambda d: d.id)
+    )
+    preserved = (
+        kept(
+            "fraud-score-x",
+            "modelship/models/fraud-score-x/name",
+            "modelship/models/fraud-score-x/a",
+        ),
+        kept("fraud-score/sub", "modelship/models/fraud-score/sub/name"),
+        kept("fraud", "modelship/models/fraud/zz"),
+    )
+    release = Release(
+        models=deployments,
+        environments=(EnvironmentRelease(production, deployments, preserved),),
+    )
+    [rendered] = consul.render(platform, release, helpers.renderer())
+    entries = json.loads(rendered.content)
+    keys = [entry["key"] for entry in entries]
+    assert keys == sorted(keys)
+    assert len(keys) == len(deployments) * len(FIELDS) + 4
+    assert {"modelship/models/fraud-score/sub/name", "modelship/models/fraud/zz"} <= set(keys)
+    for line in rendered.content.decode("ascii").split("\n")[1:-2]:
+        text = line.removesuffix(",")
+        assert text == "  " + escapers.to_json(json.loads(text))
