@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -142,7 +143,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+# A run builds millions of objects that live until it ends (specs, index entries, rendered
+# files) and hardly any cycle: with the default threshold (700) the collector walks the
+# survivors again and again, a tenth of a re-run's time at 3,000 models.
+GC_THRESHOLDS = (50_000, 20, 20)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    gc.set_threshold(*GC_THRESHOLDS)
     words = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(chosen_command(words))
     args = parser.parse_args(words)
