@@ -4,7 +4,7 @@ here — BENCHMARKS.md holds the figures, measured by the full runs."""
 import subprocess
 import sys
 
-from testsupport.helpers import ROOT
+from testsupport.helpers import ROOT, platform_dir
 
 
 def bench(*args: str, timeout: int = 300) -> str:
@@ -37,3 +37,18 @@ def test_the_serving_benchmark_runs_and_prints_each_figure_with_its_target():
     out = bench("benchmarks/serving.py", "--requests", "50", "--starts", "1")
     for figure in ("start to healthy", "idle RSS", "p50 / p99 through the gateway"):
         assert f"| {figure}" in out
+
+
+def test_the_phases_benchmark_times_each_stage_of_a_render(tmp_path):
+    folder = platform_dir(tmp_path)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "phases.py")],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    for stage in ("imports", "scan of the source", "planning", "comparing and writing the tree"):
+        assert f"| {stage}" in result.stdout
+    assert (folder / "rendered" / "index.json").is_file()
