@@ -86,14 +86,27 @@ def load_templates(override_dir: Path | None) -> dict[str, str]:
     return templates
 
 
+# The modules that set up the template engine: what a template compiles to depends on its
+# text (Jinja2's cache checks it) and on the engine's options, written here.
+_ENGINE_MODULES = ("rendering/templating.py", "rendering/escapers.py")
+
+
+@cache
+def _engine_digest() -> str:
+    return digests.of_text(
+        *(f"{name}\0{(_PACKAGE / name).read_text('utf-8')}" for name in _ENGINE_MODULES)
+    )
+
+
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     """Jinja2's cache of compiled templates, in its folder of the system's temporary folder
-    that only this user may write, keyed by this Modelship's code as well: the compiled code
-    depends on the engine's options, which Jinja2's key does not hold. A cache that cannot
-    be read or written is only slower."""
+    that only this user may write, keyed by the engine's own code as well (its options,
+    which Jinja2's key does not hold; not the whole of Modelship's, so that every change to
+    it does not leave another set of files behind). A cache that cannot be read or written
+    is only slower."""
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        return super().get_cache_key(f"{code_digest()}\0{name}", filename)
+        return super().get_cache_key(f"{_engine_digest()}\0{name}", filename)
 
     def load_bytecode(self, bucket: Bucket) -> None:
         try:
