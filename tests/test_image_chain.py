@@ -25,7 +25,6 @@ import os
 import pickle
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -45,6 +44,7 @@ from modelship_runtime import artifact as model_artifact
 from sklearn.linear_model import LinearRegression
 
 from generator.registry import ImageReference, RegistryClient
+from testsupport import processes
 from testsupport.buildah import Buildah, in_memory_storage
 from testsupport.helpers import ROOT, mlproject, modelship, platform_dir
 from testsupport.model_server import call, wait_healthy
@@ -182,13 +182,7 @@ def running_pod(
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT_S)
+        processes.stop(process, STOP_TIMEOUT_S)
 
 
 FRAUD_CODE = '''\

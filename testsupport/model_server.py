@@ -8,7 +8,6 @@ import http.client
 import json
 import os
 import pickle
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from testsupport import processes
 from testsupport.helpers import ROOT
 
 START_TIMEOUT_S = 30.0
@@ -101,14 +101,11 @@ class Server:
         return samples
 
     def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=STOP_TIMEOUT_S)
-            raise
+        """Its exit status after SIGTERM; TimeoutExpired when it did not drain in time."""
+        status = processes.stop(self.process, STOP_TIMEOUT_S)
+        if status is None:
+            raise subprocess.TimeoutExpired(self.process.args, STOP_TIMEOUT_S)
+        return status
 
 
 def launch(env: dict[str, str], log: Path) -> subprocess.Popen:

@@ -8,7 +8,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -17,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from testsupport import processes
 
 STOP_WAIT_S = 5.0
 
@@ -72,13 +73,7 @@ def running_nginx(prefix: Path, conf: Path, ports: tuple[int, ...]) -> Iterator[
         wait_for_ports(process, ports, log)
         yield
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_WAIT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_WAIT_S)
+        processes.stop(process, STOP_WAIT_S)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ import datetime
 import hashlib
 import json
 import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -28,6 +27,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
+from testsupport import processes
 
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
@@ -198,12 +199,7 @@ def running_registry(
             tokens,
         )
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT_S)
+        processes.stop(process, STOP_TIMEOUT_S)
         if tokens is not None:
             tokens.shutdown()
             tokens.server_close()

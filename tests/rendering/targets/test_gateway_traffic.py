@@ -15,7 +15,6 @@ import contextlib
 import http.client
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +28,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.rendering.targets.test_gateway import StandInServer
+from testsupport import processes
 from testsupport.helpers import mlproject, platform_dir
 from testsupport.inprocess import modelship
 from testsupport.kube import gateway_config, kustomize
@@ -99,12 +99,7 @@ def running_exporter(port: int, syslog: int, log: Path) -> Iterator[None]:
             time.sleep(0.05)
         yield
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_WAIT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_WAIT_S)
+        processes.stop(process, STOP_WAIT_S)
 
 
 @pytest.fixture(scope="module")
