@@ -104,9 +104,9 @@ class Renderer:
         """The template rendered with ``context``. A template is a pure function of the
         context values it reads, so the same values give the bytes rendered before: a model's
         files are rendered once, not once per environment, when they do not read ``env``."""
-        fmt = template.removesuffix(".j2").rsplit(".", 1)[-1]
-        environment = self._environments.get(fmt)
+        environment = self._environment_of(template)
         if environment is None:
+            fmt = _format(template)
             raise TemplateError(f"{template}: no escaper for the format {fmt!r}")
         try:
             names = self._read_names(environment, template)
@@ -141,14 +141,17 @@ class Renderer:
         """The context names ``template`` (and every template it includes) reads; None when
         that is known only at run time (an include chosen by a value). A target may leave
         out of the context a value that is costly to make and that no template reads."""
-        fmt = template.removesuffix(".j2").rsplit(".", 1)[-1]
-        environment = self._environments.get(fmt)
+        environment = self._environment_of(template)
         if environment is None or template not in self._templates:
             return None
         try:
             return self._read_names(environment, template)
         except jinja2.TemplateSyntaxError:
             return None  # render() reports it, naming the template and line
+
+    def _environment_of(self, template: str) -> jinja2.Environment | None:
+        """The engine with the escaper of the template's format (None: no such format)."""
+        return self._environments.get(_format(template))
 
     def forget(self) -> None:
         """Drop what ``render`` memoised (plan() calls it when it is done)."""
@@ -174,6 +177,11 @@ class Renderer:
                 pending.extend(str(child) for child in included)
             self._names[template] = frozenset(sorted(names))
         return self._names[template]
+
+
+def _format(template: str) -> str:
+    """``kubernetes/service.yaml.j2`` → ``yaml``: the suffix before ``.j2``."""
+    return template.removesuffix(".j2").rsplit(".", 1)[-1]
 
 
 def _where(error: BaseException, template: str) -> str:
