@@ -1,12 +1,13 @@
-"""Where one `modelship render` spends its CPU time, stage by stage, in this process.
+"""Where one `modelship render` spends its time, stage by stage.
 
     cd PLATFORM && python /path/to/benchmarks/phases.py            # a render
     cd PLATFORM && python /path/to/benchmarks/phases.py --full     # any render options
 
 Each stage of ``run.render_run`` (and the write) is timed by wrapping the function that does
-it, in CPU seconds (``time.process_time``: on a machine others share, steadier than wall
-time), with the peak RSS after it. A platform to run it on is made by ``render.py``'s
-``make_platform``:
+it: wall seconds, CPU seconds of this process (``time.process_time``: on a machine others
+share, steadier than wall time), and the peak RSS after it. Planning's worker process
+(``generator/render_cores.py``) is a row of its own: its CPU seconds and peak RSS. A
+platform to run it on is made by ``render.py``'s ``make_platform``:
 
     python -c "import sys; sys.path[:0] = ['benchmarks', '.']; import render, pathlib; \
         render.make_platform(pathlib.Path('/dev/shm/p10k'), 10000)"
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-START = time.process_time()
+START, START_WALL = time.process_time(), time.perf_counter()
 
 from generator import cli, evaluate, index, promotion_store, rendered_tree, run  # noqa: E402
 from generator.commands import options  # noqa: E402
@@ -42,35 +43,49 @@ STAGES: tuple[tuple[ModuleType, str, str], ...] = (
 
 
 def timed(
-    spent: dict[str, float], peaks: dict[str, int], name: str, original: Callable[..., Any]
+    spent: dict[str, tuple[float, float]],
+    peaks: dict[str, int],
+    name: str,
+    original: Callable[..., Any],
 ) -> Callable[..., Any]:
-    """``original``, adding its CPU seconds to ``spent[name]``."""
+    """``original``, adding its wall and CPU seconds to ``spent[name]``."""
 
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        start = time.process_time()
+        wall, cpu = time.perf_counter(), time.process_time()
         try:
             return original(*args, **kwargs)
         finally:
-            spent[name] = spent.get(name, 0.0) + time.process_time() - start
+            was_wall, was_cpu = spent.get(name, (0.0, 0.0))
+            spent[name] = (
+                was_wall + time.perf_counter() - wall,
+                was_cpu + time.process_time() - cpu,
+            )
             peaks[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
     return wrapper
 
 
 def main() -> None:
-    imported = time.process_time() - START
-    spent: dict[str, float] = {}
+    imported, imported_wall = time.process_time() - START, time.perf_counter() - START_WALL
+    spent: dict[str, tuple[float, float]] = {}
     peaks: dict[str, int] = {}
     for module, function, name in STAGES:
         setattr(module, function, timed(spent, peaks, name, getattr(module, function)))
     status = cli.main(["render", *sys.argv[1:]])
-    total = time.process_time() - START
-    print(f"| stage | CPU s | peak RSS after |\n|---|---:|---:|\n| imports | {imported:.2f} | |")
+    total, total_wall = time.process_time() - START, time.perf_counter() - START_WALL
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print("| stage | wall s | CPU s | peak RSS after |\n|---|---:|---:|---:|")
+    print(f"| imports | {imported_wall:.2f} | {imported:.2f} | |")
     for _, _, name in STAGES:
         if name in spent:
-            print(f"| {name} | {spent[name]:.2f} | {peaks[name]} MB |")
-    print(f"| **whole process** | **{total:.2f}** | {max(peaks.values(), default=0)} MB |")
+            wall, cpu = spent[name]
+            print(f"| {name} | {wall:.2f} | {cpu:.2f} | {peaks[name]} MB |")
+    peak = max(peaks.values(), default=0)
+    print(f"| **whole process** | **{total_wall:.2f}** | **{total:.2f}** | {peak} MB |")
+    if workers.ru_maxrss:
+        cpu = workers.ru_utime + workers.ru_stime
+        print(f"| planning's worker process | | {cpu:.2f} | {workers.ru_maxrss // 1024} MB |")
     raise SystemExit(status)
 
 

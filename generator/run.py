@@ -20,6 +20,7 @@ from generator import (
     index,
     promotion_store,
     reconcile,
+    render_cores,
     rendered_tree,
     resources,
     spec_history,
@@ -220,6 +221,7 @@ def render_run(
             [preserve(platform, tree, damaged) for damaged in outcome.preserved],
             incremental=incremental,
             rejected=outcome.rejected,
+            make_files=render_cores.render_files,
         )
     except TemplateError as error:
         raise UsageError(f"template error: {error}") from None

@@ -50,6 +50,8 @@ FORBIDDEN_IMPORTS = frozenset(
         "github",
         "rich",
         "subprocess",
+        "multiprocessing",
+        "threading",
         "time",
         "datetime",
         "socket",

@@ -16,7 +16,7 @@ from generator import environments, index
 from generator.config.settings import Platform
 from generator.model import Model
 from generator.pins import Pin, Promotions
-from generator.rendering.plan import plan
+from generator.rendering.plan import RenderFiles, plan, render_files
 from generator.rendering.templating import Renderer
 from generator.resources import load_templates
 
@@ -138,7 +138,10 @@ def pins_of(platform: Platform, models: list[Model] | tuple[Model, ...]) -> dict
 
 
 def plan_everywhere(
-    platform: Platform, models: list[Model] | tuple[Model, ...], renderer: Renderer
+    platform: Platform,
+    models: list[Model] | tuple[Model, ...],
+    renderer: Renderer,
+    make_files: RenderFiles = render_files,
 ) -> dict[str, bytes]:
     """The tree of ``models`` with each running in every environment it may run in (those
     promoted into pinned at its state here)."""
@@ -146,4 +149,14 @@ def plan_everywhere(
     placements = environments.place(
         platform, models, {}, index.Index(), pins_of(platform, models), catalog
     )
-    return plan(platform, models, renderer, placements=placements)
+    return plan(platform, models, renderer, placements=placements, make_files=make_files)
+
+
+def override_template(folder: Path, name: str, text: str) -> None:
+    """The platform in ``folder`` gets its own ``name`` template (in ``my-templates``)."""
+    path = folder / "my-templates" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    if "templates: my-templates" not in (folder / "platform.yaml").read_text():
+        with (folder / "platform.yaml").open("a") as handle:
+            handle.write("templates: my-templates\n")

@@ -10,7 +10,7 @@ each environment.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from generator import digests, environments, index
@@ -20,8 +20,23 @@ from generator.environments import EnvironmentPlan, Placements
 from generator.errors import TemplateError
 from generator.model import Model
 from generator.rendering.deployment import EnvironmentRelease, ModelDeployment, Release
+from generator.rendering.targets.base import RenderedFile
 from generator.rendering.targets.registry import ALL_TARGETS
 from generator.rendering.templating import Renderer
+
+
+def render_files(
+    platform: Platform, release: Release, renderer: Renderer
+) -> Iterator[RenderedFile]:
+    """Every target's files, in the registry's order."""
+    for target in ALL_TARGETS:
+        yield from target.render(platform, release, renderer)
+
+
+# How plan() has the targets' files made: ``render_files``, or a way that gives the same
+# files (by path, owner and bytes; their order does not matter), such as spreading the
+# models over processes (``generator/render_cores.py``).
+RenderFiles = Callable[[Platform, Release, Renderer], Iterable[RenderedFile]]
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,7 @@ def plan(
     preserved: Sequence[index.Preserved] = (),
     incremental: Incremental | None = None,
     rejected: Sequence[index.Rejected] = (),
+    make_files: RenderFiles = render_files,
 ) -> dict[str, bytes]:
     """Every file of the rendered tree, by path relative to its root.
 
@@ -66,7 +82,8 @@ def plan(
     are, and the files that list an environment's models (kustomizations, the gateway's,
     Consul's) still list them there. ``rejected``: the repositories index.json names as
     rejected (nothing of them is rendered). With ``incremental``, a model whose inputs digest
-    is the one its files were recorded with is not rendered: its files are copied."""
+    is the one its files were recorded with is not rendered: its files are copied.
+    ``make_files`` has the targets' files made (``RenderFiles``)."""
     states = states or {}
     if placements is None:
         placements = environments.place(platform, models, states, index.Index(), {}, {})
@@ -91,12 +108,11 @@ def plan(
     files: dict[str, bytes] = {}
     owned: dict[str, list[str]] = {m.id: [] for m in ordered}
     shared: list[str] = []
-    for target in ALL_TARGETS:
-        for rendered in target.render(platform, release, renderer):
-            if rendered.path in files:
-                raise TemplateError(f"two targets write {rendered.path}")
-            files[rendered.path] = rendered.content
-            (shared if rendered.owner is None else owned[rendered.owner]).append(rendered.path)
+    for rendered in make_files(platform, release, renderer):
+        if rendered.path in files:
+            raise TemplateError(f"two targets write {rendered.path}")
+        files[rendered.path] = rendered.content
+        (shared if rendered.owner is None else owned[rendered.owner]).append(rendered.path)
     for model_id in sorted(release.reused):
         assert incremental is not None
         paths = owned[model_id]

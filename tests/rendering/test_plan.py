@@ -110,7 +110,7 @@ def test_platform_templates_override_built_ins_file_by_file(tmp_path):
 
 def test_an_undefined_name_in_a_template_is_an_error_not_an_empty_string(tmp_path):
     folder = platform_dir(tmp_path)
-    override(folder, "kubernetes/service.yaml.j2", "name: {{ m.no_such_field }}\n")
+    helpers.override_template(folder, "kubernetes/service.yaml.j2", "name: {{ m.no_such_field }}\n")
     with pytest.raises(TemplateError, match="no_such_field"):
         plan_for(folder)
     result = subprocess.run(
@@ -123,7 +123,7 @@ def test_an_undefined_name_in_a_template_is_an_error_not_an_empty_string(tmp_pat
 
 def test_broken_template_syntax_names_file_and_line(tmp_path):
     folder = platform_dir(tmp_path)
-    override(folder, "kubernetes/service.yaml.j2", "a: 1\n{% if %}\n")
+    helpers.override_template(folder, "kubernetes/service.yaml.j2", "a: 1\n{% if %}\n")
     with pytest.raises(TemplateError, match=r"service.yaml.j2:2: "):
         plan_for(folder)
 
@@ -143,15 +143,6 @@ def test_index_holds_enough_to_render_every_model_again(tmp_path):
     assert helpers.plan_everywhere(platform, models, helpers.renderer()) == tree
 
 
-def override(folder, name, text):
-    path = folder / "my-templates" / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    if "templates: my-templates" not in (folder / "platform.yaml").read_text():
-        with (folder / "platform.yaml").open("a") as handle:
-            handle.write("templates: my-templates\n")
-
-
 @pytest.mark.parametrize(
     ("template", "message"),
     [
@@ -164,7 +155,7 @@ def test_errors_in_a_platforms_template_are_usage_errors_with_file_and_line(
     tmp_path, template, message
 ):
     folder = platform_dir(tmp_path)
-    override(folder, "kubernetes/service.yaml.j2", template)
+    helpers.override_template(folder, "kubernetes/service.yaml.j2", template)
     result = subprocess.run(
         [sys.executable, "-m", "generator", "render"], cwd=folder, capture_output=True, text=True
     )
@@ -175,7 +166,7 @@ def test_errors_in_a_platforms_template_are_usage_errors_with_file_and_line(
 
 def test_structure_filters_exist_only_where_their_output_is_one_token(tmp_path):
     folder = platform_dir(tmp_path)
-    override(folder, "gateway/route.conf.j2", "set $x {{ m.labels | to_json }};\n")
+    helpers.override_template(folder, "gateway/route.conf.j2", "set $x {{ m.labels | to_json }};\n")
     with pytest.raises(TemplateError, match="No filter named 'to_json'"):
         plan_for(folder)
 
