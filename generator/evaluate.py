@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from generator import digests, mlproject, policy
@@ -35,6 +35,7 @@ def evaluate(
     previous: Index,
     code: str = "",
     trust_digests: bool = True,
+    parse_all: ParseAll | None = None,
 ) -> Evaluation:
     """Every snapshot's MLproject parsed and validated, then the platform's rules over the
     whole set (``policy``); without a platform (``validate PATH`` outside a platform
@@ -44,15 +45,17 @@ def evaluate(
     ``previous`` records for its model is not parsed again: the model's spec is the one
     recorded (index.json checked it on load). Should a platform rule find a problem with
     such a model, its MLproject is parsed after all, for the lines the finding names.
-    ``trust_digests=False`` parses every MLproject (the digests are still recorded)."""
+    ``trust_digests=False`` parses every MLproject (the digests are still recorded).
+    ``parse_all`` parses the MLprojects (default: ``parse_each``)."""
+    parse_all = parse_all or parse_each
     same_code = trust_digests and code and previous.code == code
     known = _known_parses(previous) if same_code and platform is not None else {}
-    evaluation = _evaluate(platform, scan, previous, code, known)
+    evaluation = _evaluate(platform, scan, previous, code, known, parse_all)
     trusted = {repo for repo, _ in known.values()}
     doubted = {f.repo for f in evaluation.findings if f.repo in trusted}
     if doubted:
         known = {digest: item for digest, item in known.items() if item[0] not in doubted}
-        evaluation = _evaluate(platform, scan, previous, code, known)
+        evaluation = _evaluate(platform, scan, previous, code, known, parse_all)
     return evaluation
 
 
@@ -71,21 +74,30 @@ def _evaluate(
     previous: Index,
     code: str,
     known: Mapping[str, tuple[str, mlproject.ModelSpec]],
+    parse_all: ParseAll,
 ) -> Evaluation:
     findings: list[Finding] = []
     candidates: list[policy.Candidate] = []
     clean: dict[str, str] = {}  # repository → the digest of its MLproject, parsed without finding
+    results: dict[str, mlproject.ParseResult] = {}
+    made: dict[str, str] = {}  # repository → the digest of its MLproject
+    unknown = []
     for snapshot in scan.snapshots:
         if snapshot.mlproject is None:
             continue
-        digest = ""
-        if code:
-            digest = digests.mlproject(snapshot.mlproject, snapshot.full_name)
+        digest = made[snapshot.full_name] = (
+            digests.mlproject(snapshot.mlproject, snapshot.full_name) if code else ""
+        )
         recorded = known.get(digest)
         if recorded is not None and recorded[0] == snapshot.full_name:
-            result = mlproject.ParseResult(recorded[1])
+            results[snapshot.full_name] = mlproject.ParseResult(recorded[1])
         else:
-            result = _parse(snapshot)
+            unknown.append(snapshot)
+    results.update(zip((s.full_name for s in unknown), parse_all(unknown), strict=True))
+    for snapshot in scan.snapshots:
+        if snapshot.mlproject is None:
+            continue
+        digest, result = made[snapshot.full_name], results[snapshot.full_name]
         if digest and result.spec is not None and not result.findings:
             clean[snapshot.full_name] = digest
         findings.extend(result.findings)
@@ -137,6 +149,17 @@ def _evaluate(
 
 
 INTERNAL_RULE = "internal/repository"
+
+
+# How evaluate() has the MLprojects of the snapshots parsed, a result for each in their
+# order: ``parse_each``, or a way that gives the same results, such as spreading them over
+# processes (``generator/spread.py``).
+ParseAll = Callable[[Sequence[RepoSnapshot]], list[mlproject.ParseResult]]
+
+
+def parse_each(snapshots: Sequence[RepoSnapshot]) -> list[mlproject.ParseResult]:
+    """The MLproject of each snapshot checked, in their order."""
+    return [_parse(snapshot) for snapshot in snapshots]
 
 
 def _parse(snapshot: RepoSnapshot) -> mlproject.ParseResult:

@@ -20,10 +20,10 @@ from generator import (
     index,
     promotion_store,
     reconcile,
-    render_cores,
     rendered_tree,
     resources,
     spec_history,
+    spread,
     wording,
 )
 from generator.config.settings import Platform
@@ -179,7 +179,9 @@ def render_run(
     tree = current if base is None else base
     previous = index.tree_index(tree, shown_path(platform.rendered_path), base_revision)
     code = resources.code_digest()
-    evaluation = evaluate.evaluate(platform, scanned, previous, code, trust_digests)
+    evaluation = evaluate.evaluate(
+        platform, scanned, previous, code, trust_digests, spread.parse_mlprojects
+    )
     outcome = reconcile.reconcile(platform, evaluation, previous, allow_mass_delete)
     pins = promotion_store.read_all(platform) if promotions is None else promotions
     catalog = previous.catalog()
@@ -221,7 +223,7 @@ def render_run(
             [preserve(platform, tree, damaged) for damaged in outcome.preserved],
             incremental=incremental,
             rejected=outcome.rejected,
-            make_files=render_cores.render_files,
+            make_files=spread.render_files,
         )
     except TemplateError as error:
         raise UsageError(f"template error: {error}") from None

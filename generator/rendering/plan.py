@@ -35,7 +35,7 @@ def render_files(
 
 # How plan() has the targets' files made: ``render_files``, or a way that gives the same
 # files (by path, owner and bytes; their order does not matter), such as spreading the
-# models over processes (``generator/render_cores.py``).
+# models over processes (``generator/spread.py``).
 RenderFiles = Callable[[Platform, Release, Renderer], Iterable[RenderedFile]]
 
 

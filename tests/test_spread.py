@@ -1,23 +1,25 @@
-"""The render spread over two processes: the same files as one process, the same errors, and
-a worker that really renders its share."""
+"""Work spread over two processes: the same results as one process, the same errors, and a
+worker that really does its share."""
 
 import functools
 import threading
 
 import pytest
 
-from generator import evaluate, render_cores
+from generator import evaluate, spread
 from generator.config import loader
 from generator.errors import TemplateError
 from generator.index import Index
 from generator.rendering import plan
 from generator.rendering.deployment import ModelDeployment, Release
+from generator.sources.base import RepoSnapshot
 from generator.sources.local import LocalSource
 from testsupport import helpers
 from testsupport.helpers import platform_dir
 
 # Below the smallest platform worth a worker: the example platform's six models are spread.
-SPREAD = functools.partial(render_cores.render_files, least=2)
+RENDER_SPREAD = functools.partial(spread.render_files, least=2)
+PARSE_SPREAD = functools.partial(spread.parse_mlprojects, least=2)
 
 
 def platform_and_models(folder):
@@ -35,23 +37,34 @@ def tree(folder, make_files):
 def test_a_spread_render_is_byte_identical_to_one_process(tmp_path):
     folder = platform_dir(tmp_path)
     alone = tree(folder, plan.render_files)
-    assert tree(folder, SPREAD) == alone
+    assert tree(folder, RENDER_SPREAD) == alone
     assert len(alone) > 50
 
 
-def test_the_worker_delivers_the_files_of_its_models(tmp_path):
+def test_the_worker_delivers_what_it_makes():
+    with spread.Worker(lambda: (n * n for n in range(2_500))) as worker:
+        delivered = worker.items()
+    assert delivered == [n * n for n in range(2_500)]
+
+
+def test_a_worker_that_fails_delivers_nothing():
+    with spread.Worker(lambda: [1 / 0]) as worker:
+        assert worker.items() is None
+
+
+def test_the_worker_renders_the_files_of_its_models(tmp_path):
     platform, models = platform_and_models(platform_dir(tmp_path))
     renderer = helpers.renderer(platform.templates_path)
     release = Release(
         models=tuple(ModelDeployment.of(platform, m) for m in models), environments=()
     )
-    theirs = frozenset({models[1].id, models[3].id})
-    with render_cores.Worker(platform, release, renderer, theirs) as worker:
-        delivered = worker.files()
-    expected = [f for f in plan.render_files(platform, release, renderer) if f.owner in theirs]
-    assert delivered is not None
-    assert sorted(delivered, key=lambda f: f.path) == sorted(expected, key=lambda f: f.path)
-    assert {f.owner for f in delivered} == theirs
+
+    def files():
+        return [(f.path, f.content) for f in plan.render_files(platform, release, renderer)]
+
+    with spread.Worker(files) as worker:
+        delivered = worker.items()
+    assert delivered == files()
 
 
 @pytest.mark.parametrize("failing", [0, 1], ids=["this-process", "worker"])
@@ -67,10 +80,28 @@ def test_a_template_error_in_either_share_is_the_error_one_process_gives(tmp_pat
     )
     with pytest.raises(TemplateError) as alone:
         tree(folder, plan.render_files)
-    with pytest.raises(TemplateError) as spread:
-        tree(folder, SPREAD)
-    assert str(spread.value) == str(alone.value)
-    assert "kubernetes/service.yaml.j2:1: ZeroDivisionError" in str(spread.value)
+    with pytest.raises(TemplateError) as spread_out:
+        tree(folder, RENDER_SPREAD)
+    assert str(spread_out.value) == str(alone.value)
+    assert "kubernetes/service.yaml.j2:1: ZeroDivisionError" in str(spread_out.value)
+
+
+def test_spread_parses_are_those_of_one_process_in_order(tmp_path):
+    folder = platform_dir(tmp_path)
+    platform = loader.load(folder / "platform.yaml")
+    snapshots = list(LocalSource.from_platform(platform).scan().snapshots)
+    broken = RepoSnapshot(
+        full_name="acme/broken-model",
+        clone_url="",
+        default_branch="main",
+        head_sha="0" * 40,
+        mlproject="name: [\n",
+    )
+    snapshots.insert(3, broken)
+    alone = evaluate.parse_each(snapshots)
+    assert PARSE_SPREAD(snapshots) == alone
+    assert [r.spec is None for r in alone].count(True) == 1
+    assert alone[3].spec is None
 
 
 def test_no_worker_is_forked_while_another_thread_runs():
@@ -78,8 +109,8 @@ def test_no_worker_is_forked_while_another_thread_runs():
     other = threading.Thread(target=stop.wait, args=(10,))
     other.start()
     try:
-        assert not render_cores.can_fork()
+        assert not spread.can_fork()
     finally:
         stop.set()
         other.join()
-    assert render_cores.can_fork()
+    assert spread.can_fork()

@@ -1,0 +1,160 @@
+"""Pure work spread over two cores: a forked worker does every other item while this
+process does the rest.   (edge: processes)
+
+Two stages are spread: the MLprojects' parse (``parse_mlprojects``) and a render's model
+files (``render_files``). Both are pure functions of their inputs, so an item has the same
+result whichever process makes it. The worker inherits the inputs, the templates and the
+compiled engine by the fork, and sends back only its share. Whatever the worker does not
+deliver (it fails, dies, or goes quiet for ``WAIT_S``), this process makes itself: the
+result, and any error, are those of the stage done in one process.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from multiprocessing.connection import Connection
+from typing import Any
+
+from generator import evaluate, mlproject
+from generator.config.settings import Platform
+from generator.rendering import plan
+from generator.rendering.deployment import Release
+from generator.rendering.targets.base import RenderedFile
+from generator.rendering.templating import Renderer
+from generator.sources.base import RepoSnapshot
+
+# Below these, one process does it all: starting a worker and sending its share back costs
+# more than the other core saves.
+MIN_MODELS = 200  # models to render (1,000 take about 2 s of CPU)
+MIN_MLPROJECTS = 1_000  # MLprojects to parse (1,000 take about 0.3 s of CPU)
+BATCH = 1_000  # items per message from the worker
+WAIT_S = 600.0  # the longest the worker's share is waited for
+
+
+def can_fork() -> bool:
+    """Whether a worker may be forked: more than one core, and no other thread that could
+    hold a lock across the fork."""
+    return (
+        len(os.sched_getaffinity(0)) > 1
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    )
+
+
+def parse_mlprojects(
+    snapshots: Sequence[RepoSnapshot], *, least: int = MIN_MLPROJECTS
+) -> list[mlproject.ParseResult]:
+    """``evaluate.parse_each``, with every other MLproject parsed by a forked worker when
+    there are at least ``least`` of them."""
+    if len(snapshots) < least or not can_fork():
+        return evaluate.parse_each(snapshots)
+    mine, theirs = snapshots[0::2], snapshots[1::2]
+    with Worker(lambda: evaluate.parse_each(theirs)) as worker:
+        own = evaluate.parse_each(mine)
+        received = worker.items()
+    if received is None or len(received) != len(theirs):
+        received = evaluate.parse_each(theirs)
+    results: list[mlproject.ParseResult] = [*own, *received]
+    results[0::2], results[1::2] = own, received
+    return results
+
+
+def render_files(
+    platform: Platform, release: Release, renderer: Renderer, *, least: int = MIN_MODELS
+) -> list[RenderedFile]:
+    """``plan.render_files``, with every other model that is rendered rendered by a forked
+    worker when there are at least ``least`` of them. This process renders the shared files
+    (so does the worker, which sends back only its models' own)."""
+    rendering = [d.id for d in release.models if release.renders(d.id)]
+    if len(rendering) < least or not can_fork():
+        return list(plan.render_files(platform, release, renderer))
+    theirs = frozenset(rendering[1::2])
+
+    def their_files() -> list[tuple[str, bytes, str | None]]:
+        made = plan.render_files(platform, _only(release, theirs), renderer)
+        return [(f.path, f.content, f.owner) for f in made if f.owner in theirs]
+
+    with Worker(their_files) as worker:
+        others = replace(release, reused=release.reused | theirs)
+        own = [f for f in plan.render_files(platform, others, renderer) if f.owner not in theirs]
+        received = worker.items()
+    if received is None:
+        received = their_files()
+    return own + [RenderedFile(path, content, owner) for path, content, owner in received]
+
+
+def _only(release: Release, models: frozenset[str]) -> Release:
+    """``release`` with only ``models`` rendered."""
+    return replace(release, reused=release.reused | {d.id for d in release.models} - models)
+
+
+class Worker:
+    """A forked process that runs ``make`` and sends its items back in batches of ``BATCH``,
+    then None; False when ``make`` raised. Objects made before the fork are left alone by
+    the collector while it runs (in both processes: the worker's collections would
+    otherwise touch, and so copy, every page the fork shares)."""
+
+    def __init__(self, make: Callable[[], Iterable[Any]]) -> None:
+        context = multiprocessing.get_context("fork")
+        self._receiving, sending = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_work, args=(sending, make), name="modelship-worker", daemon=True
+        )
+        gc.freeze()
+        self._process.start()
+        sending.close()
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def items(self) -> list[Any] | None:
+        """What ``make`` made; None when the worker did not deliver it all within ``WAIT_S``."""
+        items: list[Any] = []
+        deadline = time.monotonic() + WAIT_S
+        while (left := deadline - time.monotonic()) > 0 and self._receiving.poll(left):
+            try:
+                batch = self._receiving.recv()
+            except (EOFError, OSError):
+                return None
+            if batch is None:
+                return items
+            if batch is False:
+                return None
+            items.extend(batch)
+        return None
+
+    def stop(self) -> None:
+        """Close the pipe and wait for the worker; one still running is killed."""
+        self._receiving.close()
+        self._process.join(timeout=1.0)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+        gc.unfreeze()
+
+
+def _work(sending: Connection, make: Callable[[], Iterable[Any]]) -> None:
+    """The worker's side of ``Worker``."""
+    # An interrupt is the parent's to handle: it stops the worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        made = list(make())
+    except Exception:  # this process's share is made again by the parent, which reports it
+        sending.send(False)
+        return
+    try:
+        for start in range(0, len(made), BATCH):
+            sending.send(made[start : start + BATCH])
+        sending.send(None)
+    except OSError:
+        return  # the parent stopped listening: it makes this share itself
