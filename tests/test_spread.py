@@ -2,10 +2,14 @@
 worker that really does its share."""
 
 import functools
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
 
+from benchmarks import render as render_benchmark
 from generator import evaluate, spread
 from generator.config import loader
 from generator.errors import TemplateError
@@ -15,7 +19,7 @@ from generator.rendering.deployment import ModelDeployment, Release
 from generator.sources.base import RepoSnapshot
 from generator.sources.local import LocalSource
 from testsupport import helpers
-from testsupport.helpers import platform_dir
+from testsupport.helpers import platform_dir, read_tree
 
 # Below the smallest platform worth a worker: the example platform's six models are spread.
 RENDER_SPREAD = functools.partial(spread.render_files, least=2)
@@ -114,3 +118,26 @@ def test_no_worker_is_forked_while_another_thread_runs():
         stop.set()
         other.join()
     assert spread.can_fork()
+
+
+def test_a_cli_render_spread_over_two_cores_is_the_render_on_one(tmp_path):
+    """Enough models for both spreads, rendered by the real CLI on both cores and on one
+    (a process allowed one core forks no worker): the same bytes."""
+    models = max(spread.MIN_MODELS, spread.MIN_MLPROJECTS)
+    trees = []
+    for cores in ({0, 1}, {0}):
+        folder = tmp_path / str(len(cores))
+        folder.mkdir()
+        render_benchmark.make_platform(folder, models)
+        subprocess.run(
+            [sys.executable, "-m", "generator", "render"],
+            cwd=folder,
+            check=True,
+            capture_output=True,
+            preexec_fn=lambda cores=cores: os.sched_setaffinity(0, cores),
+            timeout=300,
+        )
+        trees.append(read_tree(folder / "rendered"))
+    assert spread.can_fork()
+    assert len(trees[0]) > 10 * models
+    assert trees[0] == trees[1]
