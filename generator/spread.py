@@ -5,7 +5,7 @@ Two stages are spread: the MLprojects' parse (``parse_mlprojects``) and a render
 files (``render_files``). Both are pure functions of their inputs, so an item has the same
 result whichever process makes it. The worker inherits the inputs, the templates and the
 compiled engine by the fork, and sends back only its share. Whatever the worker does not
-deliver (it fails, dies, or goes quiet for ``WAIT_S``), this process makes itself: the
+deliver (it fails, dies, or has not finished within ``WAIT_S``), this process makes itself: the
 result, and any error, are those of the stage done in one process.
 """
 
