@@ -5,9 +5,9 @@
 
 Each stage of ``run.render_run`` (and the write) is timed by wrapping the function that does
 it: wall seconds, CPU seconds of this process (``time.process_time``: on a machine others
-share, steadier than wall time), and the peak RSS after it. The worker processes
-(``generator/spread.py``) are a row of their own: their CPU seconds, and the larger peak. A
-platform to run it on is made by ``render.py``'s ``make_platform``:
+share, steadier than wall time), and the peak RSS after it. Child processes (the workers of
+``generator/spread.py``, any git) are a row of their own: their CPU seconds, and the
+largest one's peak. A platform to run it on is made by ``render.py``'s ``make_platform``:
 
     python -c "import sys; sys.path[:0] = ['benchmarks', '.']; import render, pathlib; \
         render.make_platform(pathlib.Path('/dev/shm/p10k'), 10000)"
@@ -85,7 +85,7 @@ def main() -> None:
     print(f"| **whole process** | **{total_wall:.2f}** | **{total:.2f}** | {peak} MB |")
     if workers.ru_maxrss:
         cpu = workers.ru_utime + workers.ru_stime
-        print(f"| worker processes | | {cpu:.2f} | {workers.ru_maxrss // 1024} MB |")
+        print(f"| child processes | | {cpu:.2f} | {workers.ru_maxrss // 1024} MB |")
     raise SystemExit(status)
 
 
