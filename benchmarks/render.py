@@ -83,14 +83,21 @@ def make_platform(folder: Path, models: int) -> None:
             path.write_bytes(pins.dumps(Promotions(env.name, pinned)))
 
 
+SAMPLE_S = 0.02  # how often the memory of a render's processes is read from /proc
+RENDER_TIMEOUT_S = 1800.0
+
+
 @dataclass(frozen=True)
 class Timed:
     """One `modelship render` subprocess: wall seconds, CPU seconds (user + system: on a
-    machine others share, the steadier figure) and peak RSS in MB."""
+    machine others share, the steadier figure), peak RSS in MB of its largest process (the
+    kernel's count) and of all its processes together (the render's worker included;
+    sampled every ``SAMPLE_S``, so a shorter peak can be missed)."""
 
     wall: float
     cpu: float
     peak_mb: float
+    peak_all_mb: float
 
 
 def timed_render(folder: Path, *options: str) -> Timed:
@@ -101,11 +108,39 @@ def timed_render(folder: Path, *options: str) -> Timed:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    _, status, usage = os.wait4(child.pid, 0)
+    peak_all_kb = 0
+    while True:
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() - start > RENDER_TIMEOUT_S:
+            child.kill()
+        peak_all_kb = max(peak_all_kb, rss_of_tree_kb(child.pid))
+        time.sleep(SAMPLE_S)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"modelship render {' '.join(options)} failed in {folder}")
-    return Timed(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    peak_mb = usage.ru_maxrss / 1024
+    return Timed(wall, usage.ru_utime + usage.ru_stime, peak_mb, max(peak_mb, peak_all_kb / 1024))
+
+
+def rss_of_tree_kb(pid: int) -> int:
+    """The resident memory of a process and all its descendants now, in KiB (from /proc)."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            for task in os.listdir(f"/proc/{current}/task"):
+                pending.extend(
+                    map(int, Path(f"/proc/{current}/task/{task}/children").read_text().split())
+                )
+        except OSError:
+            continue  # it ended meanwhile
+        total += next(
+            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
+        )
+    return total
 
 
 def tree_files(tree: Path) -> dict[Path, bytes]:
@@ -152,7 +187,7 @@ def run(models: int, pairs: int) -> dict[str, float | int | bool]:
         folder = Path(temporary)
         make_platform(folder, models)
         rendered = folder / "rendered"
-        renders, cpus, loops, ratios, peaks = [], [], [], [], []
+        renders, cpus, loops, ratios, peaks, peaks_all = [], [], [], [], [], []
         files: dict[Path, bytes] = {}
         for pair in range(pairs):
             order = ("render", "loop") if pair % 2 == 0 else ("loop", "render")
@@ -163,6 +198,7 @@ def run(models: int, pairs: int) -> dict[str, float | int | bool]:
                     renders.append(timed.wall)
                     cpus.append(timed.cpu)
                     peaks.append(timed.peak_mb)
+                    peaks_all.append(timed.peak_all_mb)
                     files = files or tree_files(rendered)
                 else:
                     if not files:  # the first pair's loop needs the files a render writes
@@ -194,6 +230,7 @@ def run(models: int, pairs: int) -> dict[str, float | int | bool]:
         "render_max_s": max(renders),
         "render_cpu_s": statistics.median(cpus),
         "peak_mb": max(peaks),
+        "peak_all_mb": max(peaks_all),
         "loop_s": statistics.median(loops),
         "ratio": statistics.median(ratios),
         "rerun_s": rerun.wall,
@@ -240,10 +277,16 @@ def report(r: dict[str, float | int | bool]) -> list[str]:
             float(r["ratio"]) / LOOP_RATIO_TARGET,
         ),
         figure(
-            "peak RSS of a full render",
+            "peak RSS of a full render, largest process",
             f"{float(r['peak_mb']):.0f} MB",
             f"< {PEAK_TARGET_MB} MB",
             float(r["peak_mb"]) / PEAK_TARGET_MB,
+        ),
+        figure(
+            "peak RSS of a full render, its processes together",
+            f"{float(r['peak_all_mb']):.0f} MB",
+            f"< {PEAK_TARGET_MB} MB",
+            float(r["peak_all_mb"]) / PEAK_TARGET_MB,
         ),
         figure(
             "re-run, nothing changed",

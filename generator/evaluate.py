@@ -79,25 +79,13 @@ def _evaluate(
     findings: list[Finding] = []
     candidates: list[policy.Candidate] = []
     clean: dict[str, str] = {}  # repository → the digest of its MLproject, parsed without finding
-    results: dict[str, mlproject.ParseResult] = {}
-    made: dict[str, str] = {}  # repository → the digest of its MLproject
-    unknown = []
-    for snapshot in scan.snapshots:
-        if snapshot.mlproject is None:
-            continue
-        digest = made[snapshot.full_name] = (
-            digests.mlproject(snapshot.mlproject, snapshot.full_name) if code else ""
-        )
-        recorded = known.get(digest)
-        if recorded is not None and recorded[0] == snapshot.full_name:
-            results[snapshot.full_name] = mlproject.ParseResult(recorded[1])
-        else:
-            unknown.append(snapshot)
-    results.update(zip((s.full_name for s in unknown), parse_all(unknown), strict=True))
-    for snapshot in scan.snapshots:
-        if snapshot.mlproject is None:
-            continue
-        digest, result = made[snapshot.full_name], results[snapshot.full_name]
+    # Each snapshot on its own: two may share a name (``validate`` of two folders alike).
+    with_text = [snapshot for snapshot in scan.snapshots if snapshot.mlproject is not None]
+    made = [digests.mlproject(s.mlproject or "", s.full_name) if code else "" for s in with_text]
+    specs = [_recorded_spec(known, s, digest) for s, digest in zip(with_text, made, strict=True)]
+    fresh = iter(parse_all([s for s, spec in zip(with_text, specs, strict=True) if spec is None]))
+    for snapshot, digest, spec in zip(with_text, made, specs, strict=True):
+        result = mlproject.ParseResult(spec) if spec is not None else next(fresh)
         if digest and result.spec is not None and not result.findings:
             clean[snapshot.full_name] = digest
         findings.extend(result.findings)
@@ -149,6 +137,14 @@ def _evaluate(
 
 
 INTERNAL_RULE = "internal/repository"
+
+
+def _recorded_spec(
+    known: Mapping[str, tuple[str, mlproject.ModelSpec]], snapshot: RepoSnapshot, digest: str
+) -> mlproject.ModelSpec | None:
+    """The spec index.json records for this very MLproject text of this repository, if any."""
+    recorded = known.get(digest)
+    return recorded[1] if recorded is not None and recorded[0] == snapshot.full_name else None
 
 
 # How evaluate() has the MLprojects of the snapshots parsed, a result for each in their

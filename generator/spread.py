@@ -42,10 +42,17 @@ def can_fork() -> bool:
     """Whether a worker may be forked: more than one core, and no other thread that could
     hold a lock across the fork."""
     return (
-        len(os.sched_getaffinity(0)) > 1
+        _cores() > 1
         and "fork" in multiprocessing.get_all_start_methods()
         and threading.active_count() == 1
     )
+
+
+def _cores() -> int:
+    """The cores this process may run on (where the system says; else the machine's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def parse_mlprojects(
@@ -56,7 +63,10 @@ def parse_mlprojects(
     if len(snapshots) < least or not can_fork():
         return evaluate.parse_each(snapshots)
     mine, theirs = snapshots[0::2], snapshots[1::2]
-    with Worker(lambda: evaluate.parse_each(theirs)) as worker:
+    worker = _started(lambda: evaluate.parse_each(theirs))
+    if worker is None:
+        return evaluate.parse_each(snapshots)
+    with worker:
         own = evaluate.parse_each(mine)
         received = worker.items()
     if received is None or len(received) != len(theirs):
@@ -81,7 +91,10 @@ def render_files(
         made = plan.render_files(platform, _only(release, theirs), renderer)
         return [(f.path, f.content, f.owner) for f in made if f.owner in theirs]
 
-    with Worker(their_files) as worker:
+    worker = _started(their_files)
+    if worker is None:
+        return list(plan.render_files(platform, release, renderer))
+    with worker:
         others = replace(release, reused=release.reused | theirs)
         own = [f for f in plan.render_files(platform, others, renderer) if f.owner not in theirs]
         received = worker.items()
@@ -108,8 +121,14 @@ class Worker:
             target=_work, args=(sending, make), name="modelship-worker", daemon=True
         )
         gc.freeze()
-        self._process.start()
-        sending.close()
+        try:
+            self._process.start()
+        except OSError:
+            gc.unfreeze()
+            self._receiving.close()
+            raise
+        finally:
+            sending.close()
 
     def __enter__(self) -> Worker:
         return self
@@ -141,6 +160,15 @@ class Worker:
             self._process.kill()
             self._process.join()
         gc.unfreeze()
+
+
+def _started(make: Callable[[], Iterable[Any]]) -> Worker | None:
+    """A worker running ``make``; None when no process can be forked now (a limit on the
+    number of processes, or on memory): then this process does it all."""
+    try:
+        return Worker(make)
+    except OSError:
+        return None
 
 
 def _work(sending: Connection, make: Callable[[], Iterable[Any]]) -> None:
