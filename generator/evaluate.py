@@ -29,13 +29,24 @@ class Evaluation:
         return any(f.is_error for f in self.findings)
 
 
+# How evaluate() has the MLprojects of the snapshots parsed, a result for each in their
+# order: ``parse_each``, or a way that gives the same results, such as spreading them over
+# processes (``generator/spread.py``).
+ParseAll = Callable[[Sequence[RepoSnapshot]], list[mlproject.ParseResult]]
+
+
+def parse_each(snapshots: Sequence[RepoSnapshot]) -> list[mlproject.ParseResult]:
+    """The MLproject of each snapshot checked, in their order."""
+    return [_parse(snapshot) for snapshot in snapshots]
+
+
 def evaluate(
     platform: Platform | None,
     scan: Scan,
     previous: Index,
     code: str = "",
     trust_digests: bool = True,
-    parse_all: ParseAll | None = None,
+    parse_all: ParseAll = parse_each,
 ) -> Evaluation:
     """Every snapshot's MLproject parsed and validated, then the platform's rules over the
     whole set (``policy``); without a platform (``validate PATH`` outside a platform
@@ -46,8 +57,7 @@ def evaluate(
     recorded (index.json checked it on load). Should a platform rule find a problem with
     such a model, its MLproject is parsed after all, for the lines the finding names.
     ``trust_digests=False`` parses every MLproject (the digests are still recorded).
-    ``parse_all`` parses the MLprojects (default: ``parse_each``)."""
-    parse_all = parse_all or parse_each
+    ``parse_all`` parses the MLprojects (``ParseAll``)."""
     same_code = trust_digests and code and previous.code == code
     known = _known_parses(previous) if same_code and platform is not None else {}
     evaluation = _evaluate(platform, scan, previous, code, known, parse_all)
@@ -145,17 +155,6 @@ def _recorded_spec(
     """The spec index.json records for this very MLproject text of this repository, if any."""
     recorded = known.get(digest)
     return recorded[1] if recorded is not None and recorded[0] == snapshot.full_name else None
-
-
-# How evaluate() has the MLprojects of the snapshots parsed, a result for each in their
-# order: ``parse_each``, or a way that gives the same results, such as spreading them over
-# processes (``generator/spread.py``).
-ParseAll = Callable[[Sequence[RepoSnapshot]], list[mlproject.ParseResult]]
-
-
-def parse_each(snapshots: Sequence[RepoSnapshot]) -> list[mlproject.ParseResult]:
-    """The MLproject of each snapshot checked, in their order."""
-    return [_parse(snapshot) for snapshot in snapshots]
 
 
 def _parse(snapshot: RepoSnapshot) -> mlproject.ParseResult:

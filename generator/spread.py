@@ -48,6 +48,11 @@ def can_fork() -> bool:
     )
 
 
+def _worth(items: int, least: int) -> bool:
+    """Whether a worker is worth forking for ``items``, and may be forked."""
+    return items >= least and can_fork()
+
+
 def _cores() -> int:
     """The cores this process may run on (where the system says; else the machine's)."""
     if hasattr(os, "sched_getaffinity"):
@@ -60,10 +65,10 @@ def parse_mlprojects(
 ) -> list[mlproject.ParseResult]:
     """``evaluate.parse_each``, with every other MLproject parsed by a forked worker when
     there are at least ``least`` of them."""
-    if len(snapshots) < least or not can_fork():
-        return evaluate.parse_each(snapshots)
     mine, theirs = snapshots[0::2], snapshots[1::2]
-    worker = _started(lambda: evaluate.parse_each(theirs))
+    worker = (
+        _started(lambda: evaluate.parse_each(theirs)) if _worth(len(snapshots), least) else None
+    )
     if worker is None:
         return evaluate.parse_each(snapshots)
     with worker:
@@ -72,7 +77,7 @@ def parse_mlprojects(
     if received is None or len(received) != len(theirs):
         received = evaluate.parse_each(theirs)
     results: list[mlproject.ParseResult] = [*own, *received]
-    results[0::2], results[1::2] = own, received
+    results[0::2], results[1::2] = own, received  # each back where it was shared out from
     return results
 
 
@@ -83,15 +88,13 @@ def render_files(
     worker when there are at least ``least`` of them. This process renders the shared files
     (so does the worker, which sends back only its models' own)."""
     rendering = [d.id for d in release.models if release.renders(d.id)]
-    if len(rendering) < least or not can_fork():
-        return list(plan.render_files(platform, release, renderer))
     theirs = frozenset(rendering[1::2])
 
     def their_files() -> list[tuple[str, bytes, str | None]]:
         made = plan.render_files(platform, _only(release, theirs), renderer)
         return [(f.path, f.content, f.owner) for f in made if f.owner in theirs]
 
-    worker = _started(their_files)
+    worker = _started(their_files) if _worth(len(rendering), least) else None
     if worker is None:
         return list(plan.render_files(platform, release, renderer))
     with worker:

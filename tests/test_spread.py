@@ -56,7 +56,7 @@ def test_a_worker_that_fails_delivers_nothing():
         assert worker.items() is None
 
 
-def test_the_worker_renders_the_files_of_its_models(tmp_path):
+def test_files_rendered_in_the_worker_are_the_bytes_rendered_here(tmp_path):
     platform, models = platform_and_models(platform_dir(tmp_path))
     renderer = helpers.renderer(platform.templates_path)
     release = Release(
