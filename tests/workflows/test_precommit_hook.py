@@ -14,6 +14,10 @@ import pytest
 from generator.errors import ExitCode
 from testsupport.helpers import ROOT, mlproject, tool
 
+# The hook's environment (a pip install, about 30 s) is built once: every test of this
+# module goes to one pytest-xdist worker (scripts/test runs with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("pre-commit")
+
 SLO_MESSAGE = (
     'slo: must be an integer number of microseconds between 1000 and 10000000 (got "fast")'
 )

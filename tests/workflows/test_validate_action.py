@@ -26,6 +26,10 @@ from testsupport.inprocess import modelship
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 STEPS = {step["id"]: step for step in ACTION["runs"]["steps"]}
 
+# The Install step (a venv and a pip install, about 40 s) runs once: every test of this
+# module goes to one pytest-xdist worker (scripts/test runs with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("validate-action")
+
 
 def action_inputs(given):
     contexts = {"github.action_repository": "acme/modelship"}
