@@ -15,10 +15,10 @@ from (runs another state than it).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 
-from generator import index
+from generator import index, planned_tree
 from generator.index import (
     STATE_KEPT,
     STATE_REJECTED,
@@ -152,18 +152,19 @@ def classify(
     new_index = index.tree_index(new, "the rendered tree")
     owned: set[str] = set()
     models: list[ModelChange] = []
+    kept = planned_tree.unchanged(new, old)
     ids = {*old_index.models, *old_index.damaged, *new_index.models, *new_index.damaged}
     for model_id in sorted(ids):
         before = old_index.models.get(model_id) or old_index.damaged.get(model_id)
         after = new_index.models.get(model_id) or new_index.damaged.get(model_id)
         paths = sorted({*_files(before), *_files(after)})
         owned.update(paths)
-        files = tuple(_changes(paths, old, new))
+        files = tuple(_changes(paths, old, new, kept))
         change = _model_change(model_id, before, after, files)
         places = _environment_changes(before, after, promoted_from or {})
         models.append(replace(change, environments=places))
     models.extend(_rejected_change(item) for item in new_index.rejected.values())
-    shared = tuple(_changes(sorted((old.keys() | new.keys()) - owned), old, new))
+    shared = tuple(_changes(sorted((old.keys() | new.keys()) - owned), old, new, kept))
     return ChangeSet(tuple(sorted(models, key=lambda change: change.id)), shared)
 
 
@@ -212,8 +213,13 @@ def _environment_changes(
     )
 
 
-def _changes(paths: list[str], old: Mapping[str, bytes], new: Mapping[str, bytes]):
+def _changes(
+    paths: list[str], old: Mapping[str, bytes], new: Mapping[str, bytes], kept: frozenset[str]
+) -> Iterator[FileChange]:
+    """The files of ``paths`` that differ; ``kept`` hold ``old``'s bytes, unread."""
     for path in paths:
+        if path in kept:
+            continue
         before, after = old.get(path), new.get(path)
         if before != after:
             yield FileChange(path, before, after)

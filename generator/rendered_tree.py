@@ -41,6 +41,7 @@ import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from generator import planned_tree
 from generator.errors import ConfigError, ExternalError
 from generator.index import INDEX_PATH, foreign_tree
 from generator.shown_paths import shown_path
@@ -68,18 +69,10 @@ class DiskTree(Mapping[str, bytes]):
         self._root = root
         self._paths = sorted(paths)
         self._known = frozenset(paths)
-        self._remembered: dict[str, bytes] = {}
-
-    def remember(self, files: Mapping[str, bytes]) -> None:
-        """Keep these files' bytes, just read from this tree, for the next asks."""
-        self._remembered.update((path, files[path]) for path in files if path in self._known)
 
     def __getitem__(self, relative: str) -> bytes:
         if relative not in self._known:
             raise KeyError(relative)
-        remembered = self._remembered.get(relative)
-        if remembered is not None:
-            return remembered
         path = f"{self._root}/{relative}"
         try:
             return _read_regular(path)
@@ -282,11 +275,14 @@ def _build_stage(
     folders = {os.path.dirname(relative) for relative in new}
     for folder in sorted({f for name in folders for f in _with_parents(name)}):
         os.mkdir(os.path.join(staged, folder))
-    for relative, content in new.items():
+    # A file the plan keeps from ``old`` is linked unread; another is compared first.
+    kept = planned_tree.unchanged(new, old)
+    for relative in new:
         target = f"{staged}/{relative}"
-        if relative in old and old[relative] == content and _link(f"{current}/{relative}", target):
+        same = relative in kept or (relative in old and old[relative] == new[relative])
+        if same and _link(f"{current}/{relative}", target):
             continue
-        _write_new(target, content)
+        _write_new(target, new[relative])
 
 
 def _write_new(path: str, content: bytes) -> None:

@@ -12,12 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from generator import (
-    digests,
     environments,
     evaluate,
     image_check,
     image_gate,
     index,
+    planned_tree,
     promotion_store,
     reconcile,
     rendered_tree,
@@ -60,7 +60,7 @@ class RenderRun:
     evaluation: evaluate.Evaluation
     outcome: reconcile.Outcome
     placements: environments.Placements
-    planned: dict[str, bytes]
+    planned: Mapping[str, bytes]
     current: Mapping[str, bytes]  # the tree on disk, read file by file when compared
 
     @property
@@ -208,7 +208,7 @@ def render_run(
     incremental = plan.Incremental(
         code,
         parsed_digests(evaluation, previous, outcome.models),
-        recorded_files(tree, previous, outcome.models, current, code) if trust_digests else {},
+        recorded_files(tree, previous, outcome.models, code) if trust_digests else {},
     )
     try:
         renderer = templating.Renderer(
@@ -259,30 +259,27 @@ def recorded_files(
     tree: Mapping[str, bytes],
     previous: index.Index,
     models: Sequence[Model],
-    current: rendered_tree.DiskTree,
     code: str,
 ) -> dict[str, plan.Recorded]:
     """The files each model had in ``tree`` when they are still what index.json says the
     last render wrote (their digest is the recorded one): a file changed or removed since
-    makes the model render again. Files read from the tree on disk stay in memory for the
-    compare and the write, which then read them no more."""
-    found: dict[str, plan.Recorded] = {}
+    makes the model render again. Each file is read for its digest and not kept: the plan
+    keeps it as ``tree`` has it (``planned_tree``)."""
     if previous.code != code:
-        return found
+        return {}
+    checked = []
     for model in models:
         entry = previous.models.get(model.id)
         if entry is None or not (entry.digests.inputs and entry.digests.files):
             continue
-        if not all(path in tree for path in entry.files):
-            continue
-        files = {path: tree[path] for path in entry.files}
-        written = digests.files(files.items())
-        if written != entry.digests.files:
-            continue
-        if tree is current:
-            current.remember(files)
-        found[model.id] = plan.Recorded(entry.digests.inputs, files, written)
-    return found
+        if all(path in tree for path in entry.files):
+            checked.append((model.id, entry.digests, planned_tree.TreeFiles(tree, entry.files)))
+    written = spread.files_digests([files for _, _, files in checked])
+    return {
+        model_id: plan.Recorded(recorded.inputs, files, digest)
+        for (model_id, recorded, files), digest in zip(checked, written, strict=True)
+        if digest == recorded.files
+    }
 
 
 def check_working_tree(platform: Platform, run: RenderRun) -> None:

@@ -1,9 +1,10 @@
 """Pure work spread over two cores: a forked worker does every other item while this
 process does the rest.   (edge: processes)
 
-Two stages are spread: the MLprojects' parse (``parse_mlprojects``) and a render's model
-files (``render_files``). Both are pure functions of their inputs, so an item has the same
-result whichever process makes it. The worker inherits the inputs, the templates and the
+Three stages are spread: the MLprojects' parse (``parse_mlprojects``), a re-run's check of
+the models' files against their recorded digests (``files_digests``) and a render's model
+files (``render_files``). Each item's result depends on its inputs alone, so it is the same
+whichever process makes it. The worker inherits the inputs, the templates and the
 compiled engine by the fork, and sends back only its share. Whatever the worker does not
 deliver (it fails, dies, or has not finished within ``WAIT_S``), this process makes itself: the
 result, and any error, are those of the stage done in one process.
@@ -17,12 +18,12 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, TypeVar
 
-from generator import evaluate, mlproject
+from generator import digests, evaluate, mlproject
 from generator.config.settings import Platform
 from generator.rendering import plan
 from generator.rendering.deployment import Release
@@ -34,8 +35,12 @@ from generator.sources.base import RepoSnapshot
 # more than the other core saves.
 MIN_MODELS = 200  # models to render (1,000 take about 2 s of CPU)
 MIN_MLPROJECTS = 1_000  # MLprojects to parse (1,000 take about 0.3 s of CPU)
+MIN_FILE_GROUPS = 1_000  # models whose files a re-run checks (1,000 take about 0.2 s)
 BATCH = 1_000  # items per message from the worker
 WAIT_S = 600.0  # the longest the worker's share is waited for
+
+Item = TypeVar("Item")
+Made = TypeVar("Made")
 
 
 def can_fork() -> bool:
@@ -65,18 +70,37 @@ def parse_mlprojects(
 ) -> list[mlproject.ParseResult]:
     """``evaluate.parse_each``, with every other MLproject parsed by a forked worker when
     there are at least ``least`` of them."""
-    mine, theirs = snapshots[0::2], snapshots[1::2]
-    worker = (
-        _started(lambda: evaluate.parse_each(theirs)) if _worth(len(snapshots), least) else None
-    )
+    return _each(evaluate.parse_each, snapshots, least)
+
+
+def files_digests(
+    groups: Sequence[Mapping[str, bytes]], *, least: int = MIN_FILE_GROUPS
+) -> list[str]:
+    """``digests.files`` of each group of files (a model's, read from the tree when asked),
+    with every other group read and digested by a forked worker when there are at least
+    ``least`` of them. A file that cannot be read is this process's error to raise."""
+    return _each(_files_digests, groups, least)
+
+
+def _files_digests(groups: Sequence[Mapping[str, bytes]]) -> list[str]:
+    return [digests.files(group.items()) for group in groups]
+
+
+def _each(
+    make: Callable[[Sequence[Item]], list[Made]], items: Sequence[Item], least: int
+) -> list[Made]:
+    """``make(items)``, with every other item made by a forked worker when there are at
+    least ``least``; ``make`` gives one result per item, in order."""
+    mine, theirs = items[0::2], items[1::2]
+    worker = _started(lambda: make(theirs)) if _worth(len(items), least) else None
     if worker is None:
-        return evaluate.parse_each(snapshots)
+        return make(items)
     with worker:
-        own = evaluate.parse_each(mine)
+        own = make(mine)
         received = worker.items()
     if received is None or len(received) != len(theirs):
-        received = evaluate.parse_each(theirs)
-    results: list[mlproject.ParseResult] = [*own, *received]
+        received = make(theirs)
+    results: list[Made] = [*own, *received]
     results[0::2], results[1::2] = own, received  # each back where it was shared out from
     return results
 

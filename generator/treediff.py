@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from generator import planned_tree
+
 
 @dataclass(frozen=True)
 class TreeChanges:
@@ -26,9 +28,12 @@ class TreeChanges:
 
 
 def compare(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> TreeChanges:
+    kept = planned_tree.unchanged(new, old)  # the same bytes: not read to know it
     return TreeChanges(
         added=tuple(sorted(new.keys() - old.keys())),
-        modified=tuple(sorted(p for p in new.keys() & old.keys() if new[p] != old[p])),
+        modified=tuple(
+            sorted(p for p in new.keys() & old.keys() if p not in kept and new[p] != old[p])
+        ),
         removed=tuple(sorted(old.keys() - new.keys())),
     )
 

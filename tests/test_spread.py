@@ -10,10 +10,11 @@ import threading
 import pytest
 
 from benchmarks import render as render_benchmark
-from generator import evaluate, spread
+from generator import digests, evaluate, index, rendered_tree, spread
 from generator.config import loader
-from generator.errors import TemplateError
+from generator.errors import ExternalError, TemplateError
 from generator.index import Index
+from generator.planned_tree import TreeFiles
 from generator.rendering import plan
 from generator.rendering.deployment import ModelDeployment, Release
 from generator.sources.base import RepoSnapshot
@@ -24,6 +25,7 @@ from testsupport.helpers import platform_dir, read_tree
 # Below the smallest platform worth a worker: the example platform's six models are spread.
 RENDER_SPREAD = functools.partial(spread.render_files, least=2)
 PARSE_SPREAD = functools.partial(spread.parse_mlprojects, least=2)
+DIGESTS_SPREAD = functools.partial(spread.files_digests, least=2)
 
 
 def platform_and_models(folder):
@@ -106,6 +108,44 @@ def test_spread_parses_are_those_of_one_process_in_order(tmp_path):
     assert PARSE_SPREAD(snapshots) == alone
     assert [r.spec is None for r in alone].count(True) == 1
     assert alone[3].spec is None
+
+
+def models_files(folder):
+    """The example platform rendered by the CLI, and each model's files as a re-run checks
+    them: read from the tree on disk when asked."""
+    helpers.modelship("render", cwd=folder)
+    tree = rendered_tree.read_tree(folder / "rendered")
+    entries = index.tree_index(tree, "rendered").models.values()
+    return [TreeFiles(tree, entry.files) for entry in entries]
+
+
+def test_spread_file_digests_are_those_of_one_process_in_order(tmp_path):
+    folder = platform_dir(tmp_path)
+    groups = models_files(folder)
+    alone = [digests.files(group.items()) for group in groups]
+    assert len(set(alone)) == len(groups) > 3
+    assert DIGESTS_SPREAD(groups) == alone
+    changed = next(iter(groups[1]))
+    (folder / "rendered" / changed).write_bytes(b"# changed by hand\n")
+    again = DIGESTS_SPREAD(groups)
+    assert again[1] != alone[1]
+    assert again[:1] + again[2:] == alone[:1] + alone[2:]
+    assert spread.can_fork()  # so the worker did every other group
+
+
+@pytest.mark.parametrize("unreadable", [0, 1], ids=["this-process", "worker"])
+def test_a_file_either_share_cannot_read_is_the_error_one_process_gives(tmp_path, unreadable):
+    folder = platform_dir(tmp_path)
+    groups = models_files(folder)
+    gone = next(iter(groups[unreadable]))
+    (folder / "rendered" / gone).unlink()
+    with pytest.raises(ExternalError) as alone:
+        spread.files_digests(groups, least=len(groups) + 1)
+    with pytest.raises(ExternalError) as spread_out:
+        DIGESTS_SPREAD(groups)
+    assert str(spread_out.value) == str(alone.value)
+    assert gone in str(alone.value)
+    assert spread.can_fork()
 
 
 def test_no_worker_is_forked_while_another_thread_runs():

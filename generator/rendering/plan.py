@@ -19,6 +19,7 @@ from generator.digests import Digests
 from generator.environments import EnvironmentPlan, Placements
 from generator.errors import TemplateError
 from generator.model import Model
+from generator.planned_tree import PlannedTree
 from generator.rendering.deployment import EnvironmentRelease, ModelDeployment, Release
 from generator.rendering.targets.base import RenderedFile
 from generator.rendering.targets.registry import ALL_TARGETS
@@ -42,7 +43,9 @@ RenderFiles = Callable[[Platform, Release, Renderer], Iterable[RenderedFile]]
 @dataclass(frozen=True)
 class Recorded:
     """A model's files as the last render wrote them, still so in the tree (their digest is
-    the one index.json records), and the digest of what they were made from."""
+    the one index.json records), and the digest of what they were made from. ``files`` may
+    be a view of the tree (``planned_tree.TreeFiles``): the plan keeps them as it has them,
+    and reads none."""
 
     inputs: str
     files: Mapping[str, bytes]
@@ -72,7 +75,7 @@ def plan(
     incremental: Incremental | None = None,
     rejected: Sequence[index.Rejected] = (),
     make_files: RenderFiles = render_files,
-) -> dict[str, bytes]:
+) -> PlannedTree:
     """Every file of the rendered tree, by path relative to its root.
 
     ``states`` gives index.json's state of a model by id (default: deployed);
@@ -82,7 +85,8 @@ def plan(
     are, and the files that list an environment's models (kustomizations, the gateway's,
     Consul's) still list them there. ``rejected``: the repositories index.json names as
     rejected (nothing of them is rendered). With ``incremental``, a model whose inputs digest
-    is the one its files were recorded with is not rendered: its files are copied.
+    is the one its files were recorded with is not rendered: its files are kept as
+    ``incremental.recorded`` has them (``PlannedTree``), unread.
     ``make_files`` has the targets' files made (``RenderFiles``)."""
     states = states or {}
     if placements is None:
@@ -113,18 +117,21 @@ def plan(
             raise TemplateError(f"two targets write {rendered.path}")
         files[rendered.path] = rendered.content
         (shared if rendered.owner is None else owned[rendered.owner]).append(rendered.path)
+    reused: dict[str, Mapping[str, bytes]] = {}
     for model_id in sorted(release.reused):
         assert incremental is not None
         paths = owned[model_id]
-        for path, content in incremental.recorded[model_id].files.items():
+        recorded = incremental.recorded[model_id].files
+        for path in recorded:
             # A target that wrote the file anyway wrote what the tree holds: either will do.
             if path not in files:
-                files[path] = content
+                reused[path] = recorded
                 paths.append(path)
     for item in kept:
         for path, content in item.files.items():
             # What this render writes wins: a preserved model never overwrites another's file.
-            files.setdefault(path, content)
+            if path not in reused:
+                files.setdefault(path, content)
     files[index.INDEX_PATH] = index.dumps(
         _entries(
             ordered,
@@ -140,7 +147,7 @@ def plan(
         rejected=rejected,
     )
     renderer.forget()
-    return {path: files[path] for path in sorted(files)}
+    return PlannedTree(files, reused)
 
 
 def _environment_release(

@@ -1,0 +1,78 @@
+"""A planned tree keeps a reused model's files as the tree has them: it reads as the mapping
+of its bytes, and a comparison with, or a write over, that tree does not read them."""
+
+import os
+from collections.abc import Mapping
+
+from generator import changeset, rendered_tree, treediff
+from generator.planned_tree import PlannedTree, TreeFiles
+
+INDEX = b'{"format": 2, "models": {}, "shared_files": []}\n'
+
+
+class CountedTree(Mapping):
+    """A tree that counts the files read from it."""
+
+    def __init__(self, files):
+        self._files = dict(files)
+        self.reads = 0
+
+    def __getitem__(self, path):
+        content = self._files[path]
+        self.reads += 1
+        return content
+
+    def __contains__(self, path):
+        return path in self._files
+
+    def __iter__(self):
+        return iter(self._files)
+
+    def __len__(self):
+        return len(self._files)
+
+
+def test_a_planned_tree_reads_as_the_mapping_of_its_bytes():
+    tree = {"b/kept.yaml": b"kept\n", "b/other.yaml": b"other\n"}
+    planned = PlannedTree(
+        {"a/made.yaml": b"made\n", "index.json": b"{}\n"},
+        {"b/kept.yaml": TreeFiles(tree, ("b/kept.yaml",))},
+    )
+    assert planned == {"a/made.yaml": b"made\n", "b/kept.yaml": b"kept\n", "index.json": b"{}\n"}
+    assert list(planned) == ["a/made.yaml", "b/kept.yaml", "index.json"]
+    assert "b/other.yaml" not in planned
+    assert planned.kept_from(tree) == {"b/kept.yaml"}
+    assert planned.kept_from(dict(tree)) == frozenset()
+
+
+def test_a_comparison_with_the_tree_files_are_kept_from_reads_none_of_them():
+    tree = CountedTree({"m/deployment.yaml": b"old\n", "m/service.yaml": b"svc\n", "x": b"1\n"})
+    planned = PlannedTree(
+        {"x": b"2\n"}, dict.fromkeys(["m/deployment.yaml", "m/service.yaml"], tree)
+    )
+    changes = treediff.compare(tree, planned)
+    assert (changes.added, changes.modified, changes.removed) == ((), ("x",), ())
+    assert tree.reads == 1  # x, to compare it
+    other = CountedTree(tree)
+    assert treediff.compare(other, planned).modified == ("x",)
+    assert other.reads == 3  # another tree: every common file is compared
+
+
+def test_changes_by_model_read_no_kept_file():
+    tree = CountedTree({"index.json": INDEX, "gateway/nginx.conf": b"events {}\n"})
+    planned = PlannedTree({"index.json": INDEX}, {"gateway/nginx.conf": tree})
+    assert changeset.classify(tree, planned).shared == ()
+    assert tree.reads == 2  # index.json, for its entries and to compare it; not nginx.conf
+
+
+def test_a_write_links_the_kept_files(tmp_path):
+    root = tmp_path / "rendered"
+    first = {"a/kept.yaml": b"kept\n", "b.yaml": b"old\n", "index.json": INDEX}
+    rendered_tree.write_tree(root, first, {})
+    before = os.stat(root / "a" / "kept.yaml").st_ino
+    current = rendered_tree.read_tree(root)
+    planned = PlannedTree({"b.yaml": b"new\n", "index.json": INDEX}, {"a/kept.yaml": current})
+    changes = rendered_tree.write_tree(root, planned, current)
+    assert changes.modified == ("b.yaml",)
+    assert os.stat(root / "a" / "kept.yaml").st_ino == before
+    assert (root / "b.yaml").read_bytes() == b"new\n"
