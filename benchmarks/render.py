@@ -299,7 +299,8 @@ def report(r: dict[str, float | int | bool]) -> list[str]:
         figure(
             "one model changed, full scan",
             f"{float(r['one_s']):.2f} s ({float(r['one_cpu_s']):.2f} s CPU), "
-            f"{r['one_written']} files, peak {float(r['one_peak_mb']):.0f} MB" + ("" if r["one_only_its"] else " (NOT only its own)"),
+            f"{r['one_written']} files, peak {float(r['one_peak_mb']):.0f} MB"
+            + ("" if r["one_only_its"] else " (NOT only its own)"),
             f"< {ONE_CHANGED_TARGET} s",
             float(r["one_s"]) / ONE_CHANGED_TARGET,
         ),
