@@ -4,9 +4,10 @@ them.   (pure)
 A re-run keeps most models' files as they are: their digests match index.json's, so their
 bytes are the tree's own. ``PlannedTree`` holds those as "the tree's", not as bytes: a
 comparison with that very tree knows them unchanged without reading them twice
-(``kept_from``), a write links them, and only a consumer that needs their bytes (a commit
-into another repository) reads them, one at a time, when it asks. A re-run of 10,000 models
-so holds no copy of the 400 MB it checked.
+(``kept_from``), and a write over it links them. Any other consumer reads their bytes, one
+at a time, when it asks: a comparison with or a write over another tree (``publish`` decides
+against HEAD's tree and writes the working tree), a commit, a write whose link fails. A
+re-run of 10,000 models so holds no copy of the 400 MB it checked.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class PlannedTree(Mapping[str, bytes]):
     def __init__(self, made: Mapping[str, bytes], kept: Mapping[str, Mapping[str, bytes]]) -> None:
         self._made = dict(made)
         self._kept = dict(kept)
+        if both := self._made.keys() & self._kept.keys():
+            raise ValueError(f"made and kept both hold {sorted(both)[:3]}")
         self._paths = sorted([*self._made, *self._kept])
 
     def __getitem__(self, path: str) -> bytes:

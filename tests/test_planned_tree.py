@@ -4,6 +4,8 @@ of its bytes, and a comparison with, or a write over, that tree does not read th
 import os
 from collections.abc import Mapping
 
+import pytest
+
 from generator import changeset, rendered_tree, treediff
 from generator.planned_tree import PlannedTree, TreeFiles
 
@@ -15,11 +17,15 @@ class CountedTree(Mapping):
 
     def __init__(self, files):
         self._files = dict(files)
-        self.reads = 0
+        self.read = []
+
+    @property
+    def reads(self):
+        return len(self.read)
 
     def __getitem__(self, path):
         content = self._files[path]
-        self.reads += 1
+        self.read.append(path)
         return content
 
     def __contains__(self, path):
@@ -65,14 +71,35 @@ def test_changes_by_model_read_no_kept_file():
     assert tree.reads == 2  # index.json, for its entries and to compare it; not nginx.conf
 
 
-def test_a_write_links_the_kept_files(tmp_path):
+FIRST = {"a/kept.yaml": b"kept\n", "b.yaml": b"old\n", "index.json": INDEX}
+
+
+def test_a_write_links_the_files_kept_from_the_tree_it_replaces_unread(tmp_path):
     root = tmp_path / "rendered"
-    first = {"a/kept.yaml": b"kept\n", "b.yaml": b"old\n", "index.json": INDEX}
-    rendered_tree.write_tree(root, first, {})
+    rendered_tree.write_tree(root, FIRST, {})
     before = os.stat(root / "a" / "kept.yaml").st_ino
-    current = rendered_tree.read_tree(root)
+    current = CountedTree(FIRST)  # the tree as read: counts what the write reads of it
     planned = PlannedTree({"b.yaml": b"new\n", "index.json": INDEX}, {"a/kept.yaml": current})
     changes = rendered_tree.write_tree(root, planned, current)
     assert changes.modified == ("b.yaml",)
     assert os.stat(root / "a" / "kept.yaml").st_ino == before
     assert (root / "b.yaml").read_bytes() == b"new\n"
+    assert current.read
+    assert "a/kept.yaml" not in current.read
+
+
+def test_files_kept_from_another_tree_are_written_as_that_tree_has_them(tmp_path):
+    """As publish does: decided against HEAD's tree, written over a working tree that a
+    hand edit made differ."""
+    root = tmp_path / "rendered"
+    rendered_tree.write_tree(root, {**FIRST, "a/kept.yaml": b"edited by hand\n"}, {})
+    head = dict(FIRST)
+    planned = PlannedTree({"b.yaml": b"old\n", "index.json": INDEX}, {"a/kept.yaml": head})
+    changes = rendered_tree.write_tree(root, planned, rendered_tree.read_tree(root))
+    assert changes.modified == ("a/kept.yaml",)
+    assert (root / "a" / "kept.yaml").read_bytes() == b"kept\n"
+
+
+def test_a_path_both_made_and_kept_is_refused():
+    with pytest.raises(ValueError, match=r"index\.json"):
+        PlannedTree({"index.json": INDEX}, {"index.json": {"index.json": INDEX}})

@@ -123,8 +123,9 @@ def plan(
         paths = owned[model_id]
         recorded = incremental.recorded[model_id].files
         for path in recorded:
-            # A target that wrote the file anyway wrote what the tree holds: either will do.
-            if path not in files:
+            # A target that wrote the file anyway wrote what the tree holds: either will do;
+            # a path two kept models list stays the first one's.
+            if path not in files and path not in reused:
                 reused[path] = recorded
                 paths.append(path)
     for item in kept:
