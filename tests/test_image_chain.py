@@ -54,6 +54,10 @@ from testsupport.registry_server import running_registry
 
 # Made by scripts/bootstrap --test (the only step that reaches a network).
 E2E_INPUTS = ROOT / ".venv" / "e2e"
+# The chain (images built, a registry, the gateway; about two minutes) is made once: every
+# test of this module goes to one pytest-xdist worker (scripts/test runs --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("image-chain")
+
 ROOTFS = E2E_INPUTS / "debian-python.tar"
 WHEELS = E2E_INPUTS / "wheels"
 PYTHON_IMAGE = "localhost/modelship-test/debian-python:3.11"
