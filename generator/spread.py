@@ -1,5 +1,5 @@
-"""Pure work spread over two cores: a forked worker does every other item while this
-process does the rest.   (edge: processes)
+"""Work spread over two cores: a forked worker does every other item while this process
+does the rest.   (edge: processes)
 
 Three stages are spread: the MLprojects' parse (``parse_mlprojects``), a re-run's check of
 the models' files against their recorded digests (``files_digests``) and a render's model
