@@ -63,19 +63,28 @@ def backup_path(root: Path) -> Path:
 
 class DiskTree(Mapping[str, bytes]):
     """The files of a rendered tree on disk, each read when it is asked for (and not kept):
-    comparing a plan with a tree of 100,000 files holds one of them in memory at a time."""
+    comparing a plan with a tree of 100,000 files holds one of them in memory at a time.
 
-    def __init__(self, root: Path, paths: list[str]) -> None:
+    A tree read from the backup folder of an interrupted swap (``folder``) is moved back to
+    ``root`` by the next write's ``recover``; its files are then read from there."""
+
+    def __init__(self, root: Path, paths: list[str], folder: Path | None = None) -> None:
         self._root = root
+        self._folder = folder or root
         self._paths = sorted(paths)
         self._known = frozenset(paths)
 
     def __getitem__(self, relative: str) -> bytes:
         if relative not in self._known:
             raise KeyError(relative)
-        path = f"{self._root}/{relative}"
+        path = f"{self._folder}/{relative}"
         try:
             return _read_regular(path)
+        except FileNotFoundError as error:
+            if self._folder != self._root and not self._folder.exists() and self._root.is_dir():
+                self._folder = self._root
+                return self[relative]
+            raise ExternalError(f"cannot read {path}: {error}") from None
         except OSError as error:
             raise ExternalError(f"cannot read {path}: {error}") from None
 
@@ -102,7 +111,7 @@ def read_tree(root: Path) -> DiskTree:
         _list_folder(str(folder), "", paths)
     except OSError as error:
         raise ExternalError(f"cannot read {folder}: {error}") from None
-    return DiskTree(folder, paths)
+    return DiskTree(root, paths, folder)
 
 
 def read_file(root: Path, relative: str) -> bytes | None:

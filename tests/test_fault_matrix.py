@@ -575,6 +575,22 @@ def test_what_a_killed_write_leaves_beside_the_tree_is_cleaned_up(deployed):
     assert read_tree(root) == before
 
 
+def test_a_change_rendered_after_an_interrupted_swap_lands_in_the_recovered_tree(deployed):
+    """The tree is read from the backup folder and moved back before the write, which
+    must still read the old files it compares with the new ones."""
+    folder, models, before = deployed
+    root = folder / "rendered"
+    os.rename(root, rendered_tree.backup_path(root))  # killed between the fallback's two renames
+    edit(folder, "size-advice-model", "slo: 80000", "slo: 90000")
+    recovers(folder, models)
+    changed = {p for p, content in read_tree(root).items() if before.get(p) != content}
+    assert changed
+    assert all("size-advice" in p or p.endswith(".json") for p in changed), changed
+    edit(folder, "size-advice-model", "slo: 90000", "slo: 80000")
+    recovers(folder, models)
+    assert read_tree(root) == before
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [

@@ -104,6 +104,24 @@ def test_an_interrupted_fallback_swap_is_rolled_back_and_read_as_the_old_tree(pl
     assert sorted(p.name for p in platform_folder.iterdir() if "modelship" in p.name) == []
 
 
+@pytest.mark.parametrize("exchange", [True, False], ids=["rename-exchange", "two-renames"])
+def test_a_write_after_an_interrupted_fallback_swap_reads_the_recovered_tree(
+    platform_folder, exchange
+):
+    """The tree read from the backup folder is moved back before the write: a file the
+    write must compare (not one the plan keeps unread) is read where it now is."""
+    root = platform_folder / "rendered"
+    rendered_tree.write_tree(root, OLD, {})
+    os.rename(root, rendered_tree.backup_path(root))  # killed between the fallback's two renames
+    unchanged = "staging/kubernetes/team-0/model-3/service.yaml"
+    new = {**OLD, "staging/kubernetes/team-0/model-3/deployment.yaml": b"changed\n"}
+    changes = rendered_tree.write_tree(root, new, rendered_tree.read_tree(root), exchange=exchange)
+    assert read_tree(root) == new
+    assert changes.modified == ("staging/kubernetes/team-0/model-3/deployment.yaml",)
+    assert (root / unchanged).stat().st_nlink == 1, "the old tree's folder was not removed"
+    assert sorted(p.name for p in platform_folder.iterdir() if "modelship" in p.name) == []
+
+
 def kill(tmp_path, mode, exchange, points):
     work = tmp_path / "work"
     (work / "platform").mkdir(parents=True, exist_ok=True)
