@@ -41,7 +41,6 @@ import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from generator import planned_tree
 from generator.errors import ConfigError, ExternalError
 from generator.index import INDEX_PATH, foreign_tree
 from generator.shown_paths import shown_path
@@ -242,7 +241,7 @@ def write_tree(
     stage = stage_path(root)
     try:
         root.parent.mkdir(parents=True, exist_ok=True)
-        _build_stage(stage, root, new, old)
+        _build_stage(stage, root, new, {*changes.added, *changes.modified})
         if not root.exists():
             os.rename(stage, root)
             return changes
@@ -273,9 +272,9 @@ def _write_failure(root: Path, error: OSError) -> str:
     return f"cannot write the rendered tree {shown}: {reason} ({failed or root})"
 
 
-def _build_stage(
-    stage: Path, root: Path, new: Mapping[str, bytes], old: Mapping[str, bytes]
-) -> None:
+def _build_stage(stage: Path, root: Path, new: Mapping[str, bytes], written: set[str]) -> None:
+    """The new tree in ``stage``: the files ``written`` (added or changed), and links to
+    the tree's own files for the others (their bytes, read only where a link fails)."""
     stage.mkdir()
     if root.is_dir():
         os.chmod(stage, root.stat().st_mode & 0o7777)
@@ -284,12 +283,9 @@ def _build_stage(
     folders = {os.path.dirname(relative) for relative in new}
     for folder in sorted({f for name in folders for f in _with_parents(name)}):
         os.mkdir(os.path.join(staged, folder))
-    # A file the plan keeps from ``old`` is linked unread; another is compared first.
-    kept = planned_tree.unchanged(new, old)
     for relative in new:
         target = f"{staged}/{relative}"
-        same = relative in kept or (relative in old and old[relative] == new[relative])
-        if same and _link(f"{current}/{relative}", target):
+        if relative not in written and _link(f"{current}/{relative}", target):
             continue
         _write_new(target, new[relative])
 

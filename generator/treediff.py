@@ -28,13 +28,15 @@ class TreeChanges:
 
 
 def compare(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> TreeChanges:
-    kept = planned_tree.unchanged(new, old)  # the same bytes: not read to know it
+    """Each path of both trees read at most once from each; none read that ``new`` keeps
+    from ``old`` (the same bytes by construction)."""
+    # Plain sets: a Mapping's key views would test 10^5 paths one `in` at a time.
+    new_paths, old_paths = set(new), set(old)
+    compared = (new_paths & old_paths) - planned_tree.unchanged(new, old)
     return TreeChanges(
-        added=tuple(sorted(new.keys() - old.keys())),
-        modified=tuple(
-            sorted(p for p in new.keys() & old.keys() if p not in kept and new[p] != old[p])
-        ),
-        removed=tuple(sorted(old.keys() - new.keys())),
+        added=tuple(sorted(new_paths - old_paths)),
+        modified=tuple(sorted(p for p in compared if new[p] != old[p])),
+        removed=tuple(sorted(old_paths - new_paths)),
     )
 
 

@@ -12,12 +12,14 @@ them) renders as ``--full`` does.
 import json
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator import index, pins
+from generator import index, pins, rendered_tree
 from generator.cli import build_parser
 from generator.commands import render
 from generator.config import loader
@@ -190,6 +192,31 @@ def test_nothing_changed_writes_nothing_and_one_change_writes_that_model(tmp_pat
     others = {path for k, e in entries.items() if k != model_id for path in e["files"]}
     assert rewritten <= owned | shared | {index.INDEX_PATH}
     assert not rewritten & others
+
+
+@pytest.mark.parametrize("options", [(), ("--full",)], ids=["incremental", "full"])
+def test_a_render_reads_each_file_of_the_tree_once(tmp_path, monkeypatch, options):
+    """The command's comparison is the write's: a file of the tree is read once (it was
+    read up to three times). Twice only index.json (parsed, then compared) and, without
+    ``--full``, the changed model's files (read for their digests, then compared)."""
+    folder = platform_dir(tmp_path)
+    assert render_folder(folder) == 0
+    apply(folder, ("describe", 1))
+    changed = repos(folder)[1].name
+    reads = Counter()
+    read = rendered_tree.DiskTree.__getitem__
+
+    def counted(tree, relative):
+        reads[relative] += 1
+        return read(tree, relative)
+
+    monkeypatch.setattr(rendered_tree.DiskTree, "__getitem__", counted)
+    assert render_folder(folder, *options) == 0
+    entries = json.loads((folder / "rendered" / index.INDEX_PATH).read_bytes())["models"]
+    (own,) = [e["files"] for e in entries.values() if e["source"]["repo"].endswith(changed)]
+    twice = {index.INDEX_PATH, *(() if options else own)}
+    assert len(reads) > len(own) + 1
+    assert {path for path, count in reads.items() if count > 1} == twice
 
 
 def test_an_index_without_digests_renders_as_full(tmp_path):

@@ -103,3 +103,15 @@ def test_files_kept_from_another_tree_are_written_as_that_tree_has_them(tmp_path
 def test_a_path_both_made_and_kept_is_refused():
     with pytest.raises(ValueError, match=r"index\.json"):
         PlannedTree({"index.json": INDEX}, {"index.json": {"index.json": INDEX}})
+
+
+def test_a_write_reads_each_file_of_the_tree_it_replaces_once(tmp_path):
+    """One comparison decides what is written and what is linked: no file is read again."""
+    root = tmp_path / "rendered"
+    rendered_tree.write_tree(root, FIRST, {})
+    current = CountedTree(FIRST)
+    new = {**FIRST, "b.yaml": b"new\n", "c.yaml": b"added\n"}
+    changes = rendered_tree.write_tree(root, new, current)
+    assert (changes.added, changes.modified) == (("c.yaml",), ("b.yaml",))
+    assert sorted(current.read) == sorted(FIRST)
+    assert {path: (root / path).read_bytes() for path in new} == new

@@ -100,7 +100,12 @@ def execute(args: argparse.Namespace, platform: Platform, source: Source) -> int
         trust_digests=not args.full,
     )
     report_run(result)
-    changes = treediff.compare(result.current, result.planned)
+    writes = not (args.dry_run or args.check or result.refusal)
+    changes = (
+        rendered_tree.write_tree(platform.rendered_path, result.planned, result.current)
+        if writes
+        else treediff.compare(result.current, result.planned)
+    )
     where = shown_path(platform.rendered_path)
     exit_code = result.exit_status(args.fail_on)
     text = args.format == "text"
@@ -122,7 +127,6 @@ def execute(args: argparse.Namespace, platform: Platform, source: Source) -> int
     elif result.refusal:
         headline = f"nothing written to {where}"
     else:
-        rendered_tree.write_tree(platform.rendered_path, result.planned, result.current)
         written = not changes.empty
         models = wording.plural(len(result.outcome.models), "model")
         headline = f"rendered {models} into {where}: {changes.summary()}"
