@@ -20,12 +20,13 @@ until its repository is valid again or gone. A damaged document is a configurati
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from generator import __version__, jsontext, mlproject, resources, schemacheck, yamlpos
 from generator.digests import Digests
@@ -311,7 +312,18 @@ def _environment_record(placed: EnvironmentEntry, ref: Any) -> dict[str, Any]:
     return record
 
 
-def loads(data: bytes, where: str = INDEX_PATH) -> Index:
+Item = TypeVar("Item")
+Made = TypeVar("Made")
+# How a list of items is made into a list of results, one per item in order: ``make(items)``
+# in this process (``serially``), or shared out (``spread.py``).
+Each = Callable[[Callable[[Sequence[Any]], list[Any]], Sequence[Any]], list[Any]]
+
+
+def serially(make: Callable[[Sequence[Item]], list[Made]], items: Sequence[Item]) -> list[Made]:
+    return make(items)
+
+
+def loads(data: bytes, where: str = INDEX_PATH, each: Each = serially) -> Index:
     """Parse and check an index.json. Every entry is checked as untrusted input — each spec
     by the MLproject rules, ids, sources, digests, files and states by index.schema.json —
     because kept and promoted models are rendered again from it. A damaged document is a
@@ -324,7 +336,7 @@ def loads(data: bytes, where: str = INDEX_PATH) -> Index:
         raise ConfigError(f"{where}: not a Modelship index (nested too deeply to read)") from None
     except ValueError as error:
         raise ConfigError(f"{where}: not a Modelship index ({error})") from None
-    checked = _check(yamlpos.YamlDocument(document), where)
+    checked = _check(yamlpos.YamlDocument(document), where, each)
     if checked.document or checked.entries:
         # Positions cost a second parse, paid only to report the problems.
         checked = _check(_positioned(text, document), where)
@@ -438,17 +450,18 @@ def repository_problem(full_name: str) -> str | None:
     return f"{full_name!r} cannot be a model's repository: it {rule['x-message']}"
 
 
-def tree_index(tree: Mapping[str, bytes], where: str, at: str = "") -> Index:
+def tree_index(tree: Mapping[str, bytes], where: str, at: str = "", each: Each = serially) -> Index:
     """The index of a rendered tree ({path: bytes}): empty for an empty tree, and an error
     for a tree with files but no index.json — that is not a tree without models. ``at``
-    names the commit the tree is read at (messages say "rendered/index.json at HEAD")."""
+    names the commit the tree is read at (messages say "rendered/index.json at HEAD");
+    ``each`` checks its entries (``loads``)."""
     data = tree.get(INDEX_PATH)
     revision = f" at {at}" if at else ""
     if data is None:
         if tree:
             raise ConfigError(foreign_tree(f"{where}{revision}"))
         return Index()
-    return loads(data, f"{where}/{INDEX_PATH}{revision}")
+    return loads(data, f"{where}/{INDEX_PATH}{revision}", each)
 
 
 def foreign_tree(where: object) -> str:
@@ -505,68 +518,96 @@ def _finding(
     return Finding(where, position.line, position.column, schemacheck.dotted(at), message, rule)
 
 
-def _check(document: yamlpos.YamlDocument, where: str) -> _Checked:
+def _check(document: yamlpos.YamlDocument, where: str, each: Each = serially) -> _Checked:
     """Every problem of an index document, each told apart as the document's or one entry's
-    (with the path it is about), and the checked specs of every sound entry."""
+    (with the path it is about), and the checked specs of every sound entry. The entries
+    are checked one by one, by ``each`` (one process, or spread: ``spread.py``)."""
     checked = _Checked()
     schema = schemacheck.inlined(resources.schema("index"))
     data = document.data if isinstance(document.data, dict) else {}
     version = data.get("format")
     models = data.get("models")
-    shapes = {
-        model_id: _shape(entry, yamlpos.MAX_DEPTH)
-        for model_id, entry in (models.items() if isinstance(models, dict) else ())
-    }
-    if not _certainly_valid(document.data, shapes):
+    entries = list(models.items()) if isinstance(models, dict) else []
+    results = each(functools.partial(_check_entries, document, where, version), entries)
+    if not _certainly_valid(document.data, [result.certain for result in results]):
         for at, found in schemacheck.located(document, schema, where, "index"):
             checked.add(at, found)
-    for model_id, entry in models.items() if isinstance(models, dict) else ():
-        if not isinstance(entry, dict):
-            continue  # the schema reports it
-        at = ("models", model_id)
-        if shapes[model_id].too_deep:
-            message = f"values are nested more than {yamlpos.MAX_DEPTH} levels deep"
-            checked.add(at, _finding(document, where, at, message, "index/depth"))
-            continue
-        held = entry.get("specs")
-        if entry_format(version, entry) == 1 and "spec" in entry:
-            records = {"": (*at, "spec")}
-        elif entry_format(version, entry) == 2 and isinstance(held, dict):
-            records = {digest: (*at, "specs", digest) for digest in held}
-            for ref_at, problem in _reference_problems(document, where, model_id, entry, held):
-                checked.add(ref_at, problem)
-        else:
-            continue  # the schema reports it
-        specs = {}
-        for digest, spec_at in records.items():
-            spec = _checked_spec(document, spec_at, where, checked)
-            if spec is None:
-                continue
-            if spec.id != model_id:
-                message = f"the entry of {model_id!r} holds the model {spec.id!r}"
-                checked.add(
-                    (*spec_at, "id"),
-                    _finding(document, where, (*spec_at, "id"), message, "index/id"),
-                )
-            elif digest and spec_digest(spec) != digest:
-                message = f"is not the digest of the spec it holds ({spec_digest(spec)})"
-                found = _finding(document, where, spec_at, message, "index/spec-digest")
-                checked.add(spec_at, found)
-            else:
-                specs[(model_id, digest)] = spec
+    for (model_id, _), result in zip(entries, results, strict=True):
+        for at, found in result.problems:
+            checked.add(at, found)
         if model_id not in checked.entries:
-            checked.specs.update(specs)
+            checked.specs.update(result.specs)
     return checked
 
 
+@dataclass(frozen=True)
+class _EntryChecked:
+    """One entry's check: whether the schema accepts it for certain (False: ask
+    jsonschema, which words the problems), the problems found beside the schema's, and the
+    checked specs it holds by (model id, digest)."""
+
+    certain: bool
+    problems: list[tuple[yamlpos.PathKey, Finding]]
+    specs: dict[tuple[str, str], ModelSpec]
+
+
+def _check_entries(
+    document: yamlpos.YamlDocument, where: str, version: Any, entries: Sequence[tuple[str, Any]]
+) -> list[_EntryChecked]:
+    return [_check_entry(document, where, version, model_id, entry) for model_id, entry in entries]
+
+
+def _check_entry(
+    document: yamlpos.YamlDocument, where: str, version: Any, model_id: str, entry: Any
+) -> _EntryChecked:
+    if not isinstance(entry, dict):
+        return _EntryChecked(False, [], {})  # the schema reports it
+    shape = _shape(entry, yamlpos.MAX_DEPTH)
+    at = ("models", model_id)
+    if shape.too_deep:
+        message = f"values are nested more than {yamlpos.MAX_DEPTH} levels deep"
+        return _EntryChecked(
+            False, [(at, _finding(document, where, at, message, "index/depth"))], {}
+        )
+    certain = _entry_certainly_valid(version, entry, shape)
+    problems: list[tuple[yamlpos.PathKey, Finding]] = []
+    held = entry.get("specs")
+    if entry_format(version, entry) == 1 and "spec" in entry:
+        records = {"": (*at, "spec")}
+    elif entry_format(version, entry) == 2 and isinstance(held, dict):
+        records = {digest: (*at, "specs", digest) for digest in held}
+        problems.extend(_reference_problems(document, where, model_id, entry, held))
+    else:
+        return _EntryChecked(certain, problems, {})  # the schema reports it
+    specs = {}
+    for digest, spec_at in records.items():
+        spec = _checked_spec(document, spec_at, where, problems)
+        if spec is None:
+            continue
+        if spec.id != model_id:
+            message = f"the entry of {model_id!r} holds the model {spec.id!r}"
+            id_at = (*spec_at, "id")
+            problems.append((id_at, _finding(document, where, id_at, message, "index/id")))
+        elif digest and spec_digest(spec) != digest:
+            message = f"is not the digest of the spec it holds ({spec_digest(spec)})"
+            found = _finding(document, where, spec_at, message, "index/spec-digest")
+            problems.append((spec_at, found))
+        else:
+            specs[(model_id, digest)] = spec
+    return _EntryChecked(certain, problems, {} if problems else specs)
+
+
 def _checked_spec(
-    document: yamlpos.YamlDocument, at: yamlpos.PathKey, where: str, checked: _Checked
+    document: yamlpos.YamlDocument,
+    at: yamlpos.PathKey,
+    where: str,
+    problems: list[tuple[yamlpos.PathKey, Finding]],
 ) -> ModelSpec | None:
     result = mlproject.check_record(document, at, where)
     prefix = schemacheck.dotted(at)
     for problem in result.findings:
         key = f"{prefix}.{problem.key}" if problem.key else prefix
-        checked.add(at, replace(problem, key=key))
+        problems.append((at, replace(problem, key=key)))
     return result.spec
 
 
@@ -623,31 +664,27 @@ def _shape(value: Any, limit: int) -> _Shape:
     return _Shape(too_deep=False, holds_float=floats)
 
 
-def _certainly_valid(data: Any, shapes: Mapping[str, _Shape]) -> bool:
-    """True when the document passes index.schema.json for certain, checked entry by entry
-    with the rule of the format the entry is written in (``entry_format``, which the
-    schema's if/then/else says the same way) — the whole document at once would take the
-    schema's "if" branch, an exception in the compiled code, for every entry, and one float
-    anywhere (a spec's slo_objective) would send every entry to jsonschema. An entry is
-    checked by the compiled rule, or by jsonschema when it holds a float. False means "ask
-    jsonschema", which words the problems."""
+def _certainly_valid(data: Any, entries: Iterable[bool]) -> bool:
+    """True when the document passes index.schema.json for certain: its own keys (format,
+    shared_files, ...) by the compiled schema, and each entry (``entries``: whether
+    ``_entry_certainly_valid``). False means "ask jsonschema", which words the problems."""
     if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
         return False
-    if any(shape.too_deep for shape in shapes.values()):
-        return False
     schema = schemacheck.inlined(resources.schema("index"))
-    # The document with no entries: its own keys (format, shared_files, ...) checked.
-    if not schemacheck.fast_valid(schema, {**data, "models": {}}):
-        return False
-    version = data["format"]
-    for model_id, entry in data["models"].items():
-        rule = _entry_rule(entry_format(version, entry))
-        if shapes[model_id].holds_float:
-            if not schemacheck.validator_for(rule).is_valid(entry):
-                return False
-        elif not schemacheck.valid_without_floats(rule, entry):
-            return False
-    return True
+    return schemacheck.fast_valid(schema, {**data, "models": {}}) and all(entries)
+
+
+def _entry_certainly_valid(version: Any, entry: dict[str, Any], shape: _Shape) -> bool:
+    """True when the entry passes index.schema.json's rule for the format it is written in
+    (``entry_format``, which the schema's if/then/else says the same way) for certain —
+    the whole document at once would take the schema's "if" branch, an exception in the
+    compiled code, for every entry, and one float anywhere (a spec's slo_objective) would
+    send every entry to jsonschema. Checked by the compiled rule, or by jsonschema when the
+    entry holds a float."""
+    rule = _entry_rule(entry_format(version, entry))
+    if shape.holds_float:
+        return schemacheck.validator_for(rule).is_valid(entry)
+    return schemacheck.valid_without_floats(rule, entry)
 
 
 @lru_cache(maxsize=2)

@@ -177,7 +177,9 @@ def render_run(
     say (``render --full``); the result is the same, only slower."""
     current = rendered_tree.read_tree(platform.rendered_path)
     tree = current if base is None else base
-    previous = index.tree_index(tree, shown_path(platform.rendered_path), base_revision)
+    previous = index.tree_index(
+        tree, shown_path(platform.rendered_path), base_revision, spread.index_entries
+    )
     code = resources.code_digest()
     evaluation = evaluate.evaluate(
         platform, scanned, previous, code, trust_digests, spread.parse_mlprojects

@@ -1,13 +1,14 @@
 """Work spread over two cores: a forked worker does every other item while this process
 does the rest.   (edge: processes)
 
-Three stages are spread: the MLprojects' parse (``parse_mlprojects``), a re-run's check of
-the models' files against their recorded digests (``files_digests``) and a render's model
-files (``render_files``). Each item's result depends on its inputs alone, so it is the same
-whichever process makes it. The worker inherits the inputs, the templates and the
-compiled engine by the fork, and sends back only its share. Whatever the worker does not
-deliver (it fails, dies, or has not finished within ``WAIT_S``), this process makes itself: the
-result, and any error, are those of the stage done in one process.
+Four stages are spread: the check of index.json's entries (``index_entries``), the
+MLprojects' parse (``parse_mlprojects``), a re-run's check of the models' files against
+their recorded digests (``files_digests``) and a render's model files (``render_files``).
+Each item's result depends on its inputs alone, so it is the same whichever process makes
+it. The worker inherits the inputs, the templates and the compiled engine by the fork, and
+sends back only its share. Whatever the worker does not deliver (it fails, dies, or has not
+finished within ``WAIT_S``), this process makes itself: the result, and any error, are
+those of the stage done in one process.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from generator.sources.base import RepoSnapshot
 MIN_MODELS = 200  # models to render (1,000 take about 2 s of CPU)
 MIN_MLPROJECTS = 1_000  # MLprojects to parse (1,000 take about 0.3 s of CPU)
 MIN_FILE_GROUPS = 1_000  # models whose files a re-run checks (1,000 take about 0.2 s)
+MIN_INDEX_ENTRIES = 1_000  # index.json entries to check (1,000 take about 0.1 s)
 BATCH = 1_000  # items per message from the worker
 WAIT_S = 600.0  # the longest the worker's share is waited for
 
@@ -63,6 +65,17 @@ def _cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def index_entries(
+    make: Callable[[Sequence[Item]], list[Made]],
+    entries: Sequence[Item],
+    *,
+    least: int = MIN_INDEX_ENTRIES,
+) -> list[Made]:
+    """``make(entries)`` (``index.loads``'s check of its entries: an ``index.Each``), with
+    every other entry checked by a forked worker when there are at least ``least``."""
+    return _each(make, entries, least)
 
 
 def parse_mlprojects(

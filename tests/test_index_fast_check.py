@@ -21,11 +21,12 @@ def jsonschema_accepts(document):
 
 def fast_accepts(document):
     models = document.get("models") if isinstance(document, dict) else None
-    shapes = {
-        model_id: index._shape(entry, yamlpos.MAX_DEPTH)
+    read = yamlpos.YamlDocument(document)
+    entries = [
+        index._check_entry(read, "index.json", document.get("format"), model_id, entry).certain
         for model_id, entry in (models.items() if isinstance(models, dict) else ())
-    }
-    return index._certainly_valid(document, shapes)
+    ]
+    return index._certainly_valid(document, entries)
 
 
 def entry_v1():

@@ -2,6 +2,7 @@
 worker that really does its share."""
 
 import functools
+import json
 import os
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from testsupport.helpers import platform_dir, read_tree
 RENDER_SPREAD = functools.partial(spread.render_files, least=2)
 PARSE_SPREAD = functools.partial(spread.parse_mlprojects, least=2)
 DIGESTS_SPREAD = functools.partial(spread.files_digests, least=2)
+INDEX_SPREAD = functools.partial(spread.index_entries, least=2)
 
 
 def platform_and_models(folder):
@@ -90,6 +92,37 @@ def test_a_template_error_in_either_share_is_the_error_one_process_gives(tmp_pat
         tree(folder, RENDER_SPREAD)
     assert str(spread_out.value) == str(alone.value)
     assert "kubernetes/service.yaml.j2:1: ZeroDivisionError" in str(spread_out.value)
+
+
+def rendered_index(tmp_path):
+    folder = platform_dir(tmp_path)
+    helpers.modelship("render", cwd=folder)
+    return json.loads((folder / "rendered" / index.INDEX_PATH).read_bytes())
+
+
+def test_a_spread_index_check_gives_the_index_of_one_process(tmp_path):
+    data = json.dumps(rendered_index(tmp_path)).encode()
+    alone = index.loads(data)
+    assert len(alone.models) > 3
+    assert not alone.damaged
+    assert index.loads(data, each=INDEX_SPREAD) == alone
+    assert spread.can_fork()  # so the worker checked every other entry
+
+
+@pytest.mark.parametrize("damaged", [0, 1], ids=["this-process", "worker"])
+def test_an_entry_damaged_in_either_share_is_found_as_one_process_finds_it(tmp_path, damaged):
+    """A spec that is not the one its digest names: only the entry's own check finds it
+    (the schema accepts the entry)."""
+    document = rendered_index(tmp_path)
+    model_id = list(document["models"])[damaged]
+    entry = document["models"][model_id]
+    entry["specs"][entry["spec"]]["description"] = "edited by hand"
+    data = json.dumps(document).encode()
+    alone = index.loads(data)
+    assert list(alone.damaged) == [model_id]
+    assert "is not the digest of the spec it holds" in str(alone.damaged[model_id].problems)
+    assert index.loads(data, each=INDEX_SPREAD) == alone
+    assert spread.can_fork()
 
 
 def test_spread_parses_are_those_of_one_process_in_order(tmp_path):
