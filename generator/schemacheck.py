@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -25,6 +26,14 @@ from generator.yamlpos import YamlDocument
 def _is_integer(checker: object, instance: object) -> bool:
     """JSON Schema counts 20000.0 as an integer; a replica count or a timeout cannot be 4.0."""
     return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+def _is_number(checker: object, instance: object) -> bool:
+    """A finite number: YAML spells NaN and infinity (``.nan``, ``.inf``), JSON cannot, and a
+    NaN passes every bound (no comparison with it is true)."""
+    if isinstance(instance, float):
+        return math.isfinite(instance)
+    return _is_integer(checker, instance)
 
 
 @lru_cache(maxsize=256)
@@ -59,7 +68,9 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
 _StrictValidator = jsonschema.validators.extend(
     jsonschema.Draft202012Validator,
     validators={"pattern": _pattern},
-    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {"integer": _is_integer, "number": _is_number}
+    ),
 )
 
 

@@ -121,3 +121,13 @@ def test_a_line_break_only_yaml_1_1_knows_is_refused_where_it_is(char):
     [finding] = result.findings
     assert (finding.rule, finding.line, finding.column) == ("mlproject/line-break", 4, 22)
     assert f"U+{ord(char):04X}" in finding.message
+
+
+@pytest.mark.parametrize("spelling", [".nan", ".NaN", ".inf", "-.inf", ".Inf"])
+def test_a_number_that_is_not_finite_is_an_error_at_its_key(spelling):
+    """YAML can spell NaN and infinity; JSON (index.json) cannot, and a NaN passes every
+    bound (no comparison with it is true): a PrometheusRule would page on `vector(NaN)`."""
+    result, found = findings_of(mlproject_text() + f"slo_objective: {spelling}\n")
+    assert result.spec is None
+    assert [(key, severity) for key, severity, _ in found] == [("slo_objective", Severity.ERROR)]
+    assert f"(got {spelling})" in found[0][2]

@@ -164,3 +164,15 @@ def test_bad_github_source_settings_are_positioned(keys, message):
         loader.parse(_with_github(**keys), Path("platform.yaml"))
     assert message in caught.value.message
     assert "platform.yaml:" in caught.value.message
+
+
+@pytest.mark.parametrize("spelling", [".nan", ".inf"])
+def test_a_number_that_is_not_finite_is_named_at_its_line(spelling):
+    text = (ROOT / "platform.yaml").read_text()
+    assert "  objective: 99.9 " in text
+    with pytest.raises(ConfigError) as caught:
+        loader.parse(
+            text.replace("  objective: 99.9 ", f"  objective: {spelling} "), ROOT / "platform.yaml"
+        )
+    assert "monitoring.objective: " in caught.value.message
+    assert f"(got {spelling})" in caught.value.message
