@@ -281,7 +281,8 @@ def dumps(
     refused = {item.repo: {"commit": item.commit, "errors": list(item.errors)} for item in rejected}
     if refused:
         document["rejected"] = refused
-    return (jsontext.dumps(document) + "\n").encode("ascii")
+    as_read = [item.record for item in kept]
+    return (jsontext.dumps(document, as_read=as_read) + "\n").encode("ascii")
 
 
 def _flat(value: Any) -> dict[str, Any]:
