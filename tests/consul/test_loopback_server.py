@@ -4,6 +4,7 @@ their limits and ACL answers."""
 
 import base64
 import json
+import threading
 
 import consul
 import pytest
@@ -98,3 +99,18 @@ def test_acls_a_bad_token_is_403_and_a_missing_one_is_denied_or_filtered(consul_
     assert json.loads(body)["Errors"][0]["What"].startswith(
         "Permission denied: token with AccessorID 'r' lacks permission 'key:write'"
     )
+
+
+def test_a_stopped_server_leaves_no_thread_though_its_client_keeps_the_connection(
+    consul_servers,
+):
+    """py-consul's session keeps its connection open; the handler's thread waiting on it
+    must end with the server, or a later test sees a thread it did not start."""
+    before = set(threading.enumerate())
+    server = consul_servers()
+    kept = client(server)  # its session, and the connection, live on
+    assert kept.kv.put("app/a", "one") is True
+    assert len(set(threading.enumerate()) - before) == 2  # the server's, the connection's
+    server.stop()
+    assert set(threading.enumerate()) - before == set()
+    assert kept.kv is not None

@@ -39,13 +39,13 @@ import ssl
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
-from testsupport.fakes.http import serve_in_background, stop_serving
+from testsupport.fakes.http import LoopbackServer, serve_in_background, stop_serving
 
 DEFAULT_TOKEN = "5e1c0c5a-7b9e-4e55-9d52-3f6a1c0ffee1"  # a management token's SecretID
 ANONYMOUS_ACCESSOR = "00000000-0000-0000-0000-000000000002"
@@ -177,7 +177,7 @@ class FakeConsul:
         self._transactions = 0
         self._lock = threading.RLock()
         self._stopping = threading.Event()
-        self._http: ThreadingHTTPServer | None = None
+        self._http: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -538,9 +538,7 @@ def _key_names(entries: list[Entry], prefix: str, separator: str) -> list[str]:
     return names
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _Server(LoopbackServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Quiet: a client that gives up (a timeout test) or fails TLS is not an error."""
 

@@ -40,7 +40,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 
 import pytest
@@ -48,7 +48,7 @@ import pytest
 from testsupport.fakes.github_api import ROUTES
 from testsupport.fakes.github_org import Org
 from testsupport.fakes.github_state import FakeApp, Fault, RateLimitState
-from testsupport.fakes.http import Reply, Request, serve_in_background, stop_serving
+from testsupport.fakes.http import LoopbackServer, Reply, Request, serve_in_background, stop_serving
 
 DEFAULT_TOKEN = "ghp_loopbackTOKEN0123456789abcdefABCDEF0"
 RATE_LIMIT = 5000
@@ -137,14 +137,13 @@ class FakeGitHub:
         self._blocks: dict[str, _Block] = {}
         self._lock = threading.RLock()
         self._stopping = threading.Event()
-        self._http: ThreadingHTTPServer | None = None
+        self._http: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> FakeGitHub:
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._http.daemon_threads = True
+        self._http = LoopbackServer(("127.0.0.1", 0), _Handler)
         self._http.fake = self  # type: ignore[attr-defined]
         self._thread = serve_in_background(self._http, "fake-github")
         return self

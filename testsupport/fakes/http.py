@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
@@ -105,6 +108,44 @@ class Router:
         return None, {}, other_method
 
 
+class LoopbackServer(ThreadingHTTPServer):
+    """A threading HTTP server on loopback whose stop ends every thread it started.
+
+    A client keeps its connection open between requests (HTTP/1.1 keep-alive, as PyGithub's
+    and py-consul's sessions do) until it is collected, and the handler's thread waits on
+    it for the next request: left alone, such threads outlive the test that started the
+    server, and a later test on the same worker sees threads it did not start (a worker
+    is forked only when no other thread runs: ``spread.can_fork``)."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: Any) -> None:
+        super().__init__(address, handler)
+        self._guard = threading.Lock()
+        self._connections: dict[threading.Thread, Any] = {}
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        with self._guard:
+            self._connections[threading.current_thread()] = request
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._guard:
+                self._connections.pop(threading.current_thread(), None)
+
+    def end_connections(self, timeout: float = 10.0) -> None:
+        """Shut every open connection (its handler reads the end and returns), then wait for
+        their threads, ``timeout`` seconds at most in all."""
+        with self._guard:
+            connections = list(self._connections.items())
+        for _, request in connections:
+            with contextlib.suppress(OSError):  # closed by its client already
+                request.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + timeout
+        for thread, _ in connections:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
 def serve_in_background(server: ThreadingHTTPServer, name: str) -> threading.Thread:
     """Serve ``server`` from a thread of its own until ``stop_serving``."""
     thread = threading.Thread(
@@ -119,5 +160,7 @@ def stop_serving(server: ThreadingHTTPServer | None, thread: threading.Thread | 
     if server is not None:
         server.shutdown()
         server.server_close()
+        if isinstance(server, LoopbackServer):
+            server.end_connections()
     if thread is not None:
         thread.join(timeout=10)

@@ -19,11 +19,11 @@ import base64
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.etree import ElementTree
 
-from testsupport.fakes.http import serve_in_background, stop_serving
+from testsupport.fakes.http import LoopbackServer, serve_in_background, stop_serving
 
 MANAGED = "<!-- Managed by Jenkins Job Builder -->"
 FREESTYLE = "hudson.model.FreeStyleProject"
@@ -170,7 +170,7 @@ class JenkinsServer:
 
     def __init__(self, user: str, token: str) -> None:
         self.state = Jenkins(user, token)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.state))
+        self._server = LoopbackServer(("127.0.0.1", 0), _handler(self.state))
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.state.url = self.url
         self._thread = serve_in_background(self._server, "fake-jenkins")

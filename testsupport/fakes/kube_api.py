@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from testsupport.fakes.http import serve_in_background, stop_serving
+from testsupport.fakes.http import LoopbackServer, serve_in_background, stop_serving
 
 CREATED = "2026-12-01T09:00:00Z"
 LIST_KINDS = {"deployments": ("apps/v1", "DeploymentList"), "pods": ("v1", "PodList")}
@@ -164,7 +164,7 @@ class FakeKubernetes:
         self.forbidden: set[str] = set()  # namespaces the token may not read
         self.delay = 0.0  # seconds before each answer
         self.requests: list[str] = []
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
         self._release = threading.Event()  # ends a delay early when the server stops
 
@@ -216,8 +216,7 @@ class FakeKubernetes:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = LoopbackServer(("127.0.0.1", 0), Handler)
         self._thread = serve_in_background(self._server, "fake-kubernetes")
         return self
 
