@@ -96,6 +96,48 @@ class CanaryDeployment:
         )
 
 
+@dataclass(frozen=True)
+class ModelIdentity:
+    """A model's names, labels and source: alike in every environment that runs it at one
+    state, whatever its instances and resources there. What its Service, NetworkPolicy,
+    kustomization and route print (``model`` in their templates). Environments that run a
+    model alike share one such object (``ModelDeployment.of``'s ``like``): the renderer
+    memoises by the identity of the values a template reads, so it renders those files once."""
+
+    name: str  # the model's id: the name of its Deployment, Service and NetworkPolicy
+    namespace: str
+    repo: str
+    commit: str
+    labels: dict[str, str]  # the recommended app.kubernetes.io labels, plus the owning team
+    selector_labels: dict[str, str]
+    # Every pod of the model, its canary's too (their instance labels differ).
+    model_pod_selector: dict[str, str]
+
+    @classmethod
+    def of(cls, platform: Platform, model: Model) -> ModelIdentity:
+        spec = model.spec
+        selector = {"app.kubernetes.io/name": spec.id, "app.kubernetes.io/instance": spec.id}
+        return cls(
+            name=spec.id,
+            namespace=platform.teams[spec.team].namespace,
+            repo=model.provenance.repo,
+            commit=model.provenance.commit,
+            labels={
+                **selector,
+                "app.kubernetes.io/version": spec.version,
+                "app.kubernetes.io/component": "model",
+                "app.kubernetes.io/part-of": platform.name,
+                "app.kubernetes.io/managed-by": MANAGED_BY,
+                f"{ANNOTATION_PREFIX}/team": spec.team,
+            },
+            selector_labels=selector,
+            model_pod_selector={
+                "app.kubernetes.io/name": spec.id,
+                "app.kubernetes.io/component": "model",
+            },
+        )
+
+
 def image_reference(platform: Platform, model: Model) -> str:
     """The model image its build job pushes for this state: ``<registry>/<id>:<commit7>``."""
     return image_of(platform, model.spec.id, model.provenance.commit)
@@ -128,15 +170,25 @@ class ModelDeployment:
     platform: str
     model: Model
     objective: float  # percent: the MLproject's slo_objective, else monitoring.objective
+    identity: ModelIdentity
     canary: CanaryDeployment | None = None
     port: int = MODEL_PORT
 
     @classmethod
     def of(
-        cls, platform: Platform, model: Model, env: Environment | None = None
+        cls,
+        platform: Platform,
+        model: Model,
+        env: Environment | None = None,
+        like: ModelDeployment | None = None,
     ) -> ModelDeployment:
-        """The model's deployment in ``env`` (None: as its source asks, for its build)."""
+        """The model's deployment in ``env`` (None: as its source asks, for its build);
+        ``like``: its deployment in another environment, whose identity it shares when the
+        two are alike."""
         spec, source = model.spec, model.provenance
+        identity = ModelIdentity.of(platform, model)
+        if like is not None and like.identity == identity:
+            identity = like.identity
         asked = spec.instances if spec.instances is not None else platform.defaults.instances
         instances = env.instances.apply(asked) if env is not None else asked
         objective = spec.slo_objective
@@ -171,6 +223,7 @@ class ModelDeployment:
             platform=platform.name,
             model=model,
             objective=objective,
+            identity=identity,
             canary=_canary(platform, model, instances),
         )
 
@@ -209,24 +262,15 @@ class ModelDeployment:
 
     @property
     def selector_labels(self) -> dict[str, str]:
-        return {"app.kubernetes.io/name": self.id, "app.kubernetes.io/instance": self.id}
+        return self.identity.selector_labels
 
     @property
     def model_pod_selector(self) -> dict[str, str]:
-        """Every pod of the model, its canary's too (their instance labels differ)."""
-        return {"app.kubernetes.io/name": self.id, "app.kubernetes.io/component": "model"}
+        return self.identity.model_pod_selector
 
     @property
     def labels(self) -> dict[str, str]:
-        """The recommended app.kubernetes.io labels, plus the owning team."""
-        return {
-            **self.selector_labels,
-            "app.kubernetes.io/version": self.version,
-            "app.kubernetes.io/component": "model",
-            "app.kubernetes.io/part-of": self.platform,
-            "app.kubernetes.io/managed-by": MANAGED_BY,
-            f"{ANNOTATION_PREFIX}/team": self.team,
-        }
+        return self.identity.labels
 
     @property
     def annotations(self) -> dict[str, str]:

@@ -159,11 +159,12 @@ def _environment_release(
 ) -> EnvironmentRelease:
     """The environment's deployments; one equal to a model's deployment in an environment
     before is that very object, so the templates it feeds are rendered once for both
-    (the renderer memoises by the identity of the values a template reads)."""
+    (the renderer memoises by the identity of the values a template reads), and one that
+    differs only in instances or resources shares its identity (``ModelIdentity``)."""
     env = placed.environment
     deployments = []
     for model_id, running in sorted(placed.placed.items()):
-        deployment = ModelDeployment.of(platform, running.model, env)
+        deployment = ModelDeployment.of(platform, running.model, env, shared.get(model_id))
         known = shared.setdefault(model_id, deployment)
         deployments.append(known if known == deployment else deployment)
     return EnvironmentRelease(

@@ -355,6 +355,9 @@ def split_file(model_id: str) -> str:
 
 def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator[RenderedFile]:
     responses = Responses.of(platform)
+    # One Route object for the environments that route a model alike, so that the renderer
+    # (memoising by the values' identity) renders its route file once.
+    routes: dict[Route, Route] = {}
     for placed in release.environments:
         env = placed.environment
         root = f"{env.name}/gateway"
@@ -379,12 +382,14 @@ def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator
                     renderer.render("gateway/split.conf.j2", m=deployment, split=split),
                     owner=deployment.id,
                 )
+            route = Route.of(deployment)
             yield RenderedFile(
                 f"{root}/{route_file(deployment.id)}",
                 renderer.render(
                     "gateway/route.conf.j2",
                     m=deployment,
-                    route=Route.of(deployment),
+                    model=deployment.identity,
+                    route=routes.setdefault(route, route),
                     responses=responses,
                 ),
                 owner=deployment.id,

@@ -76,6 +76,9 @@ def kept_models(folder: str, preserved: Sequence[Preserved]) -> list[str]:
 
 def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator[RenderedFile]:
     teams = teams_of(platform)
+    # A model folder's kustomization lists its files: one list for every folder of those
+    # files, so that the renderer (memoising by the values' identity) renders it once.
+    listed: dict[tuple[str, ...], list[str]] = {}
     for placed in release.environments:
         env = placed.environment
         yield from _platform_part(platform, env, teams, renderer)
@@ -107,7 +110,7 @@ def render(platform: Platform, release: Release, renderer: Renderer) -> Iterator
             for deployment in members:
                 if release.renders(deployment.id):
                     yield from _model(
-                        platform, env, deployment, f"{folder}/{deployment.id}", renderer
+                        platform, env, deployment, f"{folder}/{deployment.id}", renderer, listed
                     )
 
 
@@ -141,12 +144,14 @@ def _model(
     deployment: ModelDeployment,
     folder: str,
     renderer: Renderer,
+    listed: dict[tuple[str, ...], list[str]],
 ) -> Iterator[RenderedFile]:
     names = model_files(platform, deployment)
     context = {
         "platform": platform,
         "env": env,
         "m": deployment,
+        "model": deployment.identity,
         "gateway": platform.gateway,
         "prometheus": platform.monitoring.prometheus if platform.monitoring else None,
     }
@@ -156,6 +161,8 @@ def _model(
             yield RenderedFile(f"{folder}/{name}", content, owner=deployment.id)
     yield RenderedFile(
         f"{folder}/kustomization.yaml",
-        renderer.render(KUSTOMIZATION, resources=list(names), namespace=None),
+        renderer.render(
+            KUSTOMIZATION, resources=listed.setdefault(names, list(names)), namespace=None
+        ),
         owner=deployment.id,
     )

@@ -472,6 +472,30 @@ def test_staging_and_production_differ_only_where_platform_yaml_says(example):
     assert [d for d in differing if not ALLOWED_DIFFERENCES.match(d[1])] == []
 
 
+def test_files_alike_in_both_environments_are_made_once(example):
+    """A model whose environments differ only in replicas and resources gets its Service,
+    NetworkPolicy and route made once for both (one bytes object), and model folders that
+    hold the same files one kustomization; its Deployment is made for each."""
+    _, tree = example
+    for model in MODELS:
+        folders = {
+            env: next(p for p in tree if p.startswith(f"{env}/kubernetes/") and f"/{model}/" in p)
+            for env in ("staging", "production")
+        }
+        folder = {env: path.rsplit("/", 1)[0] for env, path in folders.items()}
+        for name in ("service.yaml", "networkpolicy.yaml"):
+            assert tree[f"{folder['staging']}/{name}"] is tree[f"{folder['production']}/{name}"]
+        route = f"gateway/routes/{model}.conf"
+        assert tree[f"staging/{route}"] is tree[f"production/{route}"]
+        staging, production = (tree[f"{folder[env]}/deployment.yaml"] for env in folder)
+        assert staging != production  # replicas, resources
+    kustomizations = [
+        c for p, c in tree.items() if p.count("/") == 4 and p.endswith("/kustomization.yaml")
+    ]
+    assert len(kustomizations) == 2 * len(MODELS)
+    assert len({id(c) for c in kustomizations}) == len(set(kustomizations)) < len(kustomizations)
+
+
 def test_hostile_values_stay_inert_through_kustomize(tmp_path):
     # Written with escapes: a raw U+2028 in the file is refused (YAML 1.1 reads a line break).
     values = {"description": HOSTILE_DESCRIPTION, "default_output": "'''\n$(reboot)\u2028{{ }}"}
