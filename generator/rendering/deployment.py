@@ -96,6 +96,21 @@ class CanaryDeployment:
         )
 
 
+def model_labels(
+    platform: Platform, team: str, selector: dict[str, str], version: str
+) -> dict[str, str]:
+    """The recommended app.kubernetes.io labels of a model's objects (or its canary's, by
+    ``selector``), plus the owning team."""
+    return {
+        **selector,
+        "app.kubernetes.io/version": version,
+        "app.kubernetes.io/component": "model",
+        "app.kubernetes.io/part-of": platform.name,
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+        f"{ANNOTATION_PREFIX}/team": team,
+    }
+
+
 @dataclass(frozen=True)
 class ModelIdentity:
     """A model's names, labels and source: alike in every environment that runs it at one
@@ -108,7 +123,7 @@ class ModelIdentity:
     namespace: str
     repo: str
     commit: str
-    labels: dict[str, str]  # the recommended app.kubernetes.io labels, plus the owning team
+    labels: dict[str, str]  # model_labels
     selector_labels: dict[str, str]
     # Every pod of the model, its canary's too (their instance labels differ).
     model_pod_selector: dict[str, str]
@@ -122,14 +137,7 @@ class ModelIdentity:
             namespace=platform.teams[spec.team].namespace,
             repo=model.provenance.repo,
             commit=model.provenance.commit,
-            labels={
-                **selector,
-                "app.kubernetes.io/version": spec.version,
-                "app.kubernetes.io/component": "model",
-                "app.kubernetes.io/part-of": platform.name,
-                "app.kubernetes.io/managed-by": MANAGED_BY,
-                f"{ANNOTATION_PREFIX}/team": spec.team,
-            },
+            labels=model_labels(platform, spec.team, selector, spec.version),
             selector_labels=selector,
             model_pod_selector={
                 "app.kubernetes.io/name": spec.id,
@@ -316,14 +324,7 @@ def _canary(platform: Platform, model: Model, instances: int) -> CanaryDeploymen
         weight=spec.canary.weight,
         image=image_of(platform, spec.id, spec.canary.commit),
         replicas=canary_replicas(instances, spec.canary.weight),
-        labels={
-            **selector,
-            "app.kubernetes.io/version": version,
-            "app.kubernetes.io/component": "model",
-            "app.kubernetes.io/part-of": platform.name,
-            "app.kubernetes.io/managed-by": MANAGED_BY,
-            f"{ANNOTATION_PREFIX}/team": spec.team,
-        },
+        labels=model_labels(platform, spec.team, selector, version),
         selector_labels=selector,
         annotations={
             f"{ANNOTATION_PREFIX}/source-repo": model.provenance.repo,
