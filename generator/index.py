@@ -239,6 +239,7 @@ def dumps(
     """index.json of a tree; ``kept``: damaged entries written back exactly as they were;
     ``code``: the digest of the Modelship whose digests the entries record; ``rejected`` is
     written only when there is one (a tree without stays as it was)."""
+    kept = tuple(kept)  # read twice: the entries, then what jsontext must write as read
     models: dict[str, Any] = {item.id: item.record for item in kept}
     for entry in sorted(entries, key=lambda e: e.id):
         specs: dict[str, Any] = {}

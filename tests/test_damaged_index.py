@@ -93,6 +93,23 @@ def test_a_damaged_entry_is_kept_as_it_was_while_the_others_render(tmp_path):
     ], listed.stdout
 
 
+def test_a_damaged_entry_holding_nan_is_written_back_with_it(tmp_path):
+    """An older Modelship accepted slo_objective: .nan and wrote NaN into index.json; the
+    entry is damaged now, and written back as it was, NaN and all (never as null)."""
+    folder = platform_dir(tmp_path)
+    assert modelship("render", cwd=folder).returncode == ExitCode.OK
+    record = damage(folder, slo_objective=float("nan"))
+    edit(folder, "size-advice-model", "slo: 80000", "slo: fast")  # its repository fails too
+    result = modelship("render", cwd=folder)
+    assert result.returncode == ExitCode.FINDINGS, result.stderr
+    assert "stays exactly as it was" in result.stderr
+    text = (folder / "rendered" / "index.json").read_text()
+    assert '"slo_objective": NaN' in text
+    assert json.dumps(entries(folder)[DAMAGED], sort_keys=True) == json.dumps(
+        record, sort_keys=True
+    )
+
+
 def test_a_damaged_format_1_entry_is_kept_as_it_was_when_the_index_becomes_format_2(tmp_path):
     """A tree an earlier Modelship rendered (index.json format 1) with a damaged entry: the next
     render writes format 2 for every other model and keeps the damaged entry verbatim, still

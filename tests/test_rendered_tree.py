@@ -104,6 +104,18 @@ def test_an_interrupted_fallback_swap_is_rolled_back_and_read_as_the_old_tree(pl
     assert sorted(p.name for p in platform_folder.iterdir() if "modelship" in p.name) == []
 
 
+def test_a_tree_read_from_the_backup_folder_is_read_where_recover_moves_it(platform_folder):
+    """What a write reads of the old tree after its recover() (a file it keeps and cannot
+    link, a commit of the kept files) comes from the tree's own place."""
+    root = platform_folder / "rendered"
+    rendered_tree.write_tree(root, OLD, {})
+    os.rename(root, rendered_tree.backup_path(root))  # killed between the fallback's two renames
+    tree = rendered_tree.read_tree(root)
+    rendered_tree.recover(root)
+    assert not rendered_tree.backup_path(root).exists()
+    assert {path: tree[path] for path in tree} == OLD
+
+
 @pytest.mark.parametrize("exchange", [True, False], ids=["rename-exchange", "two-renames"])
 def test_a_write_after_an_interrupted_fallback_swap_reads_the_recovered_tree(
     platform_folder, exchange
