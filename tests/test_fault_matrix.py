@@ -576,8 +576,8 @@ def test_what_a_killed_write_leaves_beside_the_tree_is_cleaned_up(deployed):
 
 
 def test_a_change_rendered_after_an_interrupted_swap_lands_in_the_recovered_tree(deployed):
-    """The tree is read from the backup folder and moved back before the write, which
-    must still read the old files it compares with the new ones."""
+    """The tree is read from the backup folder and moved back by the write: the change
+    lands in the tree's place, touching only its model's files and the shared ones."""
     folder, models, before = deployed
     root = folder / "rendered"
     os.rename(root, rendered_tree.backup_path(root))  # killed between the fallback's two renames

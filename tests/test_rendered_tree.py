@@ -120,8 +120,8 @@ def test_a_tree_read_from_the_backup_folder_is_read_where_recover_moves_it(platf
 def test_a_write_after_an_interrupted_fallback_swap_reads_the_recovered_tree(
     platform_folder, exchange
 ):
-    """The tree read from the backup folder is moved back before the write: a file the
-    write must compare (not one the plan keeps unread) is read where it now is."""
+    """A write over the tree read from the backup folder of an interrupted swap lands in
+    the tree's place: the changed file written, the others linked, nothing left beside."""
     root = platform_folder / "rendered"
     rendered_tree.write_tree(root, OLD, {})
     os.rename(root, rendered_tree.backup_path(root))  # killed between the fallback's two renames
