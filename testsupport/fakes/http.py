@@ -124,11 +124,19 @@ class LoopbackServer(ThreadingHTTPServer):
         self._guard = threading.Lock()
         self._connections: dict[threading.Thread, Any] = {}
 
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection from a thread of its own, known before it starts: a stop
+        after ``shutdown`` (no connection is accepted then) sees every one."""
+        thread = threading.Thread(
+            target=self._serve_connection, args=(request, client_address), daemon=True
+        )
         with self._guard:
-            self._connections[threading.current_thread()] = request
+            self._connections[thread] = request
+        thread.start()
+
+    def _serve_connection(self, request: Any, client_address: Any) -> None:
         try:
-            super().process_request_thread(request, client_address)
+            self.process_request_thread(request, client_address)
         finally:
             with self._guard:
                 self._connections.pop(threading.current_thread(), None)
