@@ -7,7 +7,10 @@ library's ``json.dumps(value, indent=2, sort_keys=True, ensure_ascii=True)`` but
 floats, which orjson spells in the shortest form that reads back the same (``0.00001``,
 not ``1e-05``). What orjson cannot write as it was read — a number past 64 bits, text
 holding a lone surrogate, NaN or infinity (which it would write as null) — is written by
-the standard library, so a damaged entry is written back exactly as it was read.
+the standard library, so a damaged entry is written back exactly as it was read; the
+whole text is then the standard library's, floats spelled as ``repr`` spells them. Like
+the standard library, it refuses a value that is not JSON's (and, unlike it, a key that
+is not text, which the standard library would turn into one).
 """
 
 from __future__ import annotations
@@ -20,7 +23,14 @@ from typing import Any
 
 import orjson
 
-_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+# Dataclasses and dates are not JSON: passed to ``default`` (none: refused), as the
+# standard library refuses them.
+_OPTIONS = (
+    orjson.OPT_INDENT_2
+    | orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+)
 _NOT_ASCII = re.compile(r"[^\x00-\x7e]")  # DEL too, as ensure_ascii escapes it
 
 
@@ -34,7 +44,20 @@ def dumps(value: Any, *, as_read: Iterable[Any] = ()) -> str:
             pass
         else:
             return _NOT_ASCII.sub(_escaped, text)
+    _refuse_keys_not_text(value)
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=True)
+
+
+def _refuse_keys_not_text(value: Any) -> None:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if not all(type(key) is str for key in item):
+                raise TypeError("index.json's keys must be text")
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
 
 
 def _escaped(match: re.Match[str]) -> str:

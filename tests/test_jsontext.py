@@ -1,6 +1,8 @@
 """jsontext writes what json.dumps(indent=2, sort_keys=True, ensure_ascii=True) writes, floats
 spelled in their shortest form; what orjson cannot write as read, as json.dumps writes it."""
 
+import dataclasses
+import datetime
 import json
 import math
 
@@ -9,6 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator import jsontext
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
 
 
 def standard(value):
@@ -52,6 +59,17 @@ def test_a_value_written_back_as_read_keeps_nan_and_infinity(odd):
     assert jsontext.dumps(document, as_read=[entry]) == standard(document)
 
 
-def test_what_json_cannot_write_is_refused():
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": object()},
+        {1: "a"},
+        {"a": [{2: "b"}]},
+        {"at": datetime.date(2026, 12, 1)},
+        {"x": Point(1)},
+    ],
+    ids=["object", "number key", "number key within", "date", "dataclass"],
+)
+def test_what_is_not_json_is_refused(value):
     with pytest.raises(TypeError):
-        jsontext.dumps({"a": object()})
+        jsontext.dumps(value)

@@ -114,8 +114,8 @@ def model_labels(
 @dataclass(frozen=True)
 class ModelIdentity:
     """A model's names, labels and source: alike in every environment that runs it at one
-    state, whatever its instances and resources there. What its Service, NetworkPolicy,
-    kustomization and route print (``model`` in their templates). Environments that run a
+    state, whatever its instances and resources there. What its Service, NetworkPolicy and
+    route print (``model`` in their templates). Environments that run a
     model alike share one such object (``ModelDeployment.of``'s ``like``): the renderer
     memoises by the identity of the values a template reads, so it renders those files once."""
 
