@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -37,48 +37,41 @@ _NOT_ASCII = re.compile(r"[^\x00-\x7e]")  # DEL too, as ensure_ascii escapes it
 def dumps(value: Any, *, as_read: Iterable[Any] = ()) -> str:
     """``value`` as JSON text; ``as_read``: parts of it written back as they were read
     (they may hold NaN or infinity, which only the standard library writes as read)."""
-    if not any(_holds_non_finite(part) for part in as_read):
+    if not any(_non_finite(item) for part in as_read for item in _values(part)):
         try:
             text = orjson.dumps(value, option=_OPTIONS).decode("utf-8")
         except orjson.JSONEncodeError:
             pass
         else:
             return _NOT_ASCII.sub(_escaped, text)
-    _refuse_keys_not_text(value)
+    if any(
+        isinstance(item, dict) and not all(type(k) is str for k in item) for item in _values(value)
+    ):
+        raise TypeError("index.json's keys must be text")
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=True)
 
 
-def _refuse_keys_not_text(value: Any) -> None:
+def _values(value: Any) -> Iterator[Any]:
+    """``value`` and every value within it, mappings and lists too (without recursion)."""
     pending = [value]
     while pending:
         item = pending.pop()
+        yield item
         if isinstance(item, dict):
-            if not all(type(key) is str for key in item):
-                raise TypeError("index.json's keys must be text")
             pending.extend(item.values())
         elif isinstance(item, list | tuple):
             pending.extend(item)
 
 
+def _non_finite(item: Any) -> bool:
+    return type(item) is float and not math.isfinite(item)
+
+
 def _escaped(match: re.Match[str]) -> str:
-    """A character past printable ASCII as JSON's escape, as ``ensure_ascii`` spells it (a pair of
-    surrogates past the Basic Multilingual Plane)."""
+    """A character past printable ASCII as JSON's escape, as ``ensure_ascii`` spells it (a
+    pair of surrogates past the Basic Multilingual Plane)."""
     code = ord(match.group())
     if code <= 0xFFFF:
         return f"\\u{code:04x}"
     code -= 0x10000
     return f"\\u{0xD800 | code >> 10:04x}\\u{0xDC00 | code & 0x3FF:04x}"
-
-
-def _holds_non_finite(value: Any) -> bool:
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        kind = type(item)
-        if kind is dict:
-            pending.extend(item.values())
-        elif kind is list or kind is tuple:
-            pending.extend(item)
-        elif kind is float and not math.isfinite(item):
-            return True
-    return False
