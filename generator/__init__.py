@@ -1,8 +1,5 @@
 """Modelship: a GitOps generator for machine-learning models."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("modelship")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+# The one place the version is written: pyproject.toml reads it from here (hatch), and a run
+# reads it without importlib.metadata, which costs every command a twentieth of a second.
+__version__ = "0.1.0.dev0"

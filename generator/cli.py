@@ -16,22 +16,41 @@ from generator.errors import ExitCode, ModelshipError
 from generator.findings import printable, printable_lines
 from generator.present import console
 
-# Command name → its module in generator.commands. A run imports only the module of the
-# command it runs (`--help` imports them all): the others pull in PyGithub, gitpython and
-# requests, which a local `render` never needs and which cost it a third of a second.
-COMMANDS: dict[str, str] = {
-    "init": "init",
-    "validate": "validate",
-    "discover": "discover",
-    "render": "render",
-    "diff": "diff",
-    "publish": "publish",
-    "promote": "promote",
-    "rollback": "rollback",
-    "sync-consul": "sync_consul",
-    "list": "list",
-    "status": "status",
-    "schema": "schema",
+# Command name → its module in generator.commands and its line in `modelship --help`. A run
+# imports only the module of the command it runs, and `modelship --help` none: they pull in
+# PyGithub, gitpython, requests and the kubernetes client, which a local `render` never
+# needs and which cost it a third of a second.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": (
+        "init",
+        "start a platform repository here: platform.yaml, .gitignore, workflows, the pin",
+    ),
+    "validate": ("validate", "check MLproject files (exit 1 on errors)"),
+    "discover": (
+        "discover",
+        "list the model repositories the source finds (and the GitHub API requests spent)",
+    ),
+    "render": ("render", "render every model into the rendered tree"),
+    "diff": ("diff", "show what a render would change against the rendered repository's HEAD"),
+    "publish": ("publish", "render, commit the rendered tree, and push it or open a pull request"),
+    "promote": (
+        "promote",
+        "pin models in a promoted environment to what the environment it follows runs now",
+    ),
+    "rollback": ("rollback", "pin a model in a promoted environment to a state it ran before"),
+    "sync-consul": (
+        "sync_consul",
+        "apply an environment's rendered consul/kv.json to its Consul key/value store",
+    ),
+    "list": (
+        "list",
+        "list the rendered models per environment (MODEL ENVIRONMENT VERSION COMMIT STATE ...)",
+    ),
+    "status": ("status", "compare what an environment renders with what its cluster runs"),
+    "schema": (
+        "schema",
+        "print a JSON schema: the MLproject contract, platform.yaml, index.json, outputs",
+    ),
 }
 
 EPILOG = """\
@@ -57,7 +76,7 @@ examples:
 
 
 def command_module(name: str) -> ModuleType:
-    return importlib.import_module(f"generator.commands.{COMMANDS[name]}")
+    return importlib.import_module(f"generator.commands.{COMMANDS[name][0]}")
 
 
 def chosen_command(argv: Sequence[str]) -> str | None:
@@ -115,8 +134,10 @@ def global_options(defaults: bool) -> argparse.ArgumentParser:
     return options
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The parser of every command, or of the command ``only`` alone."""
+def build_parser(only: str | None = None, *, summaries: bool = False) -> argparse.ArgumentParser:
+    """The parser of every command, or of the command ``only`` alone. With ``summaries``,
+    of none: its commands are their names and lines only, which lists them (``--help``)
+    and refuses a word that is none, and no command's module is imported."""
     parser = argparse.ArgumentParser(
         prog="modelship",
         description="Render ML model repositories into a GitOps tree: Jenkins jobs, "
@@ -128,11 +149,16 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"modelship {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     after_command = global_options(defaults=False)
-    for name in COMMANDS if only is None else (only,):
+    for name, (_, summary) in COMMANDS.items():
+        if summaries:
+            subparsers.add_parser(name, help=summary)
+            continue
+        if only not in (None, name):
+            continue
         module = command_module(name)
         subparser = subparsers.add_parser(
             name,
-            help=module.HELP,
+            help=summary,
             description=module.DESCRIPTION,
             epilog=module.EXAMPLES,
             formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -152,7 +178,8 @@ GC_THRESHOLDS = (50_000, 20, 20)
 def main(argv: Sequence[str] | None = None) -> int:
     gc.set_threshold(*GC_THRESHOLDS)
     words = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(chosen_command(words))
+    command = chosen_command(words)
+    parser = build_parser(command, summaries=command is None)
     args = parser.parse_args(words)
     console.set_verbosity(args.verbosity)
     try:

@@ -43,10 +43,6 @@ class Published:
     index_url: str | None  # None: no index.json was found (a platform not rendered yet)
 
 
-def is_url(value: str | None) -> bool:
-    return value is not None and value.startswith(("https://", "http://"))
-
-
 def read(
     url: str, index_location: str | None, environ: Mapping[str, str] = os.environ
 ) -> Published:
@@ -68,7 +64,7 @@ def read(
     where = index_location or _beside(url, platform)
     if where is None:
         return Published(platform, index.Index(), None)
-    if is_url(where):
+    if loader.is_url(where):
         data = _get(where, token, INDEX_LIMIT, INDEX_PATH)
     else:
         try:

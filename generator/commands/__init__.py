@@ -1,1 +1,2 @@
-"""One module per subcommand: each has HELP, DESCRIPTION, configure(parser) and run(args)."""
+"""One module per subcommand: each has DESCRIPTION, EXAMPLES, configure(parser) and run(args);
+its one line in `modelship --help` is in cli.COMMANDS."""

@@ -22,7 +22,6 @@ from generator.present.run_report import report_run
 from generator.run import render_run
 from generator.sources.base import Source
 
-HELP = "show what a render would change against the rendered repository's HEAD"
 DESCRIPTION = """\
 Render the platform's models in memory and compare the result with the rendered
 tree as committed at HEAD of its git repository (not the working tree): which

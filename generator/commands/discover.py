@@ -17,7 +17,6 @@ from generator.sources.report import ScanReport, Skipped
 
 PIPE_WIDTH = 1000
 
-HELP = "list the model repositories the source finds (and the GitHub API requests spent)"
 DESCRIPTION = """\
 Scan the platform's source and list the model repositories it selects: why each
 was selected (name suffix or topic), its head commit, whether it has an MLproject

@@ -14,7 +14,6 @@ from generator.findings import printable
 from generator.present import console
 from generator.shown_paths import shown_path
 
-HELP = "start a platform repository here: platform.yaml, .gitignore, workflows, the pin"
 DESCRIPTION = """\
 Write what a platform repository needs into the current folder (or --directory):
 

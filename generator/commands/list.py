@@ -29,7 +29,6 @@ from generator.shown_paths import shown_path
 
 PIPE_WIDTH = 200  # columns of the table when stdout is no terminal: whole cells
 
-HELP = "list the rendered models per environment (MODEL ENVIRONMENT VERSION COMMIT STATE ...)"
 DESCRIPTION = """\
 List the models of the rendered tree as published — its index.json on the
 rendered repository's remote branch (fetched first; the first line names it,

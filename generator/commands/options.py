@@ -8,7 +8,7 @@ import datetime
 import os
 from pathlib import Path
 
-from generator import platform_checkout, published, run
+from generator import platform_checkout, run
 from generator.changeset import ChangeSet
 from generator.config import loader
 from generator.config.settings import Platform
@@ -29,7 +29,7 @@ DEFAULT_FULL_DIFF = "modelship.diff"
 def platform_url(args: argparse.Namespace) -> str | None:
     """``--platform`` (or $MODELSHIP_PLATFORM) when it is a URL (validate reads one)."""
     given = args.platform or os.environ.get(loader.PLATFORM_ENV)
-    return given if published.is_url(given) else None
+    return given if loader.is_url(given) else None
 
 
 def platform_path(args: argparse.Namespace) -> Path:

@@ -9,7 +9,6 @@ from generator import pinning, promotion
 from generator.commands import options, pin_outcome
 from generator.errors import UsageError
 
-HELP = "pin models in a promoted environment to what the environment it follows runs now"
 DESCRIPTION = """\
 Record, in the platform repository's promotions/<TO>.yaml, that each MODEL (or
 every model, with --all) runs in the environment TO at the state the

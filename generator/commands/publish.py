@@ -29,7 +29,6 @@ from generator.present.run_report import report_run
 from generator.run import RenderRun, check_working_tree, render_run
 from generator.sources.base import Source
 
-HELP = "render, commit the rendered tree, and push it or open a pull request"
 DESCRIPTION = """\
 Render the platform's models into the rendered tree and commit it to its git
 repository (this one, or rendered.repository in platform.yaml) — only the

@@ -16,7 +16,6 @@ from generator.run import render_run
 from generator.shown_paths import shown_path
 from generator.sources.base import Source
 
-HELP = "render every model into the rendered tree"
 DESCRIPTION = """\
 Read the platform's model repositories, validate them, and make the rendered
 tree (rendered.path in platform.yaml) hold exactly what they render to. The

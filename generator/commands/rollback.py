@@ -9,7 +9,6 @@ import re
 from generator import pinning, promotion, spec_history
 from generator.commands import options, pin_outcome
 
-HELP = "pin a model in a promoted environment to a state it ran before"
 DESCRIPTION = """\
 Pin MODEL in the promoted environment ENV (promotions/<ENV>.yaml) to a state it
 ran there before, as the rendered repository's history records it: the index.json

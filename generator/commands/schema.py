@@ -8,7 +8,6 @@ import sys
 from generator import resources
 from generator.errors import ExitCode
 
-HELP = "print a JSON schema: the MLproject contract, platform.yaml, index.json, outputs"
 DESCRIPTION = """\
 Print one of the JSON schemas (Draft 2020-12) Modelship ships, exactly the bytes
 of its file in schemas/ (schemas/NAME.schema.json): the MLproject contract

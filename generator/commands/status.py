@@ -15,7 +15,6 @@ from generator.run import previous_index
 
 PIPE_WIDTH = 200
 
-HELP = "compare what an environment renders with what its cluster runs"
 DESCRIPTION = """\
 For each model of an environment (and its canary), the rendered version against
 what the cluster runs: ready and desired replicas, the image its pods actually

@@ -13,7 +13,6 @@ from generator.consul import client, sync
 from generator.errors import ExitCode, UsageError
 from generator.present import console, consul_views, json_output
 
-HELP = "apply an environment's rendered consul/kv.json to its Consul key/value store"
 DESCRIPTION = """\
 Make the keys below the platform's prefix (consul.prefix) in one environment's
 Consul equal rendered/<env>/consul/kv.json as committed at the rendered

@@ -17,7 +17,6 @@ from generator.run import previous_index
 from generator.sources.base import Source
 from generator.sources.paths import PathsSource
 
-HELP = "check MLproject files (exit 1 on errors)"
 DESCRIPTION = """\
 Check MLproject files against the platform contract and print every problem as
 path:line:col: key: message.

@@ -53,6 +53,12 @@ PLATFORM_ENV = "MODELSHIP_PLATFORM"
 T = TypeVar("T")
 
 
+def is_url(value: str | None) -> bool:
+    """Whether a platform's location (``--platform``, ``--index``) is a URL rather than a
+    file: only ``validate`` reads one (``published.py``)."""
+    return value is not None and value.startswith(("https://", "http://"))
+
+
 def locate(explicit: str | None, environ: Mapping[str, str]) -> Path:
     """The platform.yaml a command reads: ``--platform``, else ``$MODELSHIP_PLATFORM``, else
     ./platform.yaml."""

@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 
 import jsonschema
 import pytest
@@ -26,6 +28,30 @@ def test_help_explains_every_command():
         sub = modelship(name, "--help", cwd=ROOT)
         assert sub.returncode == 0, name
         assert sub.stdout.startswith(f"usage: modelship {name}")
+
+
+def test_help_lists_every_command_with_its_line_and_imports_none():
+    """`modelship --help` answers from the list of commands alone: no command's module (and
+    none of PyGithub, gitpython, requests, the kubernetes client they bring) is imported."""
+    listing = modelship("--help", cwd=ROOT).stdout
+    for name, (_, summary) in COMMANDS.items():
+        assert f"    {name} " in listing
+        assert " ".join(listing.split()).count(summary) == 1, summary
+    probe = (
+        "import sys\n"
+        "from generator import cli\n"
+        "try:\n"
+        "    cli.main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "loaded = [m for m in sys.modules if m.startswith('generator.commands.')\n"
+        "          or m.split('.')[0] in ('github', 'git', 'requests', 'kubernetes', 'consul')]\n"
+        "print('loaded:', sorted(loaded), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stderr.strip() == "loaded: []"
 
 
 def test_unknown_command_is_a_usage_error():

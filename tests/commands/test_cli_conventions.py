@@ -1,6 +1,7 @@
 """What every command shares, as a user meets it: examples at the end of --help, global options
 before or after the command, --quiet and --verbose, and colours only on a terminal."""
 
+import importlib.metadata
 import os
 import pty
 import re
@@ -11,6 +12,7 @@ import tomllib
 
 import pytest
 
+import generator
 from generator.cli import COMMANDS, build_parser
 from generator.errors import ExitCode
 from testsupport.helpers import ROOT, mlproject, modelship, platform_dir
@@ -125,7 +127,13 @@ def test_errors_and_warnings_are_coloured_on_a_terminal_unless_no_color(tmp_path
 
 
 def test_the_version_is_written_once_and_printed():
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in project["project"]
+    assert project["project"]["dynamic"] == ["version"]
+    assert project["tool"]["hatch"]["version"] == {"path": "generator/__init__.py"}
+    declared = generator.__version__
+    # what the installed package says is what the package's one line says
+    assert importlib.metadata.version("modelship") == declared
     result = modelship("--version", cwd=ROOT)
     assert (result.returncode, result.stdout) == (0, f"modelship {declared}\n")
     # between releases a development version: no tag vX.Y.Z is claimed for it
