@@ -283,7 +283,7 @@ def dumps(
     if refused:
         document["rejected"] = refused
     as_read = [item.record for item in kept]
-    return (jsontext.dumps(document, as_read=as_read) + "\n").encode("ascii")
+    return jsontext.dumps(document, as_read=as_read) + b"\n"
 
 
 def _flat(value: Any) -> dict[str, Any]:

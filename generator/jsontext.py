@@ -1,4 +1,4 @@
-"""index.json's text: JSON indented by two spaces, keys sorted, ASCII only.   (pure)
+"""index.json's text: JSON indented by two spaces, keys sorted, ASCII only, as bytes.   (pure)
 
 Written by orjson, thirty times faster than the standard library, whose encoder is written
 in C only for compact output (with an indent it falls back to Python): index.json — 10,000
@@ -34,21 +34,25 @@ _OPTIONS = (
 _NOT_ASCII = re.compile(r"[^\x00-\x7e]")  # DEL too, as ensure_ascii escapes it
 
 
-def dumps(value: Any, *, as_read: Iterable[Any] = ()) -> str:
-    """``value`` as JSON text; ``as_read``: parts of it written back as they were read
-    (they may hold NaN or infinity, which only the standard library writes as read)."""
+def dumps(value: Any, *, as_read: Iterable[Any] = ()) -> bytes:
+    """``value`` as JSON text, in ASCII bytes; ``as_read``: parts of it written back as they
+    were read (they may hold NaN or infinity, which only the standard library writes as
+    read). orjson's bytes are the text when they are ASCII, as they mostly are: they are
+    neither decoded nor searched for what to escape (a tenth of a second for 37 MB)."""
     if not any(_non_finite(item) for part in as_read for item in _values(part)):
         try:
-            text = orjson.dumps(value, option=_OPTIONS).decode("utf-8")
+            written = orjson.dumps(value, option=_OPTIONS)
         except orjson.JSONEncodeError:
             pass
         else:
-            return _NOT_ASCII.sub(_escaped, text)
+            if written.isascii():
+                return written
+            return _NOT_ASCII.sub(_escaped, written.decode("utf-8")).encode("ascii")
     if any(
         isinstance(item, dict) and not all(type(k) is str for k in item) for item in _values(value)
     ):
         raise TypeError("index.json's keys must be text")
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=True)
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=True).encode("ascii")
 
 
 def _values(value: Any) -> Iterator[Any]:

@@ -142,9 +142,15 @@ def _read_regular(path: Path | str) -> bytes:
         status = os.fstat(descriptor)
         if not stat.S_ISREG(status.st_mode):
             raise _not_regular(Path(path), status.st_mode)
-        chunks = []
-        # Read to the end (an empty read), whatever the size was: the file may grow.
-        while chunk := os.read(descriptor, status.st_size + 1 or 1):
+        # One read asks for a byte more than the size: fewer bytes back is the end of the
+        # file (a regular file's read is short only there), and saves the empty read that
+        # would say so; more, and the file grew: read on to the end.
+        wanted = status.st_size + 1
+        first = os.read(descriptor, wanted)
+        if len(first) < wanted:
+            return first
+        chunks = [first]
+        while chunk := os.read(descriptor, wanted):
             chunks.append(chunk)
         return b"".join(chunks)
     finally:

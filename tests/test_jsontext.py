@@ -19,7 +19,7 @@ class Point:
 
 
 def standard(value):
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=True)
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=True).encode("ascii")
 
 
 def tree_of(leaves):
@@ -49,7 +49,7 @@ def test_floats_read_back_as_they_were_and_the_rest_is_what_json_dumps_writes(va
     text = jsontext.dumps(value)
     assert json.loads(text) == value
     assert text.isascii()
-    assert json.dumps(json.loads(text), indent=2, sort_keys=True) == standard(value)
+    assert json.dumps(json.loads(text), indent=2, sort_keys=True).encode() == standard(value)
 
 
 @pytest.mark.parametrize("odd", [math.nan, math.inf, -math.inf])
@@ -57,6 +57,12 @@ def test_a_value_written_back_as_read_keeps_nan_and_infinity(odd):
     entry = {"slo_objective": odd, "text": "d\u00e9j\u00e0 \U0001f600"}
     document = {"models": {"m": entry}, "format": 2}
     assert jsontext.dumps(document, as_read=[entry]) == standard(document)
+
+
+def test_text_past_ascii_is_escaped_as_json_dumps_escapes_it():
+    document = {"description": "d\u00e9j\u00e0 vu \U0001f600\x7f", "plain": "ascii"}
+    assert jsontext.dumps(document) == standard(document)
+    assert jsontext.dumps(document).isascii()
 
 
 @pytest.mark.parametrize(

@@ -183,3 +183,21 @@ def test_sigkill_from_outside_at_random_moments(tmp_path):
     assert {r["raw"] for r in results} <= {"old", "new"}
     assert {r["recovered"] for r in results} <= {"old", "new"}
     assert all(r["leftovers"] == [] for r in results)
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 65537, 1 << 20])
+def test_a_file_of_any_size_is_read_whole(tmp_path, size):
+    content = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    (tmp_path / "a.yaml").write_bytes(content)
+    assert rendered_tree.read_tree(tmp_path)["a.yaml"] == content
+
+
+def test_a_file_longer_than_its_size_says_is_read_to_its_end(tmp_path):
+    """A file that grew after its size was taken reads to its end, not to the size: proc's
+    files say 0 and hold more, as such a file does."""
+    command_line = "/proc/self/cmdline"
+    assert os.stat(command_line).st_size == 0
+    with open(command_line, "rb") as file:
+        whole = file.read()
+    assert len(whole) > 1
+    assert rendered_tree._read_regular(command_line) == whole
