@@ -16,7 +16,6 @@ import git
 
 from generator.config.settings import Platform
 from generator.errors import ExternalError
-from generator.index import INDEX_PATH
 
 
 def uncommitted(platform: Platform) -> list[str]:
@@ -55,17 +54,3 @@ def uncommitted(platform: Platform) -> list[str]:
     # each entry is "XY path"; -z leaves paths unquoted
     paths = [entry[3:] for entry in str(listed).split("\0") if len(entry) > 3]
     return sorted(os.path.relpath(top / path, platform.root) for path in paths)
-
-
-def left_behind_tree(platform: Platform) -> Path | None:
-    """With a separate rendered repository: the folder of the platform that still holds a
-    rendered tree (an index.json) at ``rendered.path`` — no longer read or written."""
-    settings = platform.rendered_repository
-    if settings is None:
-        return None
-    try:
-        inside_workdir = platform.rendered_path.relative_to(settings.workdir)
-    except ValueError:
-        return None
-    candidate = platform.root / inside_workdir
-    return candidate if (candidate / INDEX_PATH).is_file() else None

@@ -41,8 +41,10 @@ import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from generator import index
+from generator.config.settings import Platform
 from generator.errors import ConfigError, ExternalError
-from generator.index import INDEX_PATH, foreign_tree
+from generator.index import INDEX_PATH, Index, foreign_tree
 from generator.shown_paths import shown_path
 from generator.treediff import TreeChanges, compare
 
@@ -111,6 +113,31 @@ def read_tree(root: Path) -> DiskTree:
     except OSError as error:
         raise ExternalError(f"cannot read {folder}: {error}") from None
     return DiskTree(root, paths, folder)
+
+
+def previous_index(platform: Platform) -> Index:
+    """The index.json of the rendered tree on disk (empty when there is no tree yet)."""
+    root = platform.rendered_path
+    data = read_file(root, INDEX_PATH)
+    if data is None:
+        if is_foreign(root):
+            raise ConfigError(foreign_tree(root))
+        return Index()
+    return index.loads(data, str(root / INDEX_PATH))
+
+
+def left_behind(platform: Platform) -> Path | None:
+    """With a separate rendered repository: the folder of the platform that still holds a
+    rendered tree (an index.json) at ``rendered.path`` — no longer read or written."""
+    settings = platform.rendered_repository
+    if settings is None:
+        return None
+    try:
+        inside_workdir = platform.rendered_path.relative_to(settings.workdir)
+    except ValueError:
+        return None
+    candidate = platform.root / inside_workdir
+    return candidate if (candidate / INDEX_PATH).is_file() else None
 
 
 def read_file(root: Path, relative: str) -> bytes | None:

@@ -43,17 +43,6 @@ FAIL_ON_REFUSAL = "refusal"  # only a refused run: a mass delete a person must c
 FAIL_ON = (FAIL_ON_HELD, FAIL_ON_REFUSAL)
 
 
-def previous_index(platform: Platform) -> index.Index:
-    """The index.json of the rendered tree on disk (empty when there is no tree yet)."""
-    root = platform.rendered_path
-    data = rendered_tree.read_file(root, index.INDEX_PATH)
-    if data is None:
-        if rendered_tree.is_foreign(root):
-            raise ConfigError(index.foreign_tree(root))
-        return index.Index()
-    return index.loads(data, str(root / index.INDEX_PATH))
-
-
 @dataclass(frozen=True)
 class RenderRun:
     platform: Platform

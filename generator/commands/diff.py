@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import changeset, rendered_repo
-from generator.commands import options
+from generator.commands import options, render_options
 from generator.config.settings import Platform
 from generator.errors import UsageError
 from generator.findings import printable_lines
@@ -94,7 +94,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="with --comment: the pull request (default in GitHub Actions: the event's)",
     )
     options.add_source(parser)
-    options.add_repository(parser)
+    render_options.add_repository(parser)
 
 
 def _number(value: str) -> int:
@@ -105,7 +105,7 @@ def _number(value: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     platform = options.load_platform(args)
-    only = options.single_repository(args)
+    only = render_options.single_repository(args)
     return execute(args, platform, options.open_source(platform, args, only))
 
 
@@ -136,7 +136,7 @@ def execute(
             limit=pr_markdown.LIMIT - (pr_markdown.size(pull_requests.PREFIX) if target else 0),
         )
         if comment.truncated and args.full_diff is not None:
-            options.write_full_diff(Path(args.full_diff), changes)
+            render_options.write_full_diff(Path(args.full_diff), changes)
     if args.format == "json":
         document = json_output.versioned("diff", change_views.as_json(changes, notes))
         sys.stdout.write(json_output.to_json(document))

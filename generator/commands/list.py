@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Any
 
-from generator import rendered_repo
+from generator import rendered_repo, rendered_tree
 from generator.commands import options
 from generator.config.settings import Platform
 from generator.errors import ExitCode, UsageError
@@ -24,7 +24,6 @@ from generator.index import (
 )
 from generator.present import console, json_output
 from generator.present.change_views import ACTIONS_DONE, canary_json, canary_note
-from generator.run import previous_index
 from generator.shown_paths import shown_path
 
 PIPE_WIDTH = 200  # columns of the table when stdout is no terminal: whole cells
@@ -77,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--env {args.env}: no such environment in platform.yaml ({known})")
     source = rendered_repo.published(platform)
     if source.tree is None:
-        index = previous_index(platform)
+        index = rendered_tree.previous_index(platform)
     else:
         index = tree_index(source.tree, shown_path(platform.rendered_path), source.revision)
     entries = sorted(index.models.values(), key=lambda e: e.id)

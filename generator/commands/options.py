@@ -8,22 +8,18 @@ import datetime
 import os
 from pathlib import Path
 
-from generator import platform_checkout, run
-from generator.changeset import ChangeSet
+from generator import rendered_tree
 from generator.config import loader
 from generator.config.settings import Platform
-from generator.errors import ExternalError, UsageError
+from generator.errors import UsageError
 from generator.findings import printable
 from generator.present import (
-    change_views,
     console,
     github_actions,
 )
 from generator.shown_paths import shown_path
 from generator.sources import registry
 from generator.sources.base import Scan, Source
-
-DEFAULT_FULL_DIFF = "modelship.diff"
 
 
 def platform_url(args: argparse.Namespace) -> str | None:
@@ -50,7 +46,7 @@ def load_platform(args: argparse.Namespace) -> Platform:
     path = platform_path(args)
     console.detail(f"platform: {printable(shown_path(path.absolute()))}")
     platform = loader.load(path)
-    left = platform_checkout.left_behind_tree(platform)
+    left = rendered_tree.left_behind(platform)
     if left is not None:
         console.warning(
             printable(
@@ -89,53 +85,10 @@ def add_source(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_repository(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--repository",
-        metavar="OWNER/NAME",
-        type=full_name,
-        help="read only this model repository: every other model stays as index.json has "
-        "it, and nothing is removed (in GitHub Actions the default is the repository a "
-        f"{github_actions.MODEL_CHANGED} repository_dispatch names)",
-    )
-
-
 def full_name(value: str) -> str:
     if not github_actions.FULL_NAME.fullmatch(value):
         raise argparse.ArgumentTypeError(f"not a repository full name OWNER/NAME: {value!r}")
     return value
-
-
-def single_repository(args: argparse.Namespace, from_event: bool = True) -> str | None:
-    """The one repository this run reads: ``--repository``, else (in GitHub Actions, when
-    ``from_event``) the model repository a model-changed dispatch names; None: all."""
-    if args.repository is not None:
-        return str(args.repository)
-    github = github_actions.current()
-    event = github.event() if github is not None and from_event else None
-    named = event.changed_model_repository() if event is not None else None
-    if named is not None:
-        console.info(f"{github_actions.MODEL_CHANGED} dispatch from {named}: reading only {named}")
-    return named
-
-
-def add_mass_delete(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--allow-mass-delete",
-        action="store_true",
-        help="allow this run to remove more than safety.max_delete_share of the models",
-    )
-
-
-def add_fail_on(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--fail-on",
-        choices=run.FAIL_ON,
-        default=run.FAIL_ON_HELD,
-        help="exit 1 when a model is held back by errors or the run is refused (held, the "
-        "default), or only when the run is refused (refusal: a mass delete to confirm); "
-        "held models are reported either way",
-    )
 
 
 def add_format(parser: argparse.ArgumentParser, *choices: str) -> None:
@@ -145,16 +98,6 @@ def add_format(parser: argparse.ArgumentParser, *choices: str) -> None:
         default=choices[0],
         help=f"output format (default: {choices[0]})",
     )
-
-
-def write_full_diff(path: Path, changes: ChangeSet) -> None:
-    """The whole diff, for when the markdown had to be cut to GitHub's limit."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(change_views.full_diff(changes), encoding="utf-8")
-    except OSError as error:
-        raise ExternalError(f"cannot write the full diff to {path}: {error}") from None
-    console.info(f"the diff was cut to fit GitHub's limit; the full diff is in {path}")
 
 
 # ---------------------------------------------------------------- promote and rollback

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from generator import pinning, promotion
 from generator.changeset import ChangeSet
-from generator.commands.options import DEFAULT_FULL_DIFF, write_full_diff
+from generator.commands.render_options import DEFAULT_FULL_DIFF, write_full_diff
 from generator.config.settings import Platform
 from generator.errors import ExitCode
 from generator.present import console, github_actions, json_output, pr_markdown, promotion_views

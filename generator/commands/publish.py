@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator import __version__, changeset, platform_checkout, rendered_repo, rendered_tree
-from generator.commands import options
+from generator.commands import options, render_options
 from generator.config.settings import Platform
 from generator.errors import ExternalError, UsageError
 from generator.findings import printable
@@ -90,17 +90,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     mode.add_argument(
         "--pr", action="store_true", help="push a branch and open or update a pull request"
     )
-    options.add_mass_delete(parser)
-    options.add_fail_on(parser)
+    render_options.add_mass_delete(parser)
+    render_options.add_fail_on(parser)
     options.add_format(parser, "text", "json")
     parser.add_argument(
         "--full-diff",
         metavar="FILE",
-        default=options.DEFAULT_FULL_DIFF,
+        default=render_options.DEFAULT_FULL_DIFF,
         help="with --pr, where the full diff goes when the pull request body had to be cut",
     )
     options.add_source(parser)
-    options.add_repository(parser)
+    render_options.add_repository(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
             "every run, so it must carry the change of every model, which takes a full read"
         )
     # With --pr a model-changed dispatch reads every repository, for the same reason.
-    only = options.single_repository(args, from_event=not args.pr)
+    only = render_options.single_repository(args, from_event=not args.pr)
     return execute(
         args,
         lambda: options.load_platform(args),
@@ -331,7 +331,7 @@ def _pull_request(
         full_diff_name=args.full_diff,
     )
     if comment.truncated:
-        options.write_full_diff(Path(args.full_diff), step.changes)
+        render_options.write_full_diff(Path(args.full_diff), step.changes)
     pushed = rendered_repo.push(rendered, step.commit, target.branch, force=True)
     if not pushed.pushed:
         raise ExternalError(f"cannot push the branch {target.branch}: {pushed.message}")

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from generator import rendered_repo, rendered_tree, treediff, wording
-from generator.commands import options
+from generator.commands import options, render_options
 from generator.config.settings import Platform
 from generator.errors import ExitCode
 from generator.findings import printable_lines
@@ -73,9 +73,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--check", action="store_true", help="exit 1 if the rendered tree is out of date"
     )
     options.add_source(parser)
-    options.add_repository(parser)
-    options.add_mass_delete(parser)
-    options.add_fail_on(parser)
+    render_options.add_repository(parser)
+    render_options.add_mass_delete(parser)
+    render_options.add_fail_on(parser)
     options.add_format(parser, "text", "json")
     parser.add_argument(
         "--full",
@@ -86,7 +86,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     platform = options.load_platform(args)
-    only = options.single_repository(args)
+    only = render_options.single_repository(args)
     return execute(args, platform, options.open_source(platform, args, only))
 
 

@@ -7,11 +7,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from generator import cluster, live_status, rendered_repo
+from generator import cluster, live_status, rendered_repo, rendered_tree
 from generator.commands import options
 from generator.errors import ExitCode, UsageError
 from generator.present import console, json_output
-from generator.run import previous_index
 
 PIPE_WIDTH = 200
 
@@ -62,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         raise UsageError(f"--timeout {args.timeout:g}: must be a number of seconds above 0")
     rendered_repo.prepare(platform)
-    index = previous_index(platform)
+    index = rendered_tree.previous_index(platform)
     expected = live_status.rendered(platform, index, env.name)
     namespaces = {team.namespace for team in platform.teams.values()}
     view = cluster.read(

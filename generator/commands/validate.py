@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from generator import rendered_tree
 from generator.commands import options
 from generator.config.settings import Platform
 from generator.errors import ExitCode, UsageError
@@ -13,7 +14,6 @@ from generator.findings import Finding, Severity, printable
 from generator.index import Index
 from generator.present import console, finding_views, github_actions, json_output
 from generator.published import read as read_published
-from generator.run import previous_index
 from generator.sources.base import Source
 from generator.sources.paths import PathsSource
 
@@ -129,7 +129,7 @@ def _optional_platform(args: argparse.Namespace) -> tuple[Platform | None, Index
     if not options.platform_is_explicit(args) and not path.exists():
         return None, Index()
     platform = options.load_platform(args)
-    return platform, previous_index(platform)
+    return platform, rendered_tree.previous_index(platform)
 
 
 def _print(findings: list[Finding], checked: int, fmt: str) -> None:
