@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -19,9 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from generator.findings import printable
-
-if TYPE_CHECKING:
-    from generator.sources.base import ProgressCallback
+from generator.sources.progress import ProgressCallback
 
 QUIET, NORMAL, VERBOSE = -1, 0, 1
 _verbosity = NORMAL

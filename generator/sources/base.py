@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from generator.model import Provenance
+from generator.sources.progress import ProgressCallback
 from generator.sources.report import ScanReport
 
 
@@ -95,10 +95,6 @@ class Scan:
     def partial(self) -> bool:
         """Whether repositories were not looked at: an absent one may still exist."""
         return not self.complete or self.single is not None or self.chosen
-
-
-ProgressCallback = Callable[[int, int | None], None]
-"""Called as (repositories done, total or None when unknown)."""
 
 
 class Source(Protocol):
