@@ -40,6 +40,18 @@ def read_all(platform: Platform) -> dict[str, Promotions]:
     return {env.name: read(platform, env.name) for env in platform.environments if env.promoted}
 
 
+def size(platform: Platform) -> int:
+    """The bytes of every promoted environment's promotions file (0 for a missing one)."""
+    total = 0
+    for env in platform.environments:
+        if env.promoted:
+            try:
+                total += path_of(platform, env.name).stat().st_size
+            except OSError:
+                continue  # read_all says what is wrong with it
+    return total
+
+
 def write(platform: Platform, promotions: Promotions) -> Path:
     path = path_of(platform, promotions.environment)
     try:

@@ -9,6 +9,7 @@ its outcome means (the exit code, the notes a person must read). Nothing is writ
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from generator import (
@@ -18,7 +19,6 @@ from generator import (
     image_gate,
     index,
     planned_tree,
-    promotion_store,
     reconcile,
     rendered_tree,
     resources,
@@ -164,63 +164,68 @@ def render_run(
     the index does not hold (default: in the rendered repository's history).
     ``trust_digests=False`` parses and renders every model, whatever index.json's digests
     say (``render --full``); the result is the same, only slower."""
-    current = rendered_tree.read_tree(platform.rendered_path)
-    tree = current if base is None else base
-    previous = index.tree_index(
-        tree, shown_path(platform.rendered_path), base_revision, spread.index_entries
-    )
-    code = resources.code_digest()
-    evaluation = evaluate.evaluate(
-        platform, scanned, previous, code, trust_digests, spread.parse_mlprojects
-    )
-    outcome = reconcile.reconcile(platform, evaluation, previous, allow_mass_delete)
-    pins = promotion_store.read_all(platform) if promotions is None else promotions
-    catalog = previous.catalog()
-    catalog.update((index.spec_key(model), model) for model in outcome.models)
-    wanted = environments.wanted(platform, pins, catalog)
-    if wanted:
-        catalog.update((history or spec_history.finder(platform))(wanted))
-    stranded = environments.stranded(platform, outcome.models, pins, catalog, outcome.healed)
-    outcome = reconcile.keep_as_was(outcome, stranded)
-    placements = environments.place(
-        platform,
-        outcome.models,
-        outcome.states,
-        previous,
-        pins,
-        catalog,
-        allow_mass_delete,
-        preserved={damaged.id for damaged in outcome.preserved},
-    )
-    asked = image_gate.questions(platform, placements, previous)
-    placements = image_gate.gate(
-        platform, placements, previous, image_check.existing(platform, asked)
-    )
-    incremental = plan.Incremental(
-        code,
-        parsed_digests(evaluation, previous, outcome.models),
-        recorded_files(tree, previous, outcome.models, code) if trust_digests else {},
-    )
-    try:
-        renderer = templating.Renderer(
-            resources.load_templates(platform.templates_path), resources.compiled_templates()
+    # The promotions files are read by a worker while this process lists the tree, checks
+    # index.json and parses the MLprojects: a platform that pins 10,000 models spends most
+    # of a second in them, and the other core has nothing else to do then.
+    reading = spread.promotions(platform) if promotions is None else nullcontext(lambda: promotions)
+    with reading as read_pins:
+        current = rendered_tree.read_tree(platform.rendered_path)
+        tree = current if base is None else base
+        previous = index.tree_index(
+            tree, shown_path(platform.rendered_path), base_revision, spread.index_entries
         )
-        planned = plan.plan(
+        code = resources.code_digest()
+        evaluation = evaluate.evaluate(
+            platform, scanned, previous, code, trust_digests, spread.parse_mlprojects
+        )
+        outcome = reconcile.reconcile(platform, evaluation, previous, allow_mass_delete)
+        pins = read_pins()
+        catalog = previous.catalog()
+        catalog.update((index.spec_key(model), model) for model in outcome.models)
+        wanted = environments.wanted(platform, pins, catalog)
+        if wanted:
+            catalog.update((history or spec_history.finder(platform))(wanted))
+        stranded = environments.stranded(platform, outcome.models, pins, catalog, outcome.healed)
+        outcome = reconcile.keep_as_was(outcome, stranded)
+        placements = environments.place(
             platform,
             outcome.models,
-            renderer,
             outcome.states,
-            placements,
-            [preserve(platform, tree, damaged) for damaged in outcome.preserved],
-            incremental=incremental,
-            rejected=outcome.rejected,
-            make_files=spread.render_files,
+            previous,
+            pins,
+            catalog,
+            allow_mass_delete,
+            preserved={damaged.id for damaged in outcome.preserved},
         )
-    except TemplateError as error:
-        raise UsageError(f"template error: {error}") from None
-    if stray := index.unaccounted(tree, previous, planned):
-        raise ConfigError(index.unaccounted_message(platform.rendered_path, stray))
-    return RenderRun(platform, evaluation, outcome, placements, planned, current)
+        asked = image_gate.questions(platform, placements, previous)
+        placements = image_gate.gate(
+            platform, placements, previous, image_check.existing(platform, asked)
+        )
+        incremental = plan.Incremental(
+            code,
+            parsed_digests(evaluation, previous, outcome.models),
+            recorded_files(tree, previous, outcome.models, code) if trust_digests else {},
+        )
+        try:
+            renderer = templating.Renderer(
+                resources.load_templates(platform.templates_path), resources.compiled_templates()
+            )
+            planned = plan.plan(
+                platform,
+                outcome.models,
+                renderer,
+                outcome.states,
+                placements,
+                [preserve(platform, tree, damaged) for damaged in outcome.preserved],
+                incremental=incremental,
+                rejected=outcome.rejected,
+                make_files=spread.render_files,
+            )
+        except TemplateError as error:
+            raise UsageError(f"template error: {error}") from None
+        if stray := index.unaccounted(tree, previous, planned):
+            raise ConfigError(index.unaccounted_message(platform.rendered_path, stray))
+        return RenderRun(platform, evaluation, outcome, placements, planned, current)
 
 
 def parsed_digests(

@@ -4,6 +4,8 @@ does the rest.   (edge: processes)
 Four stages are spread: the check of index.json's entries (``index_entries``), the
 MLprojects' parse (``parse_mlprojects``), a re-run's check of the models' files against
 their recorded digests (``files_digests``) and a render's model files (``render_files``).
+One is read beside the rest: the promotions files (``promotions``), by a worker that reads
+them while this process lists the tree, checks index.json and parses the MLprojects.
 Each item's result depends on its inputs alone, so it is the same whichever process makes
 it. The worker inherits the inputs, the templates and the compiled engine by the fork, and
 sends back only its share. Whatever the worker does not deliver (it fails, dies, or has not
@@ -19,13 +21,15 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
-from generator import digests, evaluate, mlproject
+from generator import digests, evaluate, mlproject, promotion_store
 from generator.config.settings import Platform
+from generator.pins import Promotions
 from generator.rendering import plan
 from generator.rendering.deployment import Release
 from generator.rendering.targets.base import RenderedFile
@@ -38,6 +42,7 @@ MIN_MODELS = 200  # models to render (1,000 take about 2 s of CPU)
 MIN_MLPROJECTS = 1_000  # MLprojects to parse (1,000 take about 0.3 s of CPU)
 MIN_FILE_GROUPS = 1_000  # models whose files a re-run checks (1,000 take about 0.2 s)
 MIN_INDEX_ENTRIES = 1_000  # index.json entries to check (1,000 take about 0.1 s)
+MIN_PROMOTIONS_BYTES = 250_000  # promotions files read beside (1,000 pins take about 0.1 s)
 BATCH = 1_000  # items per message from the worker
 WAIT_S = 600.0  # the longest the worker's share is waited for
 
@@ -116,6 +121,37 @@ def _each(
     results: list[Made] = [*own, *received]
     results[0::2], results[1::2] = own, received  # each back where it was shared out from
     return results
+
+
+@contextmanager
+def promotions(
+    platform: Platform, *, least: int = MIN_PROMOTIONS_BYTES
+) -> Iterator[Callable[[], dict[str, Promotions]]]:
+    """``promotion_store.read_all(platform)``, read by a forked worker from the moment the
+    block starts when the files hold at least ``least`` bytes: call what it gives for them
+    (read by this process when the worker did not deliver them, and then with its errors).
+    The worker is stopped when the block ends."""
+    worker = (
+        _started(lambda: [promotion_store.read_all(platform)])
+        if _worth(promotion_store.size(platform), least)
+        else None
+    )
+    delivered: list[dict[str, Promotions]] = []
+
+    def read() -> dict[str, Promotions]:
+        if not delivered:
+            received = None
+            if worker is not None:
+                received = worker.items()
+                worker.stop()
+            delivered.append(received[0] if received else promotion_store.read_all(platform))
+        return delivered[0]
+
+    try:
+        yield read
+    finally:
+        if worker is not None:
+            worker.stop()
 
 
 def render_files(

@@ -3,17 +3,19 @@ worker that really does its share."""
 
 import functools
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
 from benchmarks import render as render_benchmark
-from generator import digests, evaluate, index, rendered_tree, spread
+from generator import digests, evaluate, index, promotion_store, rendered_tree, spread
 from generator.config import loader
-from generator.errors import ExternalError, TemplateError
+from generator.errors import ConfigError, ExternalError, TemplateError
 from generator.index import Index
 from generator.planned_tree import TreeFiles
 from generator.rendering import plan
@@ -179,6 +181,49 @@ def test_a_file_either_share_cannot_read_is_the_error_one_process_gives(tmp_path
     assert str(spread_out.value) == str(alone.value)
     assert gone in str(alone.value)
     assert spread.can_fork()
+
+
+def test_promotions_read_beside_are_those_read_here(tmp_path):
+    platform = loader.load(platform_dir(tmp_path) / "platform.yaml")
+    here = promotion_store.read_all(platform)
+    assert here["production"].pins
+    with spread.promotions(platform, least=1) as read:
+        assert read() == here
+        assert read() is read()
+
+
+def test_the_promotions_are_read_by_the_worker_when_the_block_starts(tmp_path):
+    """The worker's reading is the one used: the file is damaged once it has read it (or
+    could not send it yet), and what the block gives is still the file as it was."""
+    platform = loader.load(platform_dir(tmp_path) / "platform.yaml")
+    here = promotion_store.read_all(platform)
+    with spread.promotions(platform, least=1) as read:
+        assert multiprocessing.active_children()
+        deadline = time.monotonic() + 30
+        while multiprocessing.active_children() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        promotion_store.path_of(platform, "production").write_text("models: [\n")
+        assert read() == here
+    with pytest.raises(ConfigError):
+        promotion_store.read_all(platform)
+
+
+def test_a_damaged_promotions_file_is_the_error_one_process_gives(tmp_path):
+    platform = loader.load(platform_dir(tmp_path) / "platform.yaml")
+    promotion_store.path_of(platform, "production").write_text("format: 1\nmodels: 7\n")
+    with pytest.raises(ConfigError) as alone:
+        promotion_store.read_all(platform)
+    with spread.promotions(platform, least=1) as read, pytest.raises(ConfigError) as beside:
+        read()
+    assert str(beside.value) == str(alone.value)
+
+
+def test_small_promotions_files_are_read_here(tmp_path):
+    platform = loader.load(platform_dir(tmp_path) / "platform.yaml")
+    assert 0 < promotion_store.size(platform) < spread.MIN_PROMOTIONS_BYTES
+    with spread.promotions(platform) as read:
+        assert not multiprocessing.active_children()
+        assert read() == promotion_store.read_all(platform)
 
 
 def test_no_worker_is_forked_while_another_thread_runs():
