@@ -136,8 +136,9 @@ def global_options(defaults: bool) -> argparse.ArgumentParser:
 
 def build_parser(only: str | None = None, *, summaries: bool = False) -> argparse.ArgumentParser:
     """The parser of every command, or of the command ``only`` alone. With ``summaries``,
-    of none: its commands are their names and lines only, which lists them (``--help``)
-    and refuses a word that is none, and no command's module is imported."""
+    of none: its commands are their names and lines only, which lists them (``--help``),
+    refuses a word that is none and finds the command named, and no command's module is
+    imported."""
     parser = argparse.ArgumentParser(
         prog="modelship",
         description="Render ML model repositories into a GitOps tree: Jenkins jobs, "
@@ -150,8 +151,8 @@ def build_parser(only: str | None = None, *, summaries: bool = False) -> argpars
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     after_command = global_options(defaults=False)
     for name, (_, summary) in COMMANDS.items():
-        if summaries:
-            subparsers.add_parser(name, help=summary)
+        if summaries:  # its options (even --help) are left to its own parser
+            subparsers.add_parser(name, help=summary, add_help=False)
             continue
         if only not in (None, name):
             continue
@@ -179,8 +180,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.set_threshold(*GC_THRESHOLDS)
     words = sys.argv[1:] if argv is None else list(argv)
     command = chosen_command(words)
-    parser = build_parser(command, summaries=command is None)
-    args = parser.parse_args(words)
+    if command is None:
+        # No command seen (none given, or one after an abbreviated option, `--plat x list`):
+        # the list of commands parses what it can, and a command it finds is parsed by its own.
+        found, _ = build_parser(summaries=True).parse_known_args(words)
+        command = found.command
+    args = build_parser(command).parse_args(words)
     console.set_verbosity(args.verbosity)
     try:
         return int(args.handler(args))

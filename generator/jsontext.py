@@ -37,15 +37,15 @@ _NOT_ASCII = re.compile(r"[^\x00-\x7e]")  # DEL too, as ensure_ascii escapes it
 def dumps(value: Any, *, as_read: Iterable[Any] = ()) -> bytes:
     """``value`` as JSON text, in ASCII bytes; ``as_read``: parts of it written back as they
     were read (they may hold NaN or infinity, which only the standard library writes as
-    read). orjson's bytes are the text when they are ASCII, as they mostly are: they are
-    neither decoded nor searched for what to escape (a tenth of a second for 37 MB)."""
+    read). orjson's bytes are the text when they are printable ASCII, as they mostly are:
+    they are neither decoded nor searched for what to escape (a tenth of a second for 37 MB)."""
     if not any(_non_finite(item) for part in as_read for item in _values(part)):
         try:
             written = orjson.dumps(value, option=_OPTIONS)
         except orjson.JSONEncodeError:
             pass
         else:
-            if written.isascii():
+            if written.isascii() and b"\x7f" not in written:  # DEL is escaped too
                 return written
             return _NOT_ASCII.sub(_escaped, written.decode("utf-8")).encode("ascii")
     if any(

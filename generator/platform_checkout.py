@@ -1,6 +1,5 @@
 """The platform's own folder as git sees it: the changes to platform.yaml and its templates
-that are not committed, and a rendered tree left in the folder after platform.yaml moved the
-tree to a repository of its own.
+that are not committed.
 
 ``publish`` credits every change it commits to the model repositories it names; a change to
 platform.yaml or a template that is not committed would be published under their names, and

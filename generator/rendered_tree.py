@@ -1,4 +1,6 @@
-"""The rendered tree on disk: read it, and replace it atomically with a new plan.
+"""The rendered tree on disk: read it (and the index.json it holds, ``previous_index``),
+replace it atomically with a new plan, and find a tree left behind in the platform's folder
+by a switch to a separate rendered repository (``left_behind``).
 
 How a write stays atomic (a process killed at any moment leaves the old tree or
 the new one, never a mix):
@@ -51,6 +53,8 @@ from generator.treediff import TreeChanges, compare
 STAGE_SUFFIX = ".modelship-stage"
 BACKUP_SUFFIX = ".modelship-old"
 _AT_FDCWD = -100
+_READ_CAP = 0x7FFFF000  # the most one read returns on Linux
+_CHUNK = 1 << 16  # what is read at a time of a file longer than its size said
 _RENAME_EXCHANGE = 2
 
 
@@ -170,14 +174,14 @@ def _read_regular(path: Path | str) -> bytes:
         if not stat.S_ISREG(status.st_mode):
             raise _not_regular(Path(path), status.st_mode)
         # One read asks for a byte more than the size: fewer bytes back is the end of the
-        # file (a regular file's read is short only there), and saves the empty read that
-        # would say so; more, and the file grew: read on to the end.
+        # file (a regular file's read below Linux's 2 GiB cap is short only there), and saves
+        # the empty read that would say so; all of them, and the file grew: read on.
         wanted = status.st_size + 1
         first = os.read(descriptor, wanted)
-        if len(first) < wanted:
+        if len(first) < wanted < _READ_CAP:
             return first
         chunks = [first]
-        while chunk := os.read(descriptor, wanted):
+        while chunk := os.read(descriptor, max(wanted, _CHUNK)):
             chunks.append(chunk)
         return b"".join(chunks)
     finally:

@@ -166,7 +166,7 @@ def render_run(
     say (``render --full``); the result is the same, only slower."""
     # The promotions files are read by a worker while this process lists the tree, checks
     # index.json and parses the MLprojects: a platform that pins 10,000 models spends most
-    # of a second in them, and the other core has nothing else to do then.
+    # of a second in them, while the other core is idle but for index.json's check.
     reading = spread.promotions(platform) if promotions is None else nullcontext(lambda: promotions)
     with reading as read_pins:
         current = rendered_tree.read_tree(platform.rendered_path)

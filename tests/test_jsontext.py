@@ -59,10 +59,13 @@ def test_a_value_written_back_as_read_keeps_nan_and_infinity(odd):
     assert jsontext.dumps(document, as_read=[entry]) == standard(document)
 
 
-def test_text_past_ascii_is_escaped_as_json_dumps_escapes_it():
-    document = {"description": "d\u00e9j\u00e0 vu \U0001f600\x7f", "plain": "ascii"}
+@pytest.mark.parametrize(
+    "text", ["d\u00e9j\u00e0 vu \U0001f600\x7f", "ascii with a DEL \x7f"], ids=["past", "del"]
+)
+def test_text_past_printable_ascii_is_escaped_as_json_dumps_escapes_it(text):
+    document = {"description": text, "plain": "ascii"}
     assert jsontext.dumps(document) == standard(document)
-    assert jsontext.dumps(document).isascii()
+    assert b"\x7f" not in jsontext.dumps(document)
 
 
 @pytest.mark.parametrize(

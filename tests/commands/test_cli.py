@@ -76,6 +76,16 @@ def test_validate_of_a_model_folder_imports_no_render_pipeline(tmp_path):
     assert {name.split(".")[0] for name in loaded} == {"requests"}
 
 
+def test_a_command_after_an_abbreviated_option_is_parsed_as_after_the_whole_one():
+    whole = modelship("--platform", "nowhere.yaml", "schema", "mlproject", cwd=ROOT)
+    short = modelship("--plat", "nowhere.yaml", "schema", "mlproject", cwd=ROOT)
+    assert (short.returncode, short.stdout) == (whole.returncode, whole.stdout)
+    assert whole.returncode == 0
+    helped = modelship("--plat", "nowhere.yaml", "schema", "--help", cwd=ROOT)
+    assert helped.stdout.startswith("usage: modelship schema")
+    assert "examples:" in helped.stdout
+
+
 def test_unknown_command_is_a_usage_error():
     result = modelship("deploy", cwd=ROOT)
     assert result.returncode == ExitCode.USAGE
