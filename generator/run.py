@@ -180,52 +180,52 @@ def render_run(
         )
         outcome = reconcile.reconcile(platform, evaluation, previous, allow_mass_delete)
         pins = read_pins()
-        catalog = previous.catalog()
-        catalog.update((index.spec_key(model), model) for model in outcome.models)
-        wanted = environments.wanted(platform, pins, catalog)
-        if wanted:
-            catalog.update((history or spec_history.finder(platform))(wanted))
-        stranded = environments.stranded(platform, outcome.models, pins, catalog, outcome.healed)
-        outcome = reconcile.keep_as_was(outcome, stranded)
-        placements = environments.place(
+    catalog = previous.catalog()
+    catalog.update((index.spec_key(model), model) for model in outcome.models)
+    wanted = environments.wanted(platform, pins, catalog)
+    if wanted:
+        catalog.update((history or spec_history.finder(platform))(wanted))
+    stranded = environments.stranded(platform, outcome.models, pins, catalog, outcome.healed)
+    outcome = reconcile.keep_as_was(outcome, stranded)
+    placements = environments.place(
+        platform,
+        outcome.models,
+        outcome.states,
+        previous,
+        pins,
+        catalog,
+        allow_mass_delete,
+        preserved={damaged.id for damaged in outcome.preserved},
+    )
+    asked = image_gate.questions(platform, placements, previous)
+    placements = image_gate.gate(
+        platform, placements, previous, image_check.existing(platform, asked)
+    )
+    incremental = plan.Incremental(
+        code,
+        parsed_digests(evaluation, previous, outcome.models),
+        recorded_files(tree, previous, outcome.models, code) if trust_digests else {},
+    )
+    try:
+        renderer = templating.Renderer(
+            resources.load_templates(platform.templates_path), resources.compiled_templates()
+        )
+        planned = plan.plan(
             platform,
             outcome.models,
+            renderer,
             outcome.states,
-            previous,
-            pins,
-            catalog,
-            allow_mass_delete,
-            preserved={damaged.id for damaged in outcome.preserved},
+            placements,
+            [preserve(platform, tree, damaged) for damaged in outcome.preserved],
+            incremental=incremental,
+            rejected=outcome.rejected,
+            make_files=spread.render_files,
         )
-        asked = image_gate.questions(platform, placements, previous)
-        placements = image_gate.gate(
-            platform, placements, previous, image_check.existing(platform, asked)
-        )
-        incremental = plan.Incremental(
-            code,
-            parsed_digests(evaluation, previous, outcome.models),
-            recorded_files(tree, previous, outcome.models, code) if trust_digests else {},
-        )
-        try:
-            renderer = templating.Renderer(
-                resources.load_templates(platform.templates_path), resources.compiled_templates()
-            )
-            planned = plan.plan(
-                platform,
-                outcome.models,
-                renderer,
-                outcome.states,
-                placements,
-                [preserve(platform, tree, damaged) for damaged in outcome.preserved],
-                incremental=incremental,
-                rejected=outcome.rejected,
-                make_files=spread.render_files,
-            )
-        except TemplateError as error:
-            raise UsageError(f"template error: {error}") from None
-        if stray := index.unaccounted(tree, previous, planned):
-            raise ConfigError(index.unaccounted_message(platform.rendered_path, stray))
-        return RenderRun(platform, evaluation, outcome, placements, planned, current)
+    except TemplateError as error:
+        raise UsageError(f"template error: {error}") from None
+    if stray := index.unaccounted(tree, previous, planned):
+        raise ConfigError(index.unaccounted_message(platform.rendered_path, stray))
+    return RenderRun(platform, evaluation, outcome, placements, planned, current)
 
 
 def parsed_digests(
