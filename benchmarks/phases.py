@@ -8,8 +8,8 @@ it: wall seconds, CPU seconds of this process (``time.process_time``: on a machi
 share, steadier than wall time), and the peak RSS after it. Child processes (the workers of
 ``generator/spread.py``, any git) are a row of their own: their CPU seconds, and the
 largest one's peak. When a worker reads the promotions files beside the rest
-(``spread.promotions``, from 250 kB of them), their time is in that row, and theirs is
-missing. A platform to run it on is made by ``render.py``'s ``make_platform``:
+(``spread.promotions``, from 250 kB of them), their time is in that row, and they have no
+row of their own. A platform to run it on is made by ``render.py``'s ``make_platform``:
 
     python -c "import sys; sys.path[:0] = ['benchmarks', '.']; import render, pathlib; \
         render.make_platform(pathlib.Path('/dev/shm/p10k'), 10000)"

@@ -15,6 +15,7 @@ those of the stage done in one process.
 
 from __future__ import annotations
 
+import functools
 import gc
 import multiprocessing
 import os
@@ -136,16 +137,14 @@ def promotions(
         if _worth(promotion_store.size(platform), least)
         else None
     )
-    delivered: list[dict[str, Promotions]] = []
 
+    @functools.cache
     def read() -> dict[str, Promotions]:
-        if not delivered:
-            received = None
-            if worker is not None:
-                received = worker.items()
-                worker.stop()
-            delivered.append(received[0] if received else promotion_store.read_all(platform))
-        return delivered[0]
+        received = None
+        if worker is not None:
+            received = worker.items()
+            worker.stop()
+        return received[0] if received else promotion_store.read_all(platform)
 
     try:
         yield read
@@ -216,8 +215,10 @@ class Worker:
         """What ``make`` made; None when the worker did not deliver it all within ``WAIT_S``."""
         items: list[Any] = []
         deadline = time.monotonic() + WAIT_S
-        while (left := deadline - time.monotonic()) > 0 and self._receiving.poll(left):
-            try:
+        while (left := deadline - time.monotonic()) > 0:
+            try:  # a stopped worker's pipe is closed: it delivers nothing more
+                if not self._receiving.poll(left):
+                    return None
                 batch = self._receiving.recv()
             except (EOFError, OSError):
                 return None

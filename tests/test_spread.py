@@ -57,6 +57,12 @@ def test_the_worker_delivers_what_it_makes():
     assert delivered == [n * n for n in range(2_500)]
 
 
+def test_a_stopped_worker_delivers_nothing_more():
+    worker = spread.Worker(lambda: [1, 2])
+    worker.stop()
+    assert worker.items() is None
+
+
 def test_a_worker_that_fails_delivers_nothing():
     with spread.Worker(lambda: [1 / 0]) as worker:
         assert worker.items() is None
