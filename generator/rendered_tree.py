@@ -35,15 +35,15 @@ When the plan equals the tree, nothing is written at all.
 
 from __future__ import annotations
 
-import ctypes
 import errno
+import functools
 import os
 import shutil
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from generator import index
+from generator import index, linux, workers
 from generator.config.settings import Platform
 from generator.errors import ConfigError, ExternalError
 from generator.index import INDEX_PATH, Index, foreign_tree
@@ -52,10 +52,11 @@ from generator.treediff import TreeChanges, compare
 
 STAGE_SUFFIX = ".modelship-stage"
 BACKUP_SUFFIX = ".modelship-old"
-_AT_FDCWD = -100
 _READ_CAP = 0x7FFFF000  # the most one read returns on Linux
 _CHUNK = 1 << 16  # what is read at a time of a file longer than its size said
-_RENAME_EXCHANGE = 2
+# From this many files to stage or remove, a forked worker links, writes or unlinks the second
+# half of them (on this machine 10^5 links take 1.0 s in one process, 0.6 s in two).
+MIN_SPREAD_FILES = 20_000
 
 
 def stage_path(root: Path) -> Path:
@@ -282,12 +283,12 @@ def write_tree(
         if not root.exists():
             os.rename(stage, root)
             return changes
-        if not (exchange and _exchange(stage, root)):
+        if not (exchange and linux.exchange(str(stage), str(root))):
             backup = backup_path(root)
             os.rename(root, backup)
             os.rename(stage, root)
             stage = backup
-        shutil.rmtree(stage)
+        _remove(stage, list(old))
     except OSError as error:
         if root.is_dir():  # the tree is in place: what was staged beside it only takes room
             shutil.rmtree(stage_path(root), ignore_errors=True)
@@ -317,19 +318,79 @@ def _build_stage(stage: Path, root: Path, new: Mapping[str, bytes], written: set
         os.chmod(stage, root.stat().st_mode & 0o7777)
     # Plain strings and os calls: a tree has 10^5 files, and pathlib would double the time.
     staged, current = str(stage), str(root)
-    folders = {os.path.dirname(relative) for relative in new}
-    for folder in sorted({f for name in folders for f in _with_parents(name)}):
-        os.mkdir(os.path.join(staged, folder))
-    for relative in new:
-        target = f"{staged}/{relative}"
-        if relative not in written and _link(f"{current}/{relative}", target):
-            continue
-        _write_new(target, new[relative])
+    for folder in _folders(new):
+        os.mkdir(f"{staged}/{folder}")
+
+    def place(paths: Sequence[str], *, again: bool = False) -> None:
+        """Stage ``paths``; ``again``: over whatever an unfinished worker left of them."""
+        for relative in paths:
+            target = f"{staged}/{relative}"
+            if again:
+                _unlink_if_there(folder_fd, relative, target)
+            if relative not in written and _link(
+                f"{current}/{relative}", folder_fd, relative, target
+            ):
+                continue
+            _write_new(folder_fd, relative, target, new[relative])
+
+    # Relative to the stage's descriptor: were this process killed, its worker (killed with
+    # it) could not reach a later write's stage of the same name.
+    folder_fd = os.open(staged, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        workers.halves(
+            place, list(new), MIN_SPREAD_FILES, again=functools.partial(place, again=True)
+        )
+    finally:
+        os.close(folder_fd)
 
 
-def _write_new(path: str, content: bytes) -> None:
-    """Create ``path`` (mode 0644, whatever the umask) holding ``content``."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+def _remove(folder: Path, paths: Sequence[str]) -> None:
+    """Remove ``folder`` (the old tree after the swap), whose files are ``paths``: a worker
+    unlinks the second half of them when there are many; then their folders go, deepest
+    first, and whatever else is there (a file written since the tree was read) with them."""
+
+    def unlink(part: Sequence[str]) -> None:
+        for relative in part:
+            _unlink_if_there(folder_fd, relative, f"{folder}/{relative}")
+
+    folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        workers.halves(unlink, paths, MIN_SPREAD_FILES, again=lambda _: None)
+        emptied = True
+        for inner in reversed(_folders(paths)):  # a folder sorts before what it holds
+            try:
+                os.rmdir(inner, dir_fd=folder_fd)
+            except OSError:
+                emptied = False
+    finally:
+        os.close(folder_fd)
+    if emptied:
+        os.rmdir(folder)
+    else:
+        shutil.rmtree(folder)
+
+
+def _unlink_if_there(folder_fd: int, relative: str, shown: str) -> None:
+    try:
+        os.unlink(relative, dir_fd=folder_fd)
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, shown) from None
+
+
+def _write_new(folder_fd: int, relative: str, shown: str, content: bytes) -> None:
+    """Create ``relative`` in the folder of ``folder_fd`` (mode 0644, whatever the umask)
+    holding ``content``; an error names the file as ``shown``."""
+    try:
+        descriptor = os.open(
+            relative,
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+            0o644,
+            dir_fd=folder_fd,
+        )
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, shown) from None
     try:
         view = memoryview(content)
         while view:
@@ -340,6 +401,12 @@ def _write_new(path: str, content: bytes) -> None:
         os.close(descriptor)
 
 
+def _folders(paths: Iterable[str]) -> list[str]:
+    """The folders that hold ``paths`` (relative, POSIX), each after the one it is in."""
+    holding = {relative.rpartition("/")[0] for relative in paths}
+    return sorted({folder for name in holding for folder in _with_parents(name)})
+
+
 def _with_parents(folder: str) -> Iterator[str]:
     """``a/b/c`` → ``a``, ``a/b``, ``a/b/c`` (nothing for the root itself)."""
     while folder:
@@ -347,36 +414,13 @@ def _with_parents(folder: str) -> Iterator[str]:
         folder = os.path.dirname(folder)
 
 
-def _link(source: str, target: str) -> bool:
-    """Hard-link an unchanged file into the stage; False when the file system cannot."""
+def _link(source: str, folder_fd: int, relative: str, shown: str) -> bool:
+    """Hard-link an unchanged file into the stage (``relative`` to ``folder_fd``, shown as
+    ``shown``); False when the file system cannot."""
     try:
-        os.link(source, target)
+        os.link(source, relative, dst_dir_fd=folder_fd)
     except OSError as error:
         if error.errno in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP):
             return False
-        raise
+        raise OSError(error.errno, error.strerror, source, None, shown) from None
     return True
-
-
-def _exchange(first: Path, second: Path) -> bool:
-    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False when this
-    system or file system cannot."""
-    renameat2 = getattr(_libc(), "renameat2", None)
-    if renameat2 is None:
-        return False
-    result = renameat2(
-        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
-    )
-    if result == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
-        return False
-    raise OSError(code, os.strerror(code), str(second))
-
-
-def _libc() -> ctypes.CDLL | None:
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None

@@ -7,28 +7,21 @@ their recorded digests (``files_digests``) and a render's model files (``render_
 One is read beside the rest: the promotions files (``promotions``), by a worker that reads
 them while this process lists the tree, checks index.json and parses the MLprojects.
 Each item's result depends on its inputs alone, so it is the same whichever process makes
-it. The worker inherits the inputs, the templates and the compiled engine by the fork, and
-sends back only its share. Whatever the worker does not deliver (it fails, dies, or has not
-finished within ``WAIT_S``), this process makes itself: the result, and any error, are
-those of the stage done in one process.
+it. The worker (``workers.py``) inherits the inputs, the templates and the compiled engine
+by the fork, and sends back only its share. Whatever the worker does not deliver (it fails,
+dies, or has not finished within ``workers.WAIT_S``), this process makes itself: the
+result, and any error, are those of the stage done in one process.
 """
 
 from __future__ import annotations
 
 import functools
-import gc
-import multiprocessing
-import os
-import signal
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from generator import digests, evaluate, mlproject, promotion_store
+from generator import digests, evaluate, mlproject, promotion_store, workers
 from generator.config.settings import Platform
 from generator.pins import Promotions
 from generator.rendering import plan
@@ -44,33 +37,9 @@ MIN_MLPROJECTS = 1_000  # MLprojects to parse (1,000 take about 0.3 s of CPU)
 MIN_FILE_GROUPS = 1_000  # models whose files a re-run checks (1,000 take about 0.2 s)
 MIN_INDEX_ENTRIES = 1_000  # index.json entries to check (1,000 take about 0.1 s)
 MIN_PROMOTIONS_BYTES = 250_000  # promotions files read beside (1,000 pins take about 0.1 s)
-BATCH = 1_000  # items per message from the worker
-WAIT_S = 600.0  # the longest the worker's share is waited for
 
 Item = TypeVar("Item")
 Made = TypeVar("Made")
-
-
-def can_fork() -> bool:
-    """Whether a worker may be forked: more than one core, and no other thread that could
-    hold a lock across the fork."""
-    return (
-        _cores() > 1
-        and "fork" in multiprocessing.get_all_start_methods()
-        and threading.active_count() == 1
-    )
-
-
-def _worth(items: int, least: int) -> bool:
-    """Whether a worker is worth forking for ``items``, and may be forked."""
-    return items >= least and can_fork()
-
-
-def _cores() -> int:
-    """The cores this process may run on (where the system says; else the machine's)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def index_entries(
@@ -111,7 +80,7 @@ def _each(
     """``make(items)``, with every other item made by a forked worker when there are at
     least ``least``; ``make`` gives one result per item, in order."""
     mine, theirs = items[0::2], items[1::2]
-    worker = _started(lambda: make(theirs)) if _worth(len(items), least) else None
+    worker = workers.started(lambda: make(theirs)) if workers.worth(len(items), least) else None
     if worker is None:
         return make(items)
     with worker:
@@ -133,8 +102,8 @@ def promotions(
     (read by this process when the worker did not deliver them, and then with its errors).
     The worker is stopped when the block ends."""
     worker = (
-        _started(lambda: [promotion_store.read_all(platform)])
-        if _worth(promotion_store.size(platform), least)
+        workers.started(lambda: [promotion_store.read_all(platform)])
+        if workers.worth(promotion_store.size(platform), least)
         else None
     )
 
@@ -166,7 +135,7 @@ def render_files(
         made = plan.render_files(platform, _only(release, theirs), renderer)
         return [(f.path, f.content, f.owner) for f in made if f.owner in theirs]
 
-    worker = _started(their_files) if _worth(len(rendering), least) else None
+    worker = workers.started(their_files) if workers.worth(len(rendering), least) else None
     if worker is None:
         return list(plan.render_files(platform, release, renderer))
     with worker:
@@ -181,85 +150,3 @@ def render_files(
 def _only(release: Release, models: frozenset[str]) -> Release:
     """``release`` with only ``models`` rendered."""
     return replace(release, reused=release.reused | {d.id for d in release.models} - models)
-
-
-class Worker:
-    """A forked process that runs ``make`` and sends its items back in batches of ``BATCH``,
-    then None; False when ``make`` raised. Objects made before the fork are left alone by
-    the collector while it runs (in both processes: the worker's collections would
-    otherwise touch, and so copy, every page the fork shares)."""
-
-    def __init__(self, make: Callable[[], Iterable[Any]]) -> None:
-        context = multiprocessing.get_context("fork")
-        self._receiving, sending = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_work, args=(sending, make), name="modelship-worker", daemon=True
-        )
-        gc.freeze()
-        try:
-            self._process.start()
-        except OSError:
-            gc.unfreeze()
-            self._receiving.close()
-            raise
-        finally:
-            sending.close()
-
-    def __enter__(self) -> Worker:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    def items(self) -> list[Any] | None:
-        """What ``make`` made; None when the worker did not deliver it all within ``WAIT_S``."""
-        items: list[Any] = []
-        deadline = time.monotonic() + WAIT_S
-        while (left := deadline - time.monotonic()) > 0:
-            try:  # a stopped worker's pipe is closed: it delivers nothing more
-                if not self._receiving.poll(left):
-                    return None
-                batch = self._receiving.recv()
-            except (EOFError, OSError):
-                return None
-            if batch is None:
-                return items
-            if batch is False:
-                return None
-            items.extend(batch)
-        return None
-
-    def stop(self) -> None:
-        """Close the pipe and wait for the worker; one still running is killed."""
-        self._receiving.close()
-        self._process.join(timeout=1.0)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join()
-        gc.unfreeze()
-
-
-def _started(make: Callable[[], Iterable[Any]]) -> Worker | None:
-    """A worker running ``make``; None when no process can be forked now (a limit on the
-    number of processes, or on memory): then this process does it all."""
-    try:
-        return Worker(make)
-    except OSError:
-        return None
-
-
-def _work(sending: Connection, make: Callable[[], Iterable[Any]]) -> None:
-    """The worker's side of ``Worker``."""
-    # An interrupt is the parent's to handle: it stops the worker.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        made = list(make())
-    except Exception:  # this process's share is made again by the parent, which reports it
-        sending.send(False)
-        return
-    try:
-        for start in range(0, len(made), BATCH):
-            sending.send(made[start : start + BATCH])
-        sending.send(None)
-    except OSError:
-        return  # the parent stopped listening: it makes this share itself

@@ -1,13 +1,14 @@
 """Writing the rendered tree: atomic under SIGKILL, nothing outside touched, no-op when unchanged."""
 
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
 
 import pytest
 
-from generator import rendered_tree
+from generator import rendered_tree, workers
 from testsupport.helpers import ROOT, read_tree
 
 KILLER = ROOT / "testsupport" / "write_killer.py"
@@ -25,6 +26,12 @@ def plan(version: str, models: range, extra: str = "") -> dict[str, bytes]:
 
 OLD = plan("v1", range(8))
 NEW = plan("v2", range(3, 11), extra="port: 80\n")  # 3 models removed, 3 added, 5 changed
+# One model removed, one file added, one changed, the rest kept.
+MOVED = {
+    **{path: content for path, content in OLD.items() if "/model-0/" not in path},
+    "staging/kubernetes/team-0/model-9/deployment.yaml": b"added\n",
+    "staging/kubernetes/team-1/model-1/deployment.yaml": b"changed\n",
+}
 
 
 @pytest.fixture
@@ -82,6 +89,75 @@ def test_unchanged_files_are_not_rewritten_when_others_change(platform_folder):
     assert (unchanged.stat().st_ino, unchanged.stat().st_mtime_ns) == stamp
 
 
+@pytest.fixture
+def spread_write(monkeypatch):
+    """Writes of two files and more are shared with a worker; the workers started, as
+    they are."""
+    started = []
+
+    def recording(make):
+        worker = original(make)
+        started.append(worker)
+        return worker
+
+    original = workers.started
+    monkeypatch.setattr(workers, "started", recording)
+    monkeypatch.setattr(rendered_tree, "MIN_SPREAD_FILES", 2)
+    assert workers.can_fork()
+    return started
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["rename-exchange", "two-renames"])
+def test_a_write_shared_with_a_worker_is_the_write_of_one_process(
+    platform_folder, spread_write, exchange
+):
+    root = platform_folder / "rendered"
+    rendered_tree.write_tree(root, OLD, {})
+    kept = "production/kubernetes/team-0/model-3/service.yaml"
+    stamp = (root / kept).stat().st_ino
+    spread_write.clear()
+    changes = rendered_tree.write_tree(
+        root, MOVED, rendered_tree.read_tree(root), exchange=exchange
+    )
+    assert read_tree(root) == MOVED
+    assert changes.added == ("staging/kubernetes/team-0/model-9/deployment.yaml",)
+    assert changes.modified == ("staging/kubernetes/team-1/model-1/deployment.yaml",)
+    assert len(changes.removed) == 4
+    assert (root / kept).stat().st_ino == stamp, "a kept file was rewritten, not linked"
+    assert (root / kept).stat().st_nlink == 1, "the old tree was not removed"
+    assert sorted(p.name for p in platform_folder.iterdir() if "modelship" in p.name) == []
+    assert len(spread_write) == 2  # the stage, the removal
+    assert None not in spread_write
+    assert multiprocessing.active_children() == []
+
+
+def test_a_half_the_worker_did_not_deliver_is_staged_here_over_what_it_left(
+    platform_folder, spread_write, monkeypatch
+):
+    """The worker's half is not waited for (it may have staged any part of it): this
+    process stages that half again, and the tree is the plan, kept files linked."""
+    root = platform_folder / "rendered"
+    rendered_tree.write_tree(root, OLD, {})
+    kept = "production/kubernetes/team-0/model-3/service.yaml"
+    stamp = (root / kept).stat().st_ino
+    monkeypatch.setattr(workers, "WAIT_S", 0.0)
+    rendered_tree.write_tree(root, MOVED, rendered_tree.read_tree(root))
+    assert read_tree(root) == MOVED
+    assert (root / kept).stat().st_ino == stamp
+    assert sorted(p.name for p in platform_folder.iterdir() if "modelship" in p.name) == []
+    assert spread_write
+
+
+def test_a_file_written_into_the_tree_after_it_was_read_goes_with_the_old_tree(platform_folder):
+    root = platform_folder / "rendered"
+    rendered_tree.write_tree(root, OLD, {})
+    current = rendered_tree.read_tree(root)
+    (root / "staging/kubernetes/team-1/model-4/late.yaml").write_text("written meanwhile\n")
+    rendered_tree.write_tree(root, MOVED, current)
+    assert read_tree(root) == MOVED
+    assert sorted(p.name for p in platform_folder.iterdir() if "modelship" in p.name) == []
+
+
 def test_leftovers_of_an_interrupted_write_are_cleaned_by_the_next(platform_folder):
     root = platform_folder / "rendered"
     rendered_tree.write_tree(root, OLD, {})
@@ -134,19 +210,28 @@ def test_a_write_after_an_interrupted_fallback_swap_reads_the_recovered_tree(
     assert sorted(p.name for p in platform_folder.iterdir() if "modelship" in p.name) == []
 
 
-def kill(tmp_path, mode, exchange, points):
+def kill(tmp_path, mode, exchange, points, spread=False):
     work = tmp_path / "work"
     (work / "platform").mkdir(parents=True, exist_ok=True)
     (work / "platform" / "platform.yaml").write_text("name: x\n")
     for name, files in (("old.json", OLD), ("new.json", NEW)):
         (work / name).write_text(json.dumps({k: v.decode() for k, v in files.items()}))
     result = subprocess.run(
-        [sys.executable, str(KILLER), str(work), mode, "1" if exchange else "0", *map(str, points)],
+        [
+            sys.executable,
+            str(KILLER),
+            str(work),
+            mode,
+            "1" if exchange else "0",
+            "1" if spread else "0",
+            *map(str, points),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
-        check=True,
+        check=False,
     )
+    assert result.returncode == 0, result.stderr
     assert (work / "platform" / "platform.yaml").read_text() == "name: x\n"
     return [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -177,9 +262,11 @@ def test_sigkill_at_every_step_leaves_the_old_or_the_new_tree(tmp_path, exchange
         assert raw == {"old", "new", "missing"}, "the window between the two renames was missed"
 
 
-def test_sigkill_from_outside_at_random_moments(tmp_path):
-    delays = [0, 200, 500, 1000, 2000, 3000, 5000, 8000, 12000, 20000, 40000]
-    results = kill(tmp_path, "timer", True, delays)
+@pytest.mark.parametrize("spread", [False, True], ids=["one-process", "with-a-worker"])
+def test_sigkill_from_outside_at_random_moments(tmp_path, spread):
+    """With a worker, killed with the writer: what it left is cleaned as the writer's is."""
+    delays = [0, 200, 500, 1000, 2000, 3000, 5000, 8000, 12000, 20000, 40000, 80000]
+    results = kill(tmp_path, "timer", True, delays, spread)
     assert {r["raw"] for r in results} <= {"old", "new"}
     assert {r["recovered"] for r in results} <= {"old", "new"}
     assert all(r["leftovers"] == [] for r in results)

@@ -7,13 +7,12 @@ import multiprocessing
 import os
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
 
 from benchmarks import render as render_benchmark
-from generator import digests, evaluate, index, promotion_store, rendered_tree, spread
+from generator import digests, evaluate, index, promotion_store, rendered_tree, spread, workers
 from generator.config import loader
 from generator.errors import ConfigError, ExternalError, TemplateError
 from generator.index import Index
@@ -51,23 +50,6 @@ def test_a_spread_render_is_byte_identical_to_one_process(tmp_path):
     assert len(alone) > 50
 
 
-def test_the_worker_delivers_what_it_makes():
-    with spread.Worker(lambda: (n * n for n in range(2_500))) as worker:
-        delivered = worker.items()
-    assert delivered == [n * n for n in range(2_500)]
-
-
-def test_a_stopped_worker_delivers_nothing_more():
-    worker = spread.Worker(lambda: [1, 2])
-    worker.stop()
-    assert worker.items() is None
-
-
-def test_a_worker_that_fails_delivers_nothing():
-    with spread.Worker(lambda: [1 / 0]) as worker:
-        assert worker.items() is None
-
-
 def test_files_rendered_in_the_worker_are_the_bytes_rendered_here(tmp_path):
     platform, models = platform_and_models(platform_dir(tmp_path))
     renderer = helpers.renderer(platform.templates_path)
@@ -78,7 +60,7 @@ def test_files_rendered_in_the_worker_are_the_bytes_rendered_here(tmp_path):
     def files():
         return [(f.path, f.content) for f in plan.render_files(platform, release, renderer)]
 
-    with spread.Worker(files) as worker:
+    with workers.Worker(files) as worker:
         delivered = worker.items()
     assert delivered == files()
 
@@ -114,7 +96,7 @@ def test_a_spread_index_check_gives_the_index_of_one_process(tmp_path):
     assert len(alone.models) > 3
     assert not alone.damaged
     assert index.loads(data, each=INDEX_SPREAD) == alone
-    assert spread.can_fork()  # so the worker checked every other entry
+    assert workers.can_fork()  # so the worker checked every other entry
 
 
 @pytest.mark.parametrize("damaged", [0, 1], ids=["this-process", "worker"])
@@ -130,7 +112,7 @@ def test_an_entry_damaged_in_either_share_is_found_as_one_process_finds_it(tmp_p
     assert list(alone.damaged) == [model_id]
     assert "is not the digest of the spec it holds" in str(alone.damaged[model_id].problems)
     assert index.loads(data, each=INDEX_SPREAD) == alone
-    assert spread.can_fork()
+    assert workers.can_fork()
 
 
 def test_spread_parses_are_those_of_one_process_in_order(tmp_path):
@@ -171,7 +153,7 @@ def test_spread_file_digests_are_those_of_one_process_in_order(tmp_path):
     again = DIGESTS_SPREAD(groups)
     assert again[1] != alone[1]
     assert again[:1] + again[2:] == alone[:1] + alone[2:]
-    assert spread.can_fork()  # so the worker did every other group
+    assert workers.can_fork()  # so the worker did every other group
 
 
 @pytest.mark.parametrize("unreadable", [0, 1], ids=["this-process", "worker"])
@@ -186,7 +168,7 @@ def test_a_file_either_share_cannot_read_is_the_error_one_process_gives(tmp_path
         DIGESTS_SPREAD(groups)
     assert str(spread_out.value) == str(alone.value)
     assert gone in str(alone.value)
-    assert spread.can_fork()
+    assert workers.can_fork()
 
 
 def test_promotions_read_beside_are_those_read_here(tmp_path):
@@ -207,8 +189,8 @@ def started_workers(monkeypatch):
         started.append(worker)
         return worker
 
-    original = spread._started
-    monkeypatch.setattr(spread, "_started", recording)
+    original = workers.started
+    monkeypatch.setattr(workers, "started", recording)
     return started
 
 
@@ -249,18 +231,6 @@ def test_small_promotions_files_are_read_here(tmp_path, monkeypatch):
     assert started == []
 
 
-def test_no_worker_is_forked_while_another_thread_runs():
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait, args=(10,))
-    other.start()
-    try:
-        assert not spread.can_fork()
-    finally:
-        stop.set()
-        other.join()
-    assert spread.can_fork()
-
-
 def test_a_cli_render_spread_over_two_cores_is_the_render_on_one(tmp_path):
     """Enough models to spread the render (the parse's spread, from more MLprojects, is held
     to one process's above), rendered by the real CLI on both cores and on one (a process
@@ -280,6 +250,6 @@ def test_a_cli_render_spread_over_two_cores_is_the_render_on_one(tmp_path):
             timeout=300,
         )
         trees.append(read_tree(folder / "rendered"))
-    assert spread.can_fork()
+    assert workers.can_fork()
     assert len(trees[0]) > 10 * models
     assert trees[0] == trees[1]

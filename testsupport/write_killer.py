@@ -2,7 +2,7 @@
 
 Run by tests/test_rendered_tree.py as a subprocess:
 
-    python testsupport/write_killer.py WORK MODE EXCHANGE POINTS...
+    python testsupport/write_killer.py WORK MODE EXCHANGE SPREAD POINTS...
 
 WORK holds old.json and new.json (the two plans, path → text); the tree is
 WORK/platform/rendered. For each point the tree is reset to the old plan, then a
@@ -12,6 +12,9 @@ forked child writes the new plan and is killed:
   (every os.link, os.rename, write, ... is one), so the kill points are exact
   and cover every step; POINT 0 lets it finish and reports how many calls it made;
 - MODE ``timer``: the parent SIGKILLs the child POINT microseconds after forking.
+
+SPREAD ``1`` has the child share its links, writes and unlinks with a worker
+(``rendered_tree.MIN_SPREAD_FILES``), which the kernel kills with it.
 
 One JSON line per point: what the tree was right after the kill (before any
 recovery) and after ``rendered_tree.recover``, each "old", "new", "missing" or "mixed",
@@ -33,10 +36,12 @@ from generator import rendered_tree
 
 def main() -> None:
     work, mode, exchange = Path(sys.argv[1]), sys.argv[2], sys.argv[3] == "1"
+    if sys.argv[4] == "1":
+        rendered_tree.MIN_SPREAD_FILES = 2
     old = _load(work / "old.json")
     new = _load(work / "new.json")
     root = work / "platform" / "rendered"
-    for point in map(int, sys.argv[4:]):
+    for point in map(int, sys.argv[5:]):
         _reset(root, old)
         report = work / "calls.txt"
         report.unlink(missing_ok=True)
@@ -81,7 +86,10 @@ def _child(
     sys.setprofile(count)
     rendered_tree.write_tree(root, new, old, exchange=exchange)
     sys.setprofile(None)
-    report.write_text(str(calls))
+    # Whole or not at all: a timer may kill the child while it reports.
+    written = report.with_suffix(".tmp")
+    written.write_text(str(calls))
+    written.rename(report)
     os._exit(0)
 
 
