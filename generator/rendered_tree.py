@@ -16,6 +16,13 @@ the new one, never a mix):
    place. Killed between the two renames there is briefly no tree: the next
    write (``recover``) moves the old one back, and ``read_tree`` reads it.
 
+From ``MIN_SPREAD_FILES`` files to stage or to remove, a forked worker
+(``workers.halves``) links or writes the second half of the stage, and unlinks the
+second half of the old tree, while this process does the first: the kernel's time,
+on both cores. The worker works relative to the folder's descriptor and is killed
+by the kernel with this process, so it never reaches the stage of a later write;
+a half it did not finish is done here, over whatever it left.
+
 Leftover sibling folders are removed by the next write (a leftover that is a
 link is unlinked, never followed). Nothing else outside the tree is touched;
 inside it, every file not in the plan is removed (the rendered tree belongs to
@@ -35,6 +42,7 @@ When the plan equals the tree, nothing is written at all.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
@@ -318,6 +326,7 @@ def _build_stage(stage: Path, root: Path, new: Mapping[str, bytes], written: set
         os.chmod(stage, root.stat().st_mode & 0o7777)
     # Plain strings and os calls: a tree has 10^5 files, and pathlib would double the time.
     staged, current = str(stage), str(root)
+    chmod = (_umask() & 0o644) != 0  # the umask takes bits of 0644 away: put them back
     for folder in _folders(new):
         os.mkdir(f"{staged}/{folder}")
 
@@ -331,7 +340,7 @@ def _build_stage(stage: Path, root: Path, new: Mapping[str, bytes], written: set
                 f"{current}/{relative}", folder_fd, relative, target
             ):
                 continue
-            _write_new(folder_fd, relative, target, new[relative])
+            _write_new(folder_fd, relative, target, new[relative], chmod)
 
     # Relative to the stage's descriptor: were this process killed, its worker (killed with
     # it) could not reach a later write's stage of the same name.
@@ -356,17 +365,14 @@ def _remove(folder: Path, paths: Sequence[str]) -> None:
     folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         workers.halves(unlink, paths, MIN_SPREAD_FILES, again=lambda _: None)
-        emptied = True
         for inner in reversed(_folders(paths)):  # a folder sorts before what it holds
-            try:
+            with contextlib.suppress(OSError):  # not empty: rmtree below takes the rest
                 os.rmdir(inner, dir_fd=folder_fd)
-            except OSError:
-                emptied = False
     finally:
         os.close(folder_fd)
-    if emptied:
+    try:
         os.rmdir(folder)
-    else:
+    except OSError:
         shutil.rmtree(folder)
 
 
@@ -379,9 +385,10 @@ def _unlink_if_there(folder_fd: int, relative: str, shown: str) -> None:
         raise OSError(error.errno, error.strerror, shown) from None
 
 
-def _write_new(folder_fd: int, relative: str, shown: str, content: bytes) -> None:
-    """Create ``relative`` in the folder of ``folder_fd`` (mode 0644, whatever the umask)
-    holding ``content``; an error names the file as ``shown``."""
+def _write_new(folder_fd: int, relative: str, shown: str, content: bytes, chmod: bool) -> None:
+    """Create ``relative`` in the folder of ``folder_fd`` holding ``content``, mode 0644
+    (``chmod``: set again, as the umask took bits of it away); an error names the file as
+    ``shown``."""
     try:
         descriptor = os.open(
             relative,
@@ -395,10 +402,18 @@ def _write_new(folder_fd: int, relative: str, shown: str, content: bytes) -> Non
         view = memoryview(content)
         while view:
             view = view[os.write(descriptor, view) :]
-        if os.fstat(descriptor).st_mode & 0o777 != 0o644:
+        if chmod:
             os.fchmod(descriptor, 0o644)
     finally:
         os.close(descriptor)
+
+
+def _umask() -> int:
+    """This process's umask. Python has no call that only reads it: it is set and put back
+    at once (a file another thread made in between would have mode 0644 at most)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _folders(paths: Iterable[str]) -> list[str]:

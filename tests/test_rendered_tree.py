@@ -158,6 +158,19 @@ def test_a_file_written_into_the_tree_after_it_was_read_goes_with_the_old_tree(p
     assert sorted(p.name for p in platform_folder.iterdir() if "modelship" in p.name) == []
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o000])
+def test_written_files_are_mode_0644_whatever_the_umask(platform_folder, umask):
+    root = platform_folder / "rendered"
+    rendered_tree.write_tree(root, OLD, {})
+    before = os.umask(umask)
+    try:
+        rendered_tree.write_tree(root, MOVED, rendered_tree.read_tree(root))
+    finally:
+        os.umask(before)
+    assert read_tree(root) == MOVED
+    assert {(root / path).stat().st_mode & 0o7777 for path in MOVED} == {0o644}
+
+
 def test_leftovers_of_an_interrupted_write_are_cleaned_by_the_next(platform_folder):
     root = platform_folder / "rendered"
     rendered_tree.write_tree(root, OLD, {})

@@ -11,12 +11,12 @@ each environment.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from generator import digests, environments, index
 from generator.config.settings import Platform
 from generator.digests import Digests
-from generator.environments import EnvironmentPlan, Placements
+from generator.environments import EnvironmentPlan, Placed, Placements
 from generator.errors import TemplateError
 from generator.model import Model
 from generator.planned_tree import PlannedTree
@@ -185,17 +185,33 @@ def _inputs(
     (its build) and how it runs in each environment (the model there, its state, its
     promotion, the images it waits for). A deployment is made of these alone
     (``ModelDeployment.of`` reads the platform, the environment and the model), so they
-    cover every value a template can read of it; their ``repr`` holds all of them."""
+    cover every value a template can read of it; their ``repr`` holds all of them (a
+    ``Placed``'s field by field)."""
     if incremental is None:
         return {}
     common = digests.of_text(digests.settings(platform), renderer.templates_digest)
+    # A model runs as itself in most environments: its text is made once per object.
+    texts: dict[int, str] = {}
+
+    def text(model: Model) -> str:
+        known = texts.get(id(model))
+        if known is None:
+            known = texts[id(model)] = repr(model)
+        return known
+
     # Hashed as they are made: 10,000 models' inputs as text would be tens of MB at once.
-    made = {d.id: digests.TextDigest(common, repr(d.model)) for d in release.models}
+    made = {d.id: digests.TextDigest(common, text(d.model)) for d in release.models}
     for placed in placements.environments:
         name = placed.environment.name
         for model_id, running in placed.placed.items():
-            made[model_id].add(name, repr(running), repr(placed.waiting.get(model_id)))
+            made[model_id].add(name, repr(placed.waiting.get(model_id)))
+            for part in _PLACED_FIELDS:
+                value = getattr(running, part)
+                made[model_id].add(text(value) if part == "model" else repr(value))
     return {model_id: digest.text() for model_id, digest in made.items()}
+
+
+_PLACED_FIELDS = tuple(f.name for f in fields(Placed))
 
 
 def _digests(
