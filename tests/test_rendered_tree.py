@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from generator import rendered_tree, workers
-from testsupport.helpers import ROOT, read_tree
+from testsupport.helpers import ROOT, read_tree, started_workers
 
 KILLER = ROOT / "testsupport" / "write_killer.py"
 
@@ -93,15 +93,7 @@ def test_unchanged_files_are_not_rewritten_when_others_change(platform_folder):
 def spread_write(monkeypatch):
     """Writes of two files and more are shared with a worker; the workers started, as
     they are."""
-    started = []
-
-    def recording(make):
-        worker = original(make)
-        started.append(worker)
-        return worker
-
-    original = workers.started
-    monkeypatch.setattr(workers, "started", recording)
+    started = started_workers(monkeypatch)
     monkeypatch.setattr(rendered_tree, "MIN_SPREAD_FILES", 2)
     assert workers.can_fork()
     return started

@@ -180,26 +180,12 @@ def test_promotions_read_beside_are_those_read_here(tmp_path):
         assert read() is read()
 
 
-def started_workers(monkeypatch):
-    """The workers spread starts from now on, as they are started."""
-    started = []
-
-    def recording(make):
-        worker = original(make)
-        started.append(worker)
-        return worker
-
-    original = workers.started
-    monkeypatch.setattr(workers, "started", recording)
-    return started
-
-
 def test_the_promotions_are_read_by_the_worker_when_the_block_starts(tmp_path, monkeypatch):
     """The worker's reading is the one used: the file is damaged once it has read it (or
     could not send it yet), and what the block gives is still the file as it was."""
     platform = loader.load(platform_dir(tmp_path) / "platform.yaml")
     here = promotion_store.read_all(platform)
-    started = started_workers(monkeypatch)
+    started = helpers.started_workers(monkeypatch)
     with spread.promotions(platform, least=1) as read:
         assert len(started) == 1
         assert started[0] is not None
@@ -225,7 +211,7 @@ def test_a_damaged_promotions_file_is_the_error_one_process_gives(tmp_path):
 def test_small_promotions_files_are_read_here(tmp_path, monkeypatch):
     platform = loader.load(platform_dir(tmp_path) / "platform.yaml")
     assert 0 < promotion_store.size(platform) < spread.MIN_PROMOTIONS_BYTES
-    started = started_workers(monkeypatch)
+    started = helpers.started_workers(monkeypatch)
     with spread.promotions(platform) as read:
         assert read() == promotion_store.read_all(platform)
     assert started == []

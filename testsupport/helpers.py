@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator import environments, index
+from generator import environments, index, workers
 from generator.config.settings import Platform
 from generator.model import Model
 from generator.pins import Pin, Promotions
@@ -160,3 +160,18 @@ def override_template(folder: Path, name: str, text: str) -> None:
     if "templates: my-templates" not in (folder / "platform.yaml").read_text():
         with (folder / "platform.yaml").open("a") as handle:
             handle.write("templates: my-templates\n")
+
+
+def started_workers(monkeypatch: pytest.MonkeyPatch) -> list[workers.Worker | None]:
+    """The workers started from now on (``workers.started``), as they are started: None
+    for one the system refused."""
+    started: list[workers.Worker | None] = []
+    original = workers.started
+
+    def recording(make: Any) -> workers.Worker | None:
+        worker = original(make)
+        started.append(worker)
+        return worker
+
+    monkeypatch.setattr(workers, "started", recording)
+    return started
