@@ -5,8 +5,10 @@ render, and the next run is not wedged."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -16,6 +18,7 @@ import pytest
 from generator import mlproject
 from generator.config import settings
 from generator.errors import ExitCode
+from generator.sources import local
 from generator.sources.local import LocalSource
 from testsupport.helpers import mlproject as mlproject_text
 from testsupport.helpers import platform_dir, read_tree, unprivileged, write_repo
@@ -195,3 +198,28 @@ def test_validate_refuses_a_file_past_the_size_limit(tmp_path):
     result = validate_quickly(path, cwd=tmp_path)
     assert result.returncode == ExitCode.FINDINGS
     assert f"more than the {mlproject.MAX_BYTES:,} bytes an MLproject may have" in result.stdout
+
+
+@pytest.mark.parametrize("replacement", ["link", "pipe"])
+def test_a_file_replaced_after_the_listing_is_not_read_through(tmp_path, replacement):
+    """A plain folder's file that became a link or a pipe between the listing and the read
+    (a race no scan can rule out) fails that repository: never read through, never a wait."""
+    path = tmp_path / "model.pkl"
+    if replacement == "link":
+        (tmp_path / "elsewhere").write_text("secret\n")
+        path.symlink_to(tmp_path / "elsewhere")
+    else:
+        os.mkfifo(path)
+    digest = hashlib.sha1(usedforsecurity=False)
+
+    def waited(*_):
+        raise AssertionError("the read waited on the pipe")  # not an OSError: not caught
+
+    before = signal.signal(signal.SIGALRM, waited)
+    signal.alarm(10)
+    try:
+        with pytest.raises(local._ReadError, match=r"cannot read model\.pkl"):
+            local._hash_file(str(path), "model.pkl", digest, keep=False)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
