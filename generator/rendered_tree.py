@@ -19,9 +19,12 @@ the new one, never a mix):
 From ``MIN_SPREAD_FILES`` files to stage or to remove, a forked worker
 (``workers.halves``) links or writes the second half of the stage, and unlinks the
 second half of the old tree, while this process does the first: the kernel's time,
-on both cores. The worker works relative to the folder's descriptor and is killed
-by the kernel with this process, so it never reaches the stage of a later write;
-a half it did not finish is done here, over whatever it left.
+on both cores. The worker starts only once the kernel will kill it with this process,
+and works relative to the folder's descriptor, so even in the moment before it is
+killed it cannot reach the stage of a later write. A half of the stage it did not
+finish is staged here, over whatever it left; of the old tree, what it left goes with
+the folder. The old tree's folders are opened one below the other, never through a
+link.
 
 Leftover sibling folders are removed by the next write (a leftover that is a
 link is unlinked, never followed). Nothing else outside the tree is touched;
@@ -311,7 +314,8 @@ def _write_failure(root: Path, error: OSError) -> str:
     shown = shown_path(root)
     reason = error.strerror or str(error)
     failed = str(error.filename or "")
-    if failed.startswith((str(stage_path(root)), str(backup_path(root)))):
+    beside = (str(stage_path(root)), str(backup_path(root)))
+    if failed.startswith(beside) or str(error.filename2 or "").startswith(beside):
         return (
             f"cannot write the rendered tree {shown}: {reason}; Modelship builds the new tree "
             f"beside it and swaps the two, so the folder {root.parent} must be writable"
@@ -327,12 +331,12 @@ def _build_stage(stage: Path, root: Path, new: Mapping[str, bytes], written: set
         os.chmod(stage, root.stat().st_mode & 0o7777)
     # Plain strings and os calls: a tree has 10^5 files, and pathlib would double the time.
     staged, current = str(stage), str(root)
-    chmod = (_umask() & 0o644) != 0  # the umask takes bits of 0644 away: put them back
     for folder in _folders(new):
         os.mkdir(f"{staged}/{folder}")
 
     def place(paths: Sequence[str], *, again: bool = False) -> None:
         """Stage ``paths``; ``again``: over whatever an unfinished worker left of them."""
+        chmod: bool | None = None
         for relative in paths:
             target = f"{staged}/{relative}"
             if again:
@@ -341,10 +345,11 @@ def _build_stage(stage: Path, root: Path, new: Mapping[str, bytes], written: set
                 f"{current}/{relative}", folder_fd, relative, target
             ):
                 continue
-            _write_new(folder_fd, relative, target, new[relative], chmod)
+            chmod = _write_new(folder_fd, relative, target, new[relative], chmod)
 
-    # Relative to the stage's descriptor: were this process killed, its worker (killed with
-    # it) could not reach a later write's stage of the same name.
+    # Relative to the stage's descriptor: a worker still running after this process was
+    # killed (the kernel kills it, but not at once) cannot reach a later write's stage of
+    # the same name.
     folder_fd = os.open(staged, os.O_RDONLY | os.O_DIRECTORY)
     try:
         workers.halves(
@@ -357,19 +362,34 @@ def _build_stage(stage: Path, root: Path, new: Mapping[str, bytes], written: set
 def _remove(folder: Path, paths: Sequence[str]) -> None:
     """Remove ``folder`` (the old tree after the swap), whose files are ``paths``: a worker
     unlinks the second half of them when there are many; then their folders go, deepest
-    first, and whatever else is there (a file written since the tree was read) with them."""
+    first, and whatever else is there (a file written since the tree was read) with them.
+    Each folder is opened from the one above it, never through a link: a folder of the
+    tree that a link replaced since it was read is left to ``shutil.rmtree``, which removes
+    the link and nothing it points to."""
 
     def unlink(part: Sequence[str]) -> None:
-        for relative in part:
-            _unlink_if_there(folder_fd, relative, f"{folder}/{relative}")
+        below = _Below(folder_fd)
+        try:
+            for relative in part:
+                inner, _, name = relative.rpartition("/")
+                at = below.open(inner)
+                if at is not None:
+                    _unlink_if_there(at, name, f"{folder}/{relative}")
+        finally:
+            below.close()
 
     folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    below = _Below(folder_fd)
     try:
         workers.halves(unlink, paths, MIN_SPREAD_FILES, again=lambda _: None)
         for inner in reversed(_folders(paths)):  # a folder sorts before what it holds
-            with contextlib.suppress(OSError):  # not empty: rmtree below takes the rest
-                os.rmdir(inner, dir_fd=folder_fd)
+            parent, _, name = inner.rpartition("/")
+            at = below.open(parent)
+            if at is not None:
+                with contextlib.suppress(OSError):  # not empty: rmtree below takes the rest
+                    os.rmdir(name, dir_fd=at)
     finally:
+        below.close()
         os.close(folder_fd)
     try:
         os.rmdir(folder)
@@ -377,19 +397,73 @@ def _remove(folder: Path, paths: Sequence[str]) -> None:
         shutil.rmtree(folder)
 
 
+class _Below:
+    """Folders below an open folder, each opened from the one above it and never through a
+    link (``O_NOFOLLOW`` at every step). It holds the descriptors of the folders on the way
+    to the last one asked for, so a walk in sorted order opens each folder about once."""
+
+    def __init__(self, top: int) -> None:
+        self._names: list[str] = []
+        self._descriptors = [top]
+        self._last: tuple[str, int | None] | None = None
+
+    def open(self, folder: str) -> int | None:
+        """The descriptor of ``folder`` (relative; "" for the top one), or None when a
+        folder on the way is a link, no folder, or gone."""
+        if self._last is not None and self._last[0] == folder:
+            return self._last[1]
+        names = folder.split("/") if folder else []
+        shared = 0
+        for held, wanted in zip(self._names, names, strict=False):
+            if held != wanted:
+                break
+            shared += 1
+        self._close_below(shared)
+        found: int | None = self._descriptors[-1]
+        for name in names[shared:]:
+            try:
+                descriptor = os.open(
+                    name,
+                    os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
+                    dir_fd=self._descriptors[-1],
+                )
+            except OSError:
+                found = None
+                break
+            self._names.append(name)
+            self._descriptors.append(descriptor)
+            found = descriptor
+        self._last = (folder, found)
+        return found
+
+    def close(self) -> None:
+        self._close_below(0)
+
+    def _close_below(self, depth: int) -> None:
+        self._last = None
+        while len(self._names) > depth:
+            self._names.pop()
+            os.close(self._descriptors.pop())
+
+
 def _unlink_if_there(folder_fd: int, relative: str, shown: str) -> None:
+    """Unlink ``relative`` in the folder of ``folder_fd``: a file, or a link (never what it
+    points to). Gone already, or a folder now, is left as it is."""
     try:
         os.unlink(relative, dir_fd=folder_fd)
-    except FileNotFoundError:
+    except (FileNotFoundError, IsADirectoryError):
         pass
     except OSError as error:
         raise OSError(error.errno, error.strerror, shown) from None
 
 
-def _write_new(folder_fd: int, relative: str, shown: str, content: bytes, chmod: bool) -> None:
-    """Create ``relative`` in the folder of ``folder_fd`` holding ``content``, mode 0644
-    (``chmod``: set again, as the umask took bits of it away); an error names the file as
-    ``shown``."""
+def _write_new(
+    folder_fd: int, relative: str, shown: str, content: bytes, chmod: bool | None
+) -> bool:
+    """Create ``relative`` in the folder of ``folder_fd`` holding ``content``, mode 0644,
+    and say whether its mode had to be set again (what the umask or the folder's default
+    ACL leaves of 0644 is the same for every file of a write: ``chmod`` is the first
+    file's answer, None until then). An error names the file as ``shown``."""
     try:
         descriptor = os.open(
             relative,
@@ -403,18 +477,15 @@ def _write_new(folder_fd: int, relative: str, shown: str, content: bytes, chmod:
         view = memoryview(content)
         while view:
             view = view[os.write(descriptor, view) :]
+        if chmod is None:
+            chmod = os.fstat(descriptor).st_mode & 0o7777 != 0o644
         if chmod:
             os.fchmod(descriptor, 0o644)
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, shown) from None
     finally:
         os.close(descriptor)
-
-
-def _umask() -> int:
-    """This process's umask. Python has no call that only reads it: it is set and put back
-    at once (a file another thread made in between would have mode 0644 at most)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    return chmod
 
 
 def _folders(paths: Iterable[str]) -> list[str]:

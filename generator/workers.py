@@ -3,13 +3,16 @@ the rest, and sends back what it made.   (edge: processes)
 
 ``spread.py`` shares out the stages that compute (a result per item) and
 ``rendered_tree.py`` the write's links and unlinks (``halves``). A worker inherits its
-inputs by the fork, and dies with this process (a worker must not outlive the folder it
-writes into). Whatever a worker does not deliver (it fails, dies, or has not finished within
-``WAIT_S``), this process does itself: the result, and any error, are those of one process.
+inputs by the fork. One that writes (``tied``) works only once the kernel has tied it to
+this process (``linux.die_with``: it is killed when this process ends), and does nothing
+where the kernel cannot. Whatever a worker does not deliver (it fails, dies, or has not
+finished within ``WAIT_S``), this process does itself: the result, and any error, are
+those of one process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -57,11 +60,12 @@ def halves(
     *,
     again: Callable[[Sequence[Item]], object] | None = None,
 ) -> None:
-    """``do(items)``, with the second half done by a forked worker when there are at least
-    ``least`` items (halves, not every other item: a half of a sorted list of paths keeps
-    to its own folders). Both halves are done when it returns. A half the worker did not
-    finish is done here by ``again`` (by default ``do``), which must do it whatever part of
-    it the worker did; an error of this process's own half stops the worker first."""
+    """``do(items)``, with the second half done by a tied worker (``Worker``) when there are
+    at least ``least`` items (halves, not every other item: a half of a sorted list of paths
+    keeps to its own folders). When it returns, this process has done the first half, and
+    the worker the second, or else this process has given it to ``again`` (by default
+    ``do``), which must do it whatever part of it the worker did. No worker runs by then:
+    an error of this process's own half stops the worker before it is raised."""
     middle = len(items) // 2
     theirs = items[middle:]
 
@@ -69,7 +73,7 @@ def halves(
         do(theirs)
         return [None]
 
-    worker = started(their_half) if worth(len(items), least) else None
+    worker = started(their_half, tied=True) if worth(len(items), least) else None
     if worker is None:
         do(items)
         return
@@ -82,15 +86,19 @@ def halves(
 
 class Worker:
     """A forked process that runs ``make`` and sends its items back in batches of ``BATCH``,
-    then None; False when ``make`` raised. Objects made before the fork are left alone by
-    the collector while it runs (in both processes: the worker's collections would
+    then None; False when ``make`` raised, or when it is ``tied`` and the kernel could not
+    tie it to this process (then it runs nothing). Objects made before the fork are left
+    alone by the collector while it runs (in both processes: the worker's collections would
     otherwise touch, and so copy, every page the fork shares)."""
 
-    def __init__(self, make: Callable[[], Iterable[Any]]) -> None:
+    def __init__(self, make: Callable[[], Iterable[Any]], *, tied: bool = False) -> None:
         context = multiprocessing.get_context("fork")
         self._receiving, sending = context.Pipe(duplex=False)
         self._process = context.Process(
-            target=_work, args=(sending, make, os.getpid()), name="modelship-worker", daemon=True
+            target=_work,
+            args=(sending, make, os.getpid(), tied),
+            name="modelship-worker",
+            daemon=True,
         )
         gc.freeze()
         try:
@@ -136,20 +144,22 @@ class Worker:
         gc.unfreeze()
 
 
-def started(make: Callable[[], Iterable[Any]]) -> Worker | None:
-    """A worker running ``make``; None when no process can be forked now (a limit on the
-    number of processes, or on memory): then this process does it all."""
+def started(make: Callable[[], Iterable[Any]], *, tied: bool = False) -> Worker | None:
+    """A worker running ``make`` (``tied``: see ``Worker``); None when no process can be
+    forked now (a limit on the number of processes, or on memory): then this process does
+    it all."""
     try:
-        return Worker(make)
+        return Worker(make, tied=tied)
     except OSError:
         return None
 
 
-def _work(sending: Connection, make: Callable[[], Iterable[Any]], parent: int) -> None:
+def _work(sending: Connection, make: Callable[[], Iterable[Any]], parent: int, tied: bool) -> None:
     """The worker's side of ``Worker``."""
-    linux.die_with(parent)
-    if os.getppid() != parent:
-        return  # the parent ended before the worker could be tied to it
+    if not linux.die_with(parent) and tied:
+        with contextlib.suppress(OSError):  # the parent has ended: nobody listens
+            sending.send(False)
+        return
     # An interrupt is the parent's to handle: it stops the worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:

@@ -3,6 +3,8 @@
 import json
 import multiprocessing
 import os
+import shutil
+import struct
 import subprocess
 import sys
 
@@ -138,6 +140,72 @@ def test_a_half_the_worker_did_not_deliver_is_staged_here_over_what_it_left(
     assert (root / kept).stat().st_ino == stamp
     assert sorted(p.name for p in platform_folder.iterdir() if "modelship" in p.name) == []
     assert spread_write
+
+
+def test_a_worker_killed_halfway_through_a_file_leaves_this_process_to_stage_its_half(
+    platform_folder, spread_write, monkeypatch
+):
+    """The worker dies having written half of a file: this process stages the worker's
+    half again, over the half-written file, and the tree is the plan."""
+    root = platform_folder / "rendered"
+    rendered_tree.write_tree(root, OLD, {})
+    here = os.getpid()
+    original = rendered_tree._write_new
+
+    def dying(folder_fd, relative, shown, content, chmod):
+        if os.getpid() == here:
+            return original(folder_fd, relative, shown, content, chmod)
+        original(folder_fd, relative, shown, content[: len(content) // 2], chmod)
+        os._exit(1)
+
+    monkeypatch.setattr(rendered_tree, "_write_new", dying)
+    rendered_tree.write_tree(root, NEW, rendered_tree.read_tree(root))
+    assert read_tree(root) == NEW
+    assert sorted(p.name for p in platform_folder.iterdir() if "modelship" in p.name) == []
+    assert spread_write
+
+
+@pytest.mark.parametrize("spread", [False, True], ids=["one-process", "with-a-worker"])
+def test_a_folder_replaced_by_a_link_after_the_read_is_not_emptied_through_it(
+    platform_folder, monkeypatch, spread
+):
+    """A folder of the tree that a link replaced while the render ran: removing the old
+    tree removes the link, never the files or folders it points to."""
+    if spread:
+        monkeypatch.setattr(rendered_tree, "MIN_SPREAD_FILES", 2)
+    root = platform_folder / "rendered"
+    rendered_tree.write_tree(root, OLD, {})
+    current = rendered_tree.read_tree(root)
+    elsewhere = platform_folder / "rendered-elsewhere"
+    team = root / "production/kubernetes/team-1"
+    for path in team.rglob("*.yaml"):
+        target = elsewhere / path.relative_to(team)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("not the tree's\n")
+    around = outside(platform_folder)
+    shutil.rmtree(team)
+    team.symlink_to(elsewhere)
+    rendered_tree.write_tree(root, MOVED, current)
+    assert outside(platform_folder) == around
+    assert sorted(p.name for p in platform_folder.iterdir() if "modelship" in p.name) == []
+
+
+def test_written_files_are_mode_0644_under_a_default_acl_that_takes_bits_away(platform_folder):
+    """A folder's default POSIX ACL, not the umask, decides a new file's mode in it."""
+    acl = struct.pack("<I", 2) + b"".join(
+        struct.pack("<HHI", tag, permissions, 0xFFFFFFFF)
+        for tag, permissions in ((0x01, 7), (0x04, 5), (0x20, 0))  # u::rwx g::r-x o::---
+    )
+    try:
+        os.setxattr(platform_folder, "system.posix_acl_default", acl)
+    except OSError as error:
+        pytest.skip(f"this file system keeps no POSIX ACLs ({error.strerror})")
+    root = platform_folder / "rendered"
+    rendered_tree.write_tree(root, OLD, {})
+    (platform_folder / "probe").write_text("")
+    assert (platform_folder / "probe").stat().st_mode & 0o777 == 0o640  # the ACL at work
+    rendered_tree.write_tree(root, MOVED, rendered_tree.read_tree(root))
+    assert {(root / path).stat().st_mode & 0o7777 for path in MOVED} == {0o644}
 
 
 def test_a_file_written_into_the_tree_after_it_was_read_goes_with_the_old_tree(platform_folder):

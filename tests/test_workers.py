@@ -143,3 +143,22 @@ def test_a_worker_dies_with_the_process_that_forked_it(tmp_path):
     while alive(worker) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not alive(worker)
+
+
+def test_a_tied_worker_the_kernel_cannot_tie_does_nothing(tmp_path, monkeypatch):
+    """Where the kernel cannot kill a worker with its parent, a worker that writes does not
+    start writing: its share is this process's to do."""
+    monkeypatch.setattr(workers.linux, "die_with", lambda parent: False)
+    with workers.Worker(lambda: [(tmp_path / "written").write_text("x")], tied=True) as worker:
+        assert worker.items() is None
+    assert not (tmp_path / "written").exists()
+    with workers.Worker(lambda: [1], tied=False) as untied:
+        assert untied.items() == [1]
+
+
+def test_halves_without_a_tied_worker_does_every_item_here(tmp_path, monkeypatch):
+    monkeypatch.setattr(workers.linux, "die_with", lambda parent: False)
+    items = [f"{n:03}" for n in range(20)]
+    workers.halves(marking(tmp_path), items, least=2)
+    assert sorted(done_by(tmp_path)) == items
+    assert set(done_by(tmp_path).values()) == {os.getpid()}

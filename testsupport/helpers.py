@@ -168,8 +168,8 @@ def started_workers(monkeypatch: pytest.MonkeyPatch) -> list[workers.Worker | No
     started: list[workers.Worker | None] = []
     original = workers.started
 
-    def recording(make: Any) -> workers.Worker | None:
-        worker = original(make)
+    def recording(make: Any, **options: Any) -> workers.Worker | None:
+        worker = original(make, **options)
         started.append(worker)
         return worker
 
