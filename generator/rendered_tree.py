@@ -23,8 +23,9 @@ on both cores. The worker starts only once the kernel will kill it with this pro
 and works relative to the folder's descriptor, so even in the moment before it is
 killed it cannot reach the stage of a later write. A half of the stage it did not
 finish is staged here, over whatever it left; of the old tree, what it left goes with
-the folder. The old tree's folders are opened one below the other, never through a
-link.
+the folder. The tree's folders are opened one below the other, never through a link:
+to link its kept files into the stage (a folder that a link replaced since the tree was
+read fails the write), and to remove the old tree.
 
 Leftover sibling folders are removed by the next write (a leftover that is a
 link is unlinked, never followed). Nothing else outside the tree is touched;
@@ -337,25 +338,33 @@ def _build_stage(stage: Path, root: Path, new: Mapping[str, bytes], written: set
     def place(paths: Sequence[str], *, again: bool = False) -> None:
         """Stage ``paths``; ``again``: over whatever an unfinished worker left of them."""
         chmod: bool | None = None
-        for relative in paths:
-            target = f"{staged}/{relative}"
-            if again:
-                _unlink_if_there(folder_fd, relative, target)
-            if relative not in written and _link(
-                f"{current}/{relative}", folder_fd, relative, target
-            ):
-                continue
-            chmod = _write_new(folder_fd, relative, target, new[relative], chmod)
+        tree = _Below(tree_fd)
+        try:
+            for relative in paths:
+                target = f"{staged}/{relative}"
+                if again:
+                    _unlink_if_there(folder_fd, relative, target)
+                if relative not in written and _link(
+                    tree, relative, f"{current}/{relative}", folder_fd, target
+                ):
+                    continue
+                chmod = _write_new(folder_fd, relative, target, new[relative], chmod)
+        finally:
+            tree.close()
 
     # Relative to the stage's descriptor: a worker still running after this process was
     # killed (the kernel kills it, but not at once) cannot reach a later write's stage of
-    # the same name.
+    # the same name. The kept files are linked from their folders opened one below the
+    # other, never through a link.
     folder_fd = os.open(staged, os.O_RDONLY | os.O_DIRECTORY)
+    tree_fd = os.open(current, os.O_RDONLY | os.O_DIRECTORY) if root.is_dir() else folder_fd
     try:
         workers.halves(
             place, list(new), MIN_SPREAD_FILES, again=functools.partial(place, again=True)
         )
     finally:
+        if tree_fd != folder_fd:
+            os.close(tree_fd)
         os.close(folder_fd)
 
 
@@ -501,11 +510,18 @@ def _with_parents(folder: str) -> Iterator[str]:
         folder = os.path.dirname(folder)
 
 
-def _link(source: str, folder_fd: int, relative: str, shown: str) -> bool:
-    """Hard-link an unchanged file into the stage (``relative`` to ``folder_fd``, shown as
-    ``shown``); False when the file system cannot."""
+def _link(tree: _Below, relative: str, source: str, folder_fd: int, shown: str) -> bool:
+    """Hard-link the tree's unchanged file ``relative`` (``source``) into the stage
+    (``relative`` to ``folder_fd``, shown as ``shown``); False when the file system cannot.
+    A folder of the tree that a link replaced since it was read is an error naming it; a
+    file a link replaced is linked as the link (which the next read refuses), never as what
+    it points to."""
+    inner, _, name = relative.rpartition("/")
+    at = tree.open(inner)
+    if at is None:
+        raise OSError(errno.ELOOP, "a folder of the tree is no longer a folder (a link?)", source)
     try:
-        os.link(source, relative, dst_dir_fd=folder_fd)
+        os.link(name, relative, src_dir_fd=at, dst_dir_fd=folder_fd, follow_symlinks=False)
     except OSError as error:
         if error.errno in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP):
             return False

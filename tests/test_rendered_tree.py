@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from generator import rendered_tree, workers
+from generator.errors import ExternalError
 from testsupport.helpers import ROOT, read_tree, started_workers
 
 KILLER = ROOT / "testsupport" / "write_killer.py"
@@ -187,6 +188,34 @@ def test_a_folder_replaced_by_a_link_after_the_read_is_not_emptied_through_it(
     team.symlink_to(elsewhere)
     rendered_tree.write_tree(root, MOVED, current)
     assert outside(platform_folder) == around
+    assert sorted(p.name for p in platform_folder.iterdir() if "modelship" in p.name) == []
+
+
+@pytest.mark.parametrize("spread", [False, True], ids=["one-process", "with-a-worker"])
+def test_a_kept_file_under_a_folder_a_link_replaced_is_never_linked_through_it(
+    platform_folder, monkeypatch, spread
+):
+    """The link points at files equal to the tree's, so they compare unchanged: the write
+    refuses to link them into the new tree from outside it, names the folder, and leaves
+    the tree and what the link points to as they were."""
+    if spread:
+        monkeypatch.setattr(rendered_tree, "MIN_SPREAD_FILES", 2)
+    root = platform_folder / "rendered"
+    rendered_tree.write_tree(root, OLD, {})
+    current = rendered_tree.read_tree(root)
+    elsewhere = platform_folder / "rendered-elsewhere" / "team-1"
+    team = root / "production/kubernetes/team-1"
+    shutil.copytree(team, elsewhere)
+    shutil.rmtree(team)
+    team.symlink_to(elsewhere)
+    around = outside(platform_folder)
+    with pytest.raises(ExternalError, match="no longer a folder") as refused:
+        rendered_tree.write_tree(root, MOVED, current)
+    assert "production/kubernetes/team-1" in str(refused.value)
+    assert outside(platform_folder) == around
+    kept = elsewhere / "model-1"
+    assert {(kept / name).stat().st_nlink for name in os.listdir(kept)} == {1}, "linked"
+    assert team.is_symlink()
     assert sorted(p.name for p in platform_folder.iterdir() if "modelship" in p.name) == []
 
 
