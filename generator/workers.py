@@ -89,7 +89,8 @@ class Worker:
     then None; False when ``make`` raised, or when it is ``tied`` and the kernel could not
     tie it to this process (then it runs nothing). Objects made before the fork are left
     alone by the collector while it runs (in both processes: the worker's collections would
-    otherwise touch, and so copy, every page the fork shares)."""
+    otherwise touch, and so copy, every page the fork shares), and while any other worker
+    forked since runs: they are given back to the collector when the last one stops."""
 
     def __init__(self, make: Callable[[], Iterable[Any]], *, tied: bool = False) -> None:
         context = multiprocessing.get_context("fork")
@@ -104,11 +105,12 @@ class Worker:
         try:
             self._process.start()
         except OSError:
-            gc.unfreeze()
+            _thaw_unless_shared()
             self._receiving.close()
             raise
         finally:
             sending.close()
+        _SHARING.add(self)
 
     def __enter__(self) -> Worker:
         return self
@@ -135,12 +137,25 @@ class Worker:
         return None
 
     def stop(self) -> None:
-        """Close the pipe and wait for the worker; one still running is killed."""
+        """Close the pipe and wait for the worker; one still running is killed. Stopping a
+        stopped worker does nothing."""
+        if self not in _SHARING:
+            return
         self._receiving.close()
         self._process.join(timeout=1.0)
         if self._process.is_alive():
             self._process.kill()
             self._process.join()
+        _SHARING.discard(self)
+        _thaw_unless_shared()
+
+
+# The workers running now: each shares this process's pages, kept from the collector.
+_SHARING: set[Worker] = set()
+
+
+def _thaw_unless_shared() -> None:
+    if not _SHARING:
         gc.unfreeze()
 
 

@@ -1,6 +1,7 @@
 """Forked workers: what they make comes back, what they do not finish is done here, and
 none outlives the process that forked it."""
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -162,3 +163,16 @@ def test_halves_without_a_tied_worker_does_every_item_here(tmp_path, monkeypatch
     workers.halves(marking(tmp_path), items, least=2)
     assert sorted(done_by(tmp_path)) == items
     assert set(done_by(tmp_path).values()) == {os.getpid()}
+
+
+def test_what_a_running_worker_shares_stays_frozen_until_the_last_worker_stops():
+    """Two workers at once (the promotions read beside index.json's check): the first to
+    stop leaves the objects the other shares out of the collector's reach."""
+    assert gc.get_freeze_count() == 0
+    first = workers.Worker(lambda: [1])
+    second = workers.Worker(lambda: [2])
+    second.stop()
+    assert gc.get_freeze_count() > 0
+    first.stop()
+    first.stop()
+    assert gc.get_freeze_count() == 0
