@@ -94,7 +94,8 @@ def change_source(folder: Path, kind: str, pick: int) -> None:
 
 def change_platform(folder: Path, kind: str, pick: int) -> None:
     if kind in ("edit-file", "delete-file"):
-        files = owned_files(folder)
+        # Files on disk only: an earlier change of this step may have deleted one.
+        files = [f for f in owned_files(folder) if (folder / "rendered" / f[1]).is_file()]
         if files:
             path = folder / "rendered" / files[pick % len(files)][1]
             if kind == "edit-file":
