@@ -28,6 +28,23 @@ def test_the_render_benchmark_runs_and_prints_each_figure_with_its_target():
     assert "| files written by that re-run | 0 | 0 |" in out
 
 
+def test_the_floor_benchmark_runs_and_prints_each_step_and_floor_with_its_target():
+    out = bench("benchmarks/floor.py", "--smoke")
+    assert "20 models, " in out
+    for figure in (
+        "reading every MLproject",
+        "listing the tree",
+        "the write: files linked (two processes)",
+        "the write: old files unlinked (two processes)",
+        "**floor of one change, `--repository`** (the write)",
+        "**floor of one change, full scan** (every step)",
+        "the tree's bytes, which a plan held whole holds",
+    ):
+        assert f"| {figure} |" in out
+    assert "| < 1.0 s |" in out
+    assert "| < 300 MB |" in out
+
+
 def test_the_github_scan_benchmark_runs_within_its_request_bound():
     out = bench("-m", "benchmarks.github_scan", "300", "--repeat", "1")
     assert "| 300 | 30 | 3 | 5 |" in out
