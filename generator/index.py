@@ -26,7 +26,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
 from functools import cache, lru_cache
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from generator import __version__, jsontext, mlproject, resources, schemacheck, yamlpos
 from generator.digests import Digests
@@ -325,12 +325,25 @@ def serially(make: Callable[[Sequence[Item]], list[Made]], items: Sequence[Item]
     return make(items)
 
 
-def loads(data: bytes, where: str = INDEX_PATH, each: Each = serially) -> Index:
+class Stamps(Protocol):
+    """What tells an index.json text known sound (``index_stamps``): this very text was
+    written, or checked without a problem, by this Modelship."""
+
+    def sound(self, data: bytes) -> bool: ...
+
+    def stamp(self, data: bytes) -> None:
+        """``data`` is sound: it passed the check without a problem."""
+
+
+def loads(
+    data: bytes, where: str = INDEX_PATH, each: Each = serially, stamps: Stamps | None = None
+) -> Index:
     """Parse and check an index.json. Every entry is checked as untrusted input — each spec
     by the MLproject rules, ids, sources, digests, files and states by index.schema.json —
     because kept and promoted models are rendered again from it. A damaged document is a
     configuration error (exit 2), never 'no models'; a damaged entry is a ``Damaged`` of
-    that model alone."""
+    that model alone. A text ``stamps`` knows sound is read without the check (the same
+    Index), and one the check finds sound is told to them."""
     try:
         text = data.decode("utf-8")
         document = json.loads(text)
@@ -338,7 +351,12 @@ def loads(data: bytes, where: str = INDEX_PATH, each: Each = serially) -> Index:
         raise ConfigError(f"{where}: not a Modelship index (nested too deeply to read)") from None
     except ValueError as error:
         raise ConfigError(f"{where}: not a Modelship index ({error})") from None
-    checked = _check(yamlpos.YamlDocument(document), where, each)
+    if stamps is not None and stamps.sound(data):
+        checked = _Checked(specs=_sound_specs(document))
+    else:
+        checked = _check(yamlpos.YamlDocument(document), where, each)
+        if stamps is not None and not (checked.document or checked.entries):
+            stamps.stamp(data)
     if checked.document or checked.entries:
         # Positions cost a second parse, paid only to report the problems.
         checked = _check(_positioned(text, document), where)
@@ -363,6 +381,19 @@ def loads(data: bytes, where: str = INDEX_PATH, each: Each = serially) -> Index:
     }
     shared = tuple(document.get("shared_files", ()))
     return Index(models, shared, damaged, version, code=document.get("code", ""), rejected=rejected)
+
+
+def _sound_specs(document: dict[str, Any]) -> dict[tuple[str, str], ModelSpec]:
+    """The specs of a sound index, by (model id, digest) as ``_check`` gives them."""
+    version = document["format"]
+    specs = {}
+    for model_id, entry in document["models"].items():
+        if entry_format(version, entry) == 1:
+            specs[(model_id, "")] = mlproject.sound_record(entry["spec"])
+        else:
+            for digest, record in entry["specs"].items():
+                specs[(model_id, digest)] = mlproject.sound_record(record)
+    return specs
 
 
 def entry_format(version: Any, entry: Any) -> int:
@@ -452,18 +483,24 @@ def repository_problem(full_name: str) -> str | None:
     return f"{full_name!r} cannot be a model's repository: it {rule['x-message']}"
 
 
-def tree_index(tree: Mapping[str, bytes], where: str, at: str = "", each: Each = serially) -> Index:
+def tree_index(
+    tree: Mapping[str, bytes],
+    where: str,
+    at: str = "",
+    each: Each = serially,
+    stamps: Stamps | None = None,
+) -> Index:
     """The index of a rendered tree ({path: bytes}): empty for an empty tree, and an error
     for a tree with files but no index.json — that is not a tree without models. ``at``
     names the commit the tree is read at (messages say "rendered/index.json at HEAD");
-    ``each`` checks its entries (``loads``)."""
+    ``each`` checks its entries, and ``stamps`` tell an index.json known sound (``loads``)."""
     data = tree.get(INDEX_PATH)
     revision = f" at {at}" if at else ""
     if data is None:
         if tree:
             raise ConfigError(foreign_tree(f"{where}{revision}"))
         return Index()
-    return loads(data, f"{where}/{INDEX_PATH}{revision}", each)
+    return loads(data, f"{where}/{INDEX_PATH}{revision}", each, stamps)
 
 
 def foreign_tree(where: object) -> str:

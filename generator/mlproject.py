@@ -265,17 +265,9 @@ def check_record(document: yamlpos.YamlDocument, at: yamlpos.PathKey, path: str)
             f"must be {', '.join(sorted(MLFLOW_ENV_KEYS))} or null (got {environment!r})",
             "record",
         )
-    project = {
-        key: value
-        for key, value in record.items()
-        if key not in RECORD_ONLY and not (value is None and key in _LEFT_TO_PLATFORM)
-    }
-    names = record.get("entry_points", [])
-    if not isinstance(names, list) or not all(_hashable(name) for name in names):
+    project = _project_of(record)
+    if "entry_points" not in project:
         collector.add(("entry_points",), "must be a list of entry point names", "record")
-    else:
-        # As an MLproject holds them: names of entry points (their content is not recorded).
-        project["entry_points"] = {name: {} for name in names}
     as_written = yamlpos.YamlDocument(
         project, part.keys, part.values, part.plain_scalars, part.duplicates
     )
@@ -303,6 +295,28 @@ def check_record(document: yamlpos.YamlDocument, at: yamlpos.PathKey, path: str)
             )
         return ParseResult(None, tuple(sorted(collector.findings)))
     return ParseResult(spec)
+
+
+def sound_record(record: dict[str, Any]) -> ModelSpec:
+    """The ModelSpec of a record index.json holds, for an index.json known sound
+    (``index_stamps``): what ``check_record`` gives for it, without checking it again."""
+    renamed = {RECORD_RENAMED.get(key, key): value for key, value in record.items()}
+    return _spec(_project_of(renamed), mlflow_env=renamed.get("mlflow_env"))
+
+
+def _project_of(record: dict[str, Any]) -> dict[str, Any]:
+    """The MLproject values a record (its keys as an MLproject spells them) stands for: its
+    entry points as an MLproject holds them, by name (their content is not recorded), and
+    none when the record's are not a list of names."""
+    project = {
+        key: value
+        for key, value in record.items()
+        if key not in RECORD_ONLY and not (value is None and key in _LEFT_TO_PLATFORM)
+    }
+    names = record.get("entry_points", [])
+    if isinstance(names, list) and all(_hashable(name) for name in names):
+        project["entry_points"] = {name: {} for name in names}
+    return project
 
 
 def _hashable(value: Any) -> bool:

@@ -121,6 +121,14 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
             return
 
 
+def private_folder() -> Path | None:
+    """This user's private folder of the system's temporary folder, the one compiled
+    templates are kept in (``compiled_templates``: Jinja2 makes it, and refuses one another
+    user owns or may write); None when the system gives none."""
+    kept = compiled_templates()
+    return None if kept is None else Path(kept.directory)
+
+
 def compiled_templates(folder: Path | None = None) -> jinja2.BytecodeCache | None:
     """Where the templates compiled by an earlier run are kept (compiling them all costs a
     run a tenth of a second): ``folder``, by default Jinja2's own; None when the system

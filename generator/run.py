@@ -18,6 +18,7 @@ from generator import (
     image_check,
     image_gate,
     index,
+    index_stamps,
     planned_tree,
     reconcile,
     rendered_tree,
@@ -163,18 +164,20 @@ def render_run(
     environments' pins (default: the files on disk); ``history`` looks for pinned states
     the index does not hold (default: in the rendered repository's history).
     ``trust_digests=False`` parses and renders every model, whatever index.json's digests
-    say (``render --full``); the result is the same, only slower."""
+    say (``render --full``), and checks index.json whatever its stamp says (``index_stamps``);
+    the result is the same, only slower."""
     # The promotions files are read by a worker while this process lists the tree, checks
     # index.json and parses the MLprojects: a platform that pins 10,000 models spends most
     # of a second in them, while the other core is idle but for index.json's check.
     reading = spread.promotions(platform) if promotions is None else nullcontext(lambda: promotions)
+    code = resources.code_digest()
+    stamps = index_stamps.IndexStamps(code) if trust_digests else None
     with reading as read_pins:
         current = rendered_tree.read_tree(platform.rendered_path)
         tree = current if base is None else base
         previous = index.tree_index(
-            tree, shown_path(platform.rendered_path), base_revision, spread.index_entries
+            tree, shown_path(platform.rendered_path), base_revision, spread.index_entries, stamps
         )
-        code = resources.code_digest()
         evaluation = evaluate.evaluate(
             platform, scanned, previous, code, trust_digests, spread.parse_mlprojects
         )
@@ -225,6 +228,8 @@ def render_run(
         raise UsageError(f"template error: {error}") from None
     if stray := index.unaccounted(tree, previous, planned):
         raise ConfigError(index.unaccounted_message(platform.rendered_path, stray))
+    if stamps is not None and not outcome.preserved and index.INDEX_PATH in planned:
+        stamps.stamp(planned[index.INDEX_PATH])  # the next run reads it back unchecked
     return RenderRun(platform, evaluation, outcome, placements, planned, current)
 
 
