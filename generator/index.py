@@ -332,7 +332,8 @@ class Stamps(Protocol):
     def sound(self, data: bytes) -> bool: ...
 
     def stamp(self, data: bytes) -> None:
-        """``data`` is sound: it passed the check without a problem."""
+        """``data`` is sound: it passed the check without a problem, or this Modelship
+        planned it with no damaged entry kept as it was."""
 
 
 def loads(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import os
 import stat
 from functools import cache
@@ -27,15 +28,19 @@ from pathlib import Path
 
 from generator import digests, resources
 
+JSONSCHEMA_VERSION = importlib.metadata.version("jsonschema")
+
 KEPT = 8  # stamps kept: a run reads the text the last one wrote
 PREFIX = "modelship-index-"
+_JUDGES = ("index", "mlproject")  # the schemas index.loads checks a text by
 
 
 @cache
 def _judge_digest(code: str) -> str:
-    """The code that judges a text: Modelship's modules (``code``) and every schema."""
-    schemas = (resources.schema_bytes(name).decode("utf-8") for name in resources.schema_names())
-    return digests.of_text(code, *schemas)
+    """The code that judges a text: Modelship's modules (``code``), the schemas the check
+    reads, and the version of the jsonschema that applies them."""
+    schemas = (hashlib.sha256(resources.schema_bytes(name)).hexdigest() for name in _JUDGES)
+    return digests.of_text(code, JSONSCHEMA_VERSION, *schemas)
 
 
 class IndexStamps:
@@ -65,8 +70,11 @@ class IndexStamps:
         if path is None:
             return
         with contextlib.suppress(OSError):
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+            descriptor = os.open(path, flags, 0o600)
             try:
+                if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                    return  # a pipe or device in its place is no stamp
                 os.utime(descriptor)
             finally:
                 os.close(descriptor)

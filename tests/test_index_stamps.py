@@ -158,3 +158,27 @@ def test_an_index_holding_a_damaged_entry_kept_as_it_was_is_never_stamped(privat
         assert "the index.json entry of model 'size-advice' is damaged" in result.stderr
         assert "Traceback" not in result.stderr
         assert not IndexStamps(CODE, private).sound(path.read_bytes())
+
+
+def test_a_pipe_in_place_of_a_stamp_is_no_stamp_and_no_wait(tmp_path):
+    stamps = IndexStamps(CODE, tmp_path)
+    stamps.stamp(b"{}")
+    [stamp] = tmp_path.glob(f"{PREFIX}*")
+    stamp.unlink()
+    os.mkfifo(stamp)
+    stamps.stamp(b"{}")  # O_NONBLOCK: a pipe with no reader fails at once, never waits
+    assert not stamps.sound(b"{}")
+
+
+def test_the_run_after_a_render_reads_its_index_unchecked_and_full_checks_it(
+    private, tmp_path, monkeypatch
+):
+    folder = platform_dir(tmp_path / "platform")
+    assert modelship("render", cwd=folder).returncode == ExitCode.OK
+    checks = []
+    check = index._check
+    monkeypatch.setattr(index, "_check", lambda *a, **k: checks.append(1) or check(*a, **k))
+    assert modelship("render", cwd=folder).returncode == ExitCode.OK
+    assert checks == []
+    assert modelship("render", "--full", cwd=folder).returncode == ExitCode.OK
+    assert checks
