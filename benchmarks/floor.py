@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform as machine
 import shutil
 import statistics
 import subprocess
@@ -210,11 +209,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="20 models, 1 repeat")
     args = parser.parse_args()
     sizes, repeats = ([20], 1) if args.smoke else (args.models, args.repeats)
-    print(
-        f"{machine.processor() or machine.machine()}, {os.cpu_count()} cpus, "
-        f"python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}, "
-        f"TMPDIR {tempfile.gettempdir()}"
-    )
+    print(render.this_machine())
     for models in sizes:
         print("\n".join(run(models, repeats)))
 

@@ -323,6 +323,15 @@ def report(r: dict[str, float | int | bool]) -> list[str]:
     ]
 
 
+def this_machine() -> str:
+    """The line a benchmark's report starts with: what it ran on, and how loaded."""
+    return (
+        f"{machine.processor() or machine.machine()}, {os.cpu_count()} cpus, "
+        f"python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}, "
+        f"TMPDIR {tempfile.gettempdir()}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -332,11 +341,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="20 models, 1 pair")
     args = parser.parse_args()
     sizes, pairs = ([20], 1) if args.smoke else (args.models, args.pairs)
-    print(
-        f"{machine.processor() or machine.machine()}, {os.cpu_count()} cpus, "
-        f"python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}, "
-        f"TMPDIR {tempfile.gettempdir()}"
-    )
+    print(this_machine())
     for models in sizes:
         result = run(models, pairs)
         print("\n".join(report(result)))

@@ -33,6 +33,19 @@ def stamps_in(folder: Path) -> list[str]:
     return sorted(path.name for path in folder.glob(f"{PREFIX}*"))
 
 
+def rendered_then_damaged(tmp_path: Path) -> tuple[Path, Path]:
+    """The example platform rendered, then its index.json damaged by hand (an slo of
+    size-advice's spec made a word): the platform's folder, and its index.json."""
+    folder = platform_dir(tmp_path / "platform")
+    assert modelship("render", cwd=folder).returncode == ExitCode.OK
+    path = folder / "rendered" / "index.json"
+    document = json.loads(path.read_bytes())
+    entry = document["models"]["size-advice"]
+    entry["specs"][entry["spec"]]["slo"] = "fast"
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    return folder, path
+
+
 class Known:
     """An ``index.Stamps`` that knows one text sound."""
 
@@ -99,13 +112,7 @@ def test_an_index_damaged_by_hand_after_a_stamped_render_is_checked(private, tmp
 
 
 def test_render_full_checks_index_json_whatever_its_stamp_says(private, tmp_path):
-    folder = platform_dir(tmp_path / "platform")
-    assert modelship("render", cwd=folder).returncode == ExitCode.OK
-    path = folder / "rendered" / "index.json"
-    document = json.loads(path.read_bytes())
-    entry = document["models"]["size-advice"]
-    entry["specs"][entry["spec"]]["slo"] = "fast"
-    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    folder, path = rendered_then_damaged(tmp_path)
     IndexStamps(CODE, private).stamp(path.read_bytes())  # a stamp no run of Modelship gave
     result = modelship("render", "--full", cwd=folder)
     assert result.returncode == ExitCode.OK, result.stderr
@@ -143,13 +150,7 @@ def test_a_link_in_place_of_a_stamp_is_no_stamp(tmp_path):
 
 
 def test_an_index_holding_a_damaged_entry_kept_as_it_was_is_never_stamped(private, tmp_path):
-    folder = platform_dir(tmp_path / "platform")
-    assert modelship("render", cwd=folder).returncode == ExitCode.OK
-    path = folder / "rendered" / "index.json"
-    document = json.loads(path.read_bytes())
-    entry = document["models"]["size-advice"]
-    entry["specs"][entry["spec"]]["slo"] = "fast"
-    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    folder, path = rendered_then_damaged(tmp_path)
     mlproject = folder / "examples" / "repos" / "size-advice-model" / "MLproject"
     mlproject.write_text(mlproject.read_text().replace("slo: 80000", "slo: fast"))
     for _ in range(2):  # reported on every run, its entry written back as it was
