@@ -4,11 +4,11 @@ Every run reads index.json as untrusted input and checks it whole (``index.loads
 10,000 models that is the largest stage of a re-run. Yet the text a run reads is nearly
 always the very text the last run wrote, and what Modelship writes passes its own check
 (what ``validate`` accepts, index.json accepts). A stamp is an empty file named by the
-digest of a text and of the code that judged it — this Modelship's modules and schemas: a
-run stamps the index.json it plans (unless it holds an entry kept verbatim because it is
-damaged) and the one it checked and found sound; a run that reads a stamped text skips the
-check. Any other text — edited by hand, merged, written by another version — has no stamp,
-and is checked.
+digest of a text and of the code that judged it — this Modelship's modules, the index and
+MLproject schemas, and jsonschema's version: a run stamps the index.json it plans (unless it
+holds an entry kept verbatim because it is damaged) and the one it checked and found sound;
+a run that reads a stamped text skips the check. Any other text — edited by hand, merged,
+written by another version — has no stamp, and is checked.
 
 Stamps are kept in this user's private folder of the system's temporary folder
 (``resources.private_folder``, beside the compiled templates), the newest ``KEPT`` of
@@ -28,8 +28,6 @@ from pathlib import Path
 
 from generator import digests, resources
 
-JSONSCHEMA_VERSION = importlib.metadata.version("jsonschema")
-
 KEPT = 8  # stamps kept: a run reads the text the last one wrote
 PREFIX = "modelship-index-"
 _JUDGES = ("index", "mlproject")  # the schemas index.loads checks a text by
@@ -40,7 +38,7 @@ def _judge_digest(code: str) -> str:
     """The code that judges a text: Modelship's modules (``code``), the schemas the check
     reads, and the version of the jsonschema that applies them."""
     schemas = (hashlib.sha256(resources.schema_bytes(name)).hexdigest() for name in _JUDGES)
-    return digests.of_text(code, JSONSCHEMA_VERSION, *schemas)
+    return digests.of_text(code, importlib.metadata.version("jsonschema"), *schemas)
 
 
 class IndexStamps:
