@@ -51,6 +51,7 @@ ONE_CHANGED_TARGET = 1.0
 
 
 def make_platform(folder: Path, models: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "platform.yaml", folder / "platform.yaml")
     repos = folder / "examples" / "repos"
     for number in range(models):
