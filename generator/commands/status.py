@@ -70,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
     rows = live_status.compare(expected, view)
     code = ExitCode.OK if all(row.matches for row in rows) else ExitCode.FINDINGS
     if args.format == "json":
-        sys.stdout.write(json_output.to_json(_as_json(env.name, rows, view)))
+        document = json_output.versioned("status", _as_json(env.name, rows, view))
+        sys.stdout.write(json_output.to_json(document))
         return code
     out = console.stdout(pipe_width=PIPE_WIDTH)
     if not rows:
@@ -99,6 +100,7 @@ def _row(row: live_status.Row) -> tuple[str, ...]:
 
 
 def _as_json(environment: str, rows: list[live_status.Row], view: live_status.ClusterView) -> dict:
+    """The body of schemas/status-output.schema.json's document."""
     return {
         "environment": environment,
         "matches": all(row.matches for row in rows),

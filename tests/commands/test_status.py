@@ -4,7 +4,6 @@ hold — then that cluster drifting, refusing, missing a namespace, or answering
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from generator.errors import ExitCode
 from testsupport.fakes.kube_api import FakeKubernetes, deployment, pod
 from testsupport.helpers import mlproject, platform_dir
 from testsupport.inprocess import modelship
+from testsupport.output_schemas import valid_output
 
 CANARY_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 ENV = "staging"
@@ -121,7 +121,7 @@ def test_drift_is_flagged_model_by_model(platform, fake):
     fake.add(deployment("forgotten", "models-rnd", old, labels=stray))
     result = status(platform, fake, "--format", "json")
     assert result.returncode == ExitCode.FINDINGS, result.stderr
-    report = json.loads(result.stdout)
+    report = valid_output("status", result.stdout)
     assert report["matches"] is False
     rows = {row["deployment"]: row for row in report["deployments"]}
     visual = rows["visual-similarity"]
@@ -152,7 +152,7 @@ def test_a_missing_namespace_is_a_404_and_its_models_are_not_running(platform, f
     fake.namespaces.discard("models-search")
     result = status(platform, fake, "--format", "json")
     assert result.returncode == ExitCode.FINDINGS, result.stderr
-    report = json.loads(result.stdout)
+    report = valid_output("status", result.stdout)
     assert report["missing_namespaces"] == ["models-search"]
     search = [row for row in report["deployments"] if row["namespace"] == "models-search"]
     assert search
