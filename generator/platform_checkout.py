@@ -13,16 +13,19 @@ from pathlib import Path
 
 import git
 
+from generator import resources
 from generator.config.settings import Platform
 from generator.errors import ExternalError
 
 
 def uncommitted(platform: Platform) -> list[str]:
-    """platform.yaml and the files of the templates folder that differ from HEAD (staged or
-    not, or untracked), relative to the platform's folder; [] outside a git repository."""
-    watched = [path for path in (platform.config_file, platform.templates_path) if path]
-    if not watched:
-        return []
+    """platform.yaml and the files of the templates it renders with that differ from HEAD
+    (staged or not, or untracked), relative to the platform's folder; [] outside a git
+    repository. The templates are the platform's folder of them and the built-in ones, where
+    the platform's repository holds these (Modelship run from the platform's own checkout,
+    as when this repository is copied to start one)."""
+    builtin = resources.builtin_dir("templates")
+    watched = [p for p in (platform.config_file, builtin, platform.templates_path) if p]
     try:
         repo = git.Repo(platform.root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):

@@ -2,11 +2,20 @@
 to a separate rendered repository says that the in-repo tree is left behind."""
 
 import shutil
+import subprocess
+import sys
 
 import yaml
 
 from generator.errors import ExitCode
-from testsupport.gitfixtures import bare_remote, git, platform_repo, publish, set_platform
+from testsupport.gitfixtures import (
+    bare_remote,
+    clean_env,
+    git,
+    platform_repo,
+    publish,
+    set_platform,
+)
 from testsupport.helpers import ROOT
 from testsupport.inprocess import modelship
 
@@ -62,6 +71,28 @@ def test_an_untracked_or_changed_template_is_refused_and_warn_publishes(tmp_path
         "modelship: warning: uncommitted changes to the platform: "
         "templates/kubernetes/service.yaml.j2; publishing them" in warned.stderr
     )
+
+
+def test_a_changed_template_of_a_copy_of_this_repository_is_refused(tmp_path, project_repo):
+    """This repository copied to start a platform (README: "Copying this repository"):
+    Modelship runs from the copy, whose templates/ are the ones its platform renders with."""
+    folder = tmp_path / "copy"
+    git(tmp_path, "clone", "--quiet", str(project_repo), str(folder))
+    template = folder / "templates" / "kubernetes" / "service.yaml.j2"
+    template.write_text(template.read_text() + "# an experiment\n")
+    head = git(folder, "rev-parse", "HEAD")
+    command = [sys.executable, "-m", "generator", "publish"]
+    run = {"cwd": folder, "capture_output": True, "text": True, "timeout": 120, "check": False}
+    refused = subprocess.run(command, env=clean_env(PYTHONPATH=str(folder)), **run)
+    assert refused.returncode == ExitCode.USAGE, refused.stderr
+    assert (
+        "uncommitted changes to the platform: templates/kubernetes/service.yaml.j2."
+        in refused.stderr
+    )
+    assert git(folder, "rev-parse", "HEAD") == head
+    git(folder, "checkout", "--", "templates")
+    published = subprocess.run(command, env=clean_env(PYTHONPATH=str(folder)), **run)
+    assert published.returncode == ExitCode.OK, published.stderr
 
 
 def test_switching_to_a_separate_rendered_repository_tells_of_the_tree_left_behind(tmp_path):
