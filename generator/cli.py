@@ -66,12 +66,12 @@ exit status:
 Run `modelship COMMAND --help` for the options of one command.
 
 examples:
-  modelship init --organization acme        # start a platform repository here
-  modelship validate                        # every model repository of the platform
-  modelship render --dry-run                # what would change, nothing written
+  modelship init --organization acme --team rnd   # start a platform repository here
+  modelship validate                              # every model repository of the platform
+  modelship render --dry-run                      # what would change, nothing written
   modelship diff --platform platform.yaml --format markdown
   modelship publish --push
-  NO_COLOR=1 modelship --quiet render       # plain output, results and problems only
+  NO_COLOR=1 modelship --quiet render             # plain output, results and problems only
 """
 
 

@@ -6,6 +6,7 @@ import os
 import pty
 import re
 import select
+import shlex
 import subprocess
 import sys
 import tomllib
@@ -30,6 +31,32 @@ def test_every_help_ends_with_examples_that_name_the_command(name):
     assert lines
     assert all(f"modelship {name}" in line for line in lines), lines
     assert "--platform FILE" in result.stdout  # the global options are listed too
+
+
+def example_words(line: str) -> list[str]:
+    """An example's words for modelship: after any VAR=value, before any pipe or redirect."""
+    words = shlex.split(line, comments=True)
+    while words and "=" in words[0]:
+        words.pop(0)
+    for index, word in enumerate(words):
+        if word in ("|", ">", ">>", "&&", ";"):
+            return words[:index]
+    return words
+
+
+@pytest.mark.parametrize("name", [None, *sorted(COMMANDS)])
+def test_every_example_in_help_is_a_command_line_the_parser_takes(name, capsys):
+    shown = in_process(*([name] if name else []), "--help", cwd=ROOT).stdout
+    joined = shown.rsplit("\nexamples:\n", 1)[1].replace("\\\n", " ")
+    lines = [line.strip() for line in joined.splitlines() if line.strip()]
+    for line in lines:
+        words = example_words(line)
+        assert words[0] == "modelship", line
+        command = next(word for word in words if word in COMMANDS)
+        try:
+            build_parser(command).parse_args(words[1:])
+        except SystemExit:
+            pytest.fail(f"{line}\n{capsys.readouterr().err}")
 
 
 def test_global_options_are_accepted_after_the_command(tmp_path):
