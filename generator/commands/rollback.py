@@ -35,7 +35,7 @@ ENV not promoted into, no such earlier state), 3 git or GitHub failed.
 EXAMPLES = """\
 examples:
   modelship rollback fraud-score --env production
-  modelship rollback fraud-score --env production --to 7dfb048
+  modelship rollback fraud-score --env production --to 4e1c2a9
   modelship rollback fraud-score --env production --pr
 """
 
