@@ -71,6 +71,17 @@ def test_the_corpus_is_large_and_covers_every_kind_of_attack():
         assert b"# expect: " in data, path.name
 
 
+def test_the_docs_tell_the_corpus_size():
+    told = {
+        "README.md": r"`tests/hostile/` is a corpus of (\d+) hostile",
+        "SECURITY.md": r"`tests/hostile/` \((\d+) hostile MLprojects",
+    }
+    for name, pattern in told.items():
+        found = re.search(pattern, (ROOT / name).read_text().replace("\n", " "))
+        assert found, f"{name} no longer tells the corpus size"
+        assert int(found[1]) == len(FILES), f"{name} tells {found[1]} files, not {len(FILES)}"
+
+
 @pytest.mark.parametrize("path", FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_each_file_gives_exactly_its_expected_findings(path):
     _, findings = validate(path)
