@@ -97,7 +97,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--full-diff",
         metavar="FILE",
         default=render_options.DEFAULT_FULL_DIFF,
-        help="with --pr, where the full diff goes when the pull request body had to be cut",
+        help="with --pr, where the full diff goes when the pull request body had to be cut "
+        "(default: %(default)s)",
     )
     options.add_source(parser)
     render_options.add_repository(parser)
