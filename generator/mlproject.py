@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from generator import resources, schemacheck, yamlpos
+from generator import resources, schemacheck, wording, yamlpos
 from generator.findings import Finding, Severity, has_errors
 
 MLFLOW_ENV_KEYS = ("docker_env", "python_env", "conda_env")
@@ -93,7 +93,7 @@ MAX_BYTES = 256 * 1024
 
 
 def too_large(name: str, size: int) -> str:
-    return f"{name} is {size:,} bytes, more than the {MAX_BYTES:,} bytes an MLproject may have"
+    return wording.too_large(name, size, MAX_BYTES, "an MLproject")
 
 
 def several_files(names: Iterable[str]) -> str | None:

@@ -1,0 +1,50 @@
+"""Reading one file from disk: a regular file, never more than it may hold.   (edge: disk)
+
+A path may name anything: a pipe (reading it waits for a writer that never comes), a
+device such as /dev/zero (reading it never ends), a link (to nowhere, or out of the
+folder it is in), or a file far larger than any Modelship reads. The file is opened
+without following a link and without blocking, checked to be a regular file, and read
+only up to the size it may have.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+from generator.wording import too_large
+
+
+class Unreadable(Exception):
+    """The file is not one Modelship reads; ``message`` says why, naming it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def read(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of ``path``, ``what`` it holds (``an MLproject``) for messages;
+    :class:`Unreadable` when it is a link, not a regular file or more than ``limit``
+    bytes, OSError when the system cannot read it."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise Unreadable(
+                f"{path.name} is a symbolic link; Modelship reads only regular files"
+            ) from None
+        raise
+    with os.fdopen(descriptor, "rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise Unreadable(
+                f"{path.name} is not a regular file (a folder, a pipe, a socket or a device)"
+            )
+        data = handle.read(limit + 1)
+        if len(data) > limit:
+            size = max(len(data), os.fstat(handle.fileno()).st_size)
+            raise Unreadable(too_large(path.name, size, limit, what))
+    return data
