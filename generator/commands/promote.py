@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         state.current,
         args.models or None,
         options.now(),
-        args.by or pinning.who(platform, state, os.environ),
+        pinning.who(args.by, platform, state, os.environ),
     )
     branch = f"{platform.promotions.branch}/{env.name}"
     return pin_outcome.finish_pinning(args, platform, state, decision, "promoted", branch)

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         spec_history.earlier_states(state.rendered, args.model, env.name),
         args.to,
         options.now(),
-        args.by or pinning.who(platform, state, os.environ),
+        pinning.who(args.by, platform, state, os.environ),
     )
     branch = f"{platform.promotions.branch}/{env.name}-rollback"
     return pin_outcome.finish_pinning(args, platform, state, decision, "rolled back", branch)

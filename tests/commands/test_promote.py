@@ -28,7 +28,7 @@ BRANCH = "modelship/promote/production"
 
 
 def run(folder, *args, **env):
-    return modelship(*args, cwd=folder, env=clean_env(**PEOPLE, **env))
+    return modelship(*args, cwd=folder, env=clean_env(**{**PEOPLE, **env}))
 
 
 def models_at(folder, ref="HEAD"):
@@ -164,6 +164,32 @@ def test_bad_requests_are_usage_errors(platform, args, message):
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert git(platform, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize(
+    ("by", "env", "message"),
+    [
+        ("a\nb", {}, "--by: must be who did it, on one line: 1 to 200 characters"),
+        ("x" * 100_000, {}, "--by: must be who did it, on one line"),
+        (None, {"GIT_AUTHOR_NAME": "x\ay"}, "$GIT_AUTHOR_NAME <$GIT_AUTHOR_EMAIL>, the GitHub"),
+    ],
+)
+def test_who_a_promotions_file_could_not_hold_is_refused_before_it_is_written(
+    platform, by, env, message
+):
+    edit(platform, "size-advice-model", "slo: 80000", "slo: 90000")
+    commit_all(platform, "size-advice: a tighter SLO")
+    assert publish(platform).returncode == ExitCode.OK
+    pins = (platform / "promotions/production.yaml").read_bytes()
+    given = ("--by", by) if by is not None else ()
+    moves = ("promote", "size-advice", "--from", "staging", "--to", "production", *given)
+    refused = run(platform, *moves, **env)
+    assert refused.returncode == ExitCode.USAGE, refused.stderr
+    assert message in refused.stderr
+    assert (platform / "promotions/production.yaml").read_bytes() == pins
+    assert run(platform, "render").returncode == ExitCode.OK, "the platform is not wedged"
+    promoted = run(platform, *moves[:6], "--by", "Ann <ann@acme.example>")
+    assert promoted.returncode == ExitCode.OK, promoted.stderr
 
 
 def test_promote_all_changes_nothing_when_production_is_where_staging_is(platform):
