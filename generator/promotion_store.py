@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator import pins
+from generator import pins, regular_file
 from generator.config.settings import Platform
-from generator.errors import ExternalError
+from generator.errors import ConfigError, ExternalError
 from generator.pins import Promotions
+
+# A pin is some 250 bytes: this is far beyond the pins of every model a platform may have,
+# and small enough that no run reads more of a file before refusing it.
+MAX_BYTES = 32 * 1024 * 1024
 
 
 def path_of(platform: Platform, environment: str) -> Path:
@@ -25,14 +29,31 @@ def shown(platform: Platform, environment: str) -> str:
 
 
 def read(platform: Platform, environment: str) -> Promotions:
-    path = path_of(platform, environment)
+    """The pins of ``environment``; none when its file does not exist (nothing promoted
+    yet). A file that is there but cannot be read as pins — a link (to nowhere, too), a
+    folder, a pipe, too large, not UTF-8 — is a configuration error, never "no pins"."""
+    path, where = path_of(platform, environment), shown(platform, environment)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = regular_file.read(path, MAX_BYTES, "a promotions file")
     except FileNotFoundError:
-        return Promotions(environment, where=shown(platform, environment))
-    except (OSError, UnicodeDecodeError) as error:
-        raise ExternalError(f"cannot read {path}: {error}") from None
-    return pins.parse(text, shown(platform, environment), environment)
+        if path.parent.is_symlink():  # promotions.path, a link to nowhere
+            raise ConfigError(
+                f"{where}: cannot be read: promotions.path ({path.parent}) is a link to nowhere"
+            ) from None
+        return Promotions(environment, where=where)
+    except regular_file.Unreadable as problem:
+        raise ConfigError(f"{where}: {problem.message}") from None
+    except NotADirectoryError:
+        raise ConfigError(
+            f"{where}: cannot be read: promotions.path ({path.parent}) is not a folder"
+        ) from None
+    except OSError as error:
+        raise ExternalError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{where}: not UTF-8 text (byte {error.start})") from None
+    return pins.parse(text, where, environment)
 
 
 def read_all(platform: Platform) -> dict[str, Promotions]:

@@ -37,12 +37,12 @@ def read(path: Path, limit: int, what: str) -> bytes:
                 f"{path.name} is a symbolic link; Modelship reads only regular files"
             ) from None
         raise
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise Unreadable(
+            f"{path.name} is not a regular file (a folder, a pipe, a socket or a device)"
+        )
     with os.fdopen(descriptor, "rb") as handle:
-        mode = os.fstat(handle.fileno()).st_mode
-        if not stat.S_ISREG(mode):
-            raise Unreadable(
-                f"{path.name} is not a regular file (a folder, a pipe, a socket or a device)"
-            )
         data = handle.read(limit + 1)
         if len(data) > limit:
             size = max(len(data), os.fstat(handle.fileno()).st_size)
