@@ -13,6 +13,9 @@ from generator.errors import ExitCode, UsageError
 from generator.present import console, json_output
 
 PIPE_WIDTH = 200
+# An hour: past it a silent API server is down, not slow (and far larger values, or inf and
+# nan, break the client's timers).
+MAX_TIMEOUT = 3600.0
 
 DESCRIPTION = """\
 For each model of an environment (and its canary), the rendered version against
@@ -48,7 +51,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         type=float,
         default=cluster.DEFAULT_TIMEOUT,
-        help=f"seconds one answer of the API server may take (default {cluster.DEFAULT_TIMEOUT:g})",
+        help="seconds one answer of the API server may take, above 0 and at most "
+        f"{MAX_TIMEOUT:g} (default {cluster.DEFAULT_TIMEOUT:g})",
     )
 
 
@@ -58,8 +62,11 @@ def run(args: argparse.Namespace) -> int:
     if env is None:
         known = ", ".join(e.name for e in platform.environments)
         raise UsageError(f"--env {args.env}: no such environment in platform.yaml ({known})")
-    if args.timeout <= 0:
-        raise UsageError(f"--timeout {args.timeout:g}: must be a number of seconds above 0")
+    if not 0 < args.timeout <= MAX_TIMEOUT:  # also false for nan
+        raise UsageError(
+            f"--timeout {args.timeout:g}: must be a number of seconds above 0 and at most "
+            f"{MAX_TIMEOUT:g}"
+        )
     rendered_repo.prepare(platform)
     index = rendered_tree.previous_index(platform)
     expected = live_status.rendered(platform, index, env.name)

@@ -209,3 +209,12 @@ def test_an_unknown_environment_is_a_usage_error(platform):
     result = modelship("status", "--env", "qa", cwd=platform)
     assert result.returncode == ExitCode.USAGE
     assert "--env qa: no such environment" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e12", "1e308", "0", "-1"])
+def test_a_timeout_that_is_not_a_sane_number_of_seconds_is_a_usage_error(platform, fake, value):
+    result = status(platform, fake, "--timeout", value)
+    assert result.returncode == ExitCode.USAGE, result.stderr
+    assert ": must be a number of seconds above 0 and at most 3600" in result.stderr
+    assert f"--timeout {float(value):g}" in result.stderr
+    assert fake.requests == []
