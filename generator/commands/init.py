@@ -7,6 +7,8 @@ import re
 import tempfile
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 from generator import scaffold
 from generator.config import loader
 from generator.errors import ExitCode, UsageError
@@ -91,8 +93,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pin",
         metavar="REQUIREMENT",
-        help="the requirements.txt line that installs Modelship, e.g. 'modelship @ "
-        "git+https://github.com/acme/modelship@<sha>' (default: this Modelship's commit)",
+        help="the requirements.txt line (a PEP 508 requirement) that installs Modelship, "
+        "e.g. 'modelship @ git+https://github.com/acme/modelship@<sha>' "
+        "(default: this Modelship's commit)",
     )
     parser.add_argument(
         "--directory", metavar="DIR", default=".", help="where to write (default: here)"
@@ -110,8 +113,7 @@ def run(args: argparse.Namespace) -> int:
             "its commit is unknown; give the requirement to pin with --pin, e.g. --pin "
             "'modelship @ git+https://github.com/acme/modelship@<release commit sha>'"
         )
-    if "\n" in pin or not pin.strip():
-        raise UsageError(f"--pin must be one requirement line: {pin!r}")
+    _check_pin(pin)
     choices = scaffold.Choices(
         name=args.name or f"{args.organization.lower()}-ml",
         organization=args.organization,
@@ -136,6 +138,15 @@ def run(args: argparse.Namespace) -> int:
         "`modelship publish --push` (README: Start your own platform)"
     )
     return ExitCode.OK
+
+
+def _check_pin(pin: str) -> None:
+    """The pin is requirements.txt's one line, which pip reads as a PEP 508 requirement."""
+    try:
+        Requirement(pin.strip())
+    except InvalidRequirement as error:
+        reason = str(error).splitlines()[0]
+        raise UsageError(f"--pin {pin!r}: not a PEP 508 requirement ({reason})") from None
 
 
 def _check_platform(text: str, root: Path) -> None:
