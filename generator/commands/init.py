@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -105,6 +106,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     root = Path(args.directory)
+    _check_directory(root)
     build = scaffold.installed()
     pin = args.pin or build.pin
     if pin is None:
@@ -138,6 +140,19 @@ def run(args: argparse.Namespace) -> int:
         "`modelship publish --push` (README: Start your own platform)"
     )
     return ExitCode.OK
+
+
+def _check_directory(root: Path) -> None:
+    """--directory is a folder (a link to one is the user's choice), or a path init can make:
+    the nearest of it and its parents that exists is a folder."""
+    for path in (root, *root.parents):
+        if not os.path.lexists(path):
+            continue
+        if path.is_dir():
+            return
+        what = "a symbolic link to nothing" if not path.exists() else "not a folder"
+        where = "" if path == root else f"{path} is "
+        raise UsageError(printable(f"--directory {root}: {where}{what}; nothing was written"))
 
 
 def _check_pin(pin: str) -> None:

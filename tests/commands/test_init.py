@@ -148,3 +148,26 @@ def test_a_git_install_pins_the_commit_pip_resolved():
         f"https://raw.githubusercontent.com/acme/modelship/{SHA}/schemas/platform.schema.json"
     )
     assert "(asked for v0.2.0)" in scaffold.requirements(PIN, build)
+
+
+def test_a_directory_that_is_not_a_folder_is_refused(tmp_path):
+    (tmp_path / "a-file").write_text("ours\n")
+    (tmp_path / "a-link").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "a-file-link").symlink_to("a-file")
+    for directory, message in [
+        ("a-file-link", "--directory a-file-link: not a folder"),
+        ("a-file", "--directory a-file: not a folder"),
+        ("a-file/sub", "--directory a-file/sub: a-file is not a folder"),
+        ("a-link", "--directory a-link: a symbolic link to nothing"),
+    ]:
+        result = init(tmp_path, "--directory", directory)
+        assert result.returncode == ExitCode.USAGE, result.stderr
+        assert message in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "a-file-link", "a-link"]
+    assert (tmp_path / "a-file").read_text() == "ours\n"
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_directory_that_does_not_exist_yet_is_made(tmp_path):
+    assert init(tmp_path, "--directory", "new/platform").returncode == ExitCode.OK
+    assert loader.load(tmp_path / "new" / "platform" / "platform.yaml").name == "acme-ml"
