@@ -11,6 +11,7 @@ with Jinja2 from values the command line checked.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from importlib import metadata
@@ -134,7 +135,13 @@ def requirements(pin: str, build: Installed) -> str:
 
 
 def write(root: Path, contents: dict[str, str]) -> None:
+    """Write each file anew: what is at its path (a file, or a link) is removed first, so
+    nothing is written through a link, nor through a second hard link to a file. The folders
+    on the way are the command's to check."""
     for path, text in contents.items():
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        target.unlink(missing_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        with open(os.open(target, flags, 0o666), "w", encoding="utf-8") as file:
+            file.write(text)

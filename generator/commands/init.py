@@ -31,7 +31,11 @@ Write what a platform repository needs into the current folder (or --directory):
 
 The pin is the Modelship running this command when it was installed from git
 (pip records the commit it resolved: that commit, which certainly exists);
-otherwise give it with --pin. Nothing is overwritten without --force.
+otherwise give it with --pin. Nothing is overwritten without --force, and
+nothing is written through a symbolic link: --force replaces a file or a link
+at a path init writes (never what the link points to), and refuses a folder it
+writes into (.github, .github/workflows, models, models/example-model) that is
+a link.
 
 Then: review platform.yaml, commit, and `modelship publish --push` (README:
 "Start your own platform").
@@ -101,7 +105,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--directory", metavar="DIR", default=".", help="where to write (default: here)"
     )
-    parser.add_argument("--force", action="store_true", help="overwrite files that exist")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the files that exist (a link itself, not what it points to)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,12 +133,7 @@ def run(args: argparse.Namespace) -> int:
         pin=pin.strip(),
     )
     contents = scaffold.files(choices, build)
-    existing = [path for path in contents if (root / path).exists()]
-    if existing and not args.force:
-        raise UsageError(
-            f"{', '.join(printable(p) for p in existing)} already exist in {root}; "
-            "nothing was written (--force overwrites them)"
-        )
+    _check_targets(root, list(contents), args.force)
     _check_platform(contents["platform.yaml"], root)
     scaffold.write(root, contents)
     for path in contents:
@@ -153,6 +156,42 @@ def _check_directory(root: Path) -> None:
         what = "a symbolic link to nothing" if not path.exists() else "not a folder"
         where = "" if path == root else f"{path} is "
         raise UsageError(printable(f"--directory {root}: {where}{what}; nothing was written"))
+
+
+def _check_targets(root: Path, paths: list[str], force: bool) -> None:
+    """Before anything is written: init writes inside --directory only, so a folder on the
+    way that is a link is refused even with --force; and --force replaces a file or a link
+    (never what the link points to), not a folder or a pipe."""
+    for folder in _folders(paths):
+        path = root / folder
+        if path.is_symlink():
+            problem = f"a symbolic link; init writes only inside {root}, never through a link"
+        elif os.path.lexists(path) and not path.is_dir():
+            problem = "not a folder, and init writes into it"
+        else:
+            continue
+        raise UsageError(printable(f"{shown_path(path)}: {problem}: nothing was written"))
+    existing = [path for path in paths if os.path.lexists(root / path)]
+    if existing and not force:
+        raise UsageError(
+            printable(
+                f"{', '.join(existing)} already exist in {root}; nothing was written "
+                "(--force replaces them)"
+            )
+        )
+    for path in existing:
+        if not ((root / path).is_symlink() or (root / path).is_file()):
+            raise UsageError(
+                printable(
+                    f"{shown_path(root / path)}: not a file; --force replaces files and links, "
+                    "not folders, pipes or devices: nothing was written"
+                )
+            )
+
+
+def _folders(paths: list[str]) -> list[str]:
+    """The folders between --directory and each of ``paths``, each one before those below."""
+    return sorted({str(parent) for path in paths for parent in Path(path).parents} - {"."})
 
 
 def _check_pin(pin: str) -> None:

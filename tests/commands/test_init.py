@@ -1,7 +1,9 @@
 """modelship init: a platform repository's files, checked as every command checks them, the
 workflows as GitHub and actionlint read them, the pin, and nothing overwritten by surprise."""
 
+import os
 import subprocess
+from pathlib import Path
 
 import yaml
 
@@ -171,3 +173,77 @@ def test_a_directory_that_is_not_a_folder_is_refused(tmp_path):
 def test_a_directory_that_does_not_exist_yet_is_made(tmp_path):
     assert init(tmp_path, "--directory", "new/platform").returncode == ExitCode.OK
     assert loader.load(tmp_path / "new" / "platform" / "platform.yaml").name == "acme-ml"
+
+
+WRITTEN = [
+    ".github/workflows/ci.yml",
+    ".gitignore",
+    "models/example-model/MLproject",
+    "platform.yaml",
+    "requirements.txt",
+]
+
+
+def test_a_link_where_a_file_goes_is_replaced_under_force_never_followed(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "kept").write_text("theirs\n")
+    folder = tmp_path / "platform"
+    (folder / "models" / "example-model").mkdir(parents=True)
+    (folder / ".github" / "workflows").mkdir(parents=True)
+    for number, path in enumerate(WRITTEN):
+        # a link to nothing, a link to a file outside, a second hard link to it
+        if number % 3 == 0:
+            (folder / path).symlink_to(outside / f"made-{number}")
+        elif number % 3 == 1:
+            (folder / path).symlink_to(outside / "kept")
+        else:
+            (folder / path).hardlink_to(outside / "kept")
+    refused = init(folder, "--source", "local")
+    assert refused.returncode == ExitCode.USAGE
+    assert f"{', '.join(WRITTEN)} already exist in ." in refused.stderr
+    assert not (outside / "made-0").exists()
+    assert init(folder, "--source", "local", "--force").returncode == ExitCode.OK
+    for path in WRITTEN:
+        assert not (folder / path).is_symlink(), path
+        assert (folder / path).stat().st_nlink == 1, path
+    assert loader.load(folder / "platform.yaml").name == "acme-ml"
+    assert sorted(p.name for p in outside.iterdir()) == ["kept"]
+    assert (outside / "kept").read_text() == "theirs\n"
+
+
+def test_a_linked_folder_on_the_way_is_refused_even_with_force(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for folder_name, link in [("github", ".github"), ("workflows", ".github/workflows")]:
+        folder = tmp_path / folder_name
+        (folder / link).parent.mkdir(parents=True, exist_ok=True)
+        (folder / link).symlink_to(outside)
+        result = init(folder, "--force")
+        assert result.returncode == ExitCode.USAGE, result.stderr
+        assert f"{link}: a symbolic link; init writes only inside" in result.stderr
+        assert not (folder / "platform.yaml").exists()
+    folder = tmp_path / "models"
+    (folder / "models").mkdir(parents=True)
+    (folder / "models" / "example-model").symlink_to(outside)
+    result = init(folder, "--source", "local", "--force")
+    assert result.returncode == ExitCode.USAGE
+    assert "models/example-model: a symbolic link" in result.stderr
+    assert not any(outside.iterdir())
+
+
+def test_force_replaces_files_not_folders_nor_pipes(tmp_path):
+    for number, (path, make, message) in enumerate(
+        [
+            ("platform.yaml", Path.mkdir, "platform.yaml: not a file; --force replaces"),
+            ("requirements.txt", os.mkfifo, "requirements.txt: not a file; --force replaces"),
+            (".github", Path.touch, ".github: not a folder"),
+        ]
+    ):
+        folder = tmp_path / str(number)
+        folder.mkdir()
+        make(folder / path)
+        result = init(folder, "--force")
+        assert result.returncode == ExitCode.USAGE, result.stderr
+        assert message in result.stderr
+        assert sorted(p.name for p in folder.iterdir()) == [path], "nothing was written"
