@@ -22,6 +22,9 @@ from urllib.parse import urlsplit
 import jinja2
 
 from generator import resources
+from generator.errors import ExternalError
+from generator.findings import printable
+from generator.shown_paths import shown_path
 
 # Copied as they are: scaffold file → where it goes in the platform repository.
 COPIED = {
@@ -140,8 +143,13 @@ def write(root: Path, contents: dict[str, str]) -> None:
     on the way are the command's to check."""
     for path, text in contents.items():
         target = root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.unlink(missing_ok=True)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-        with open(os.open(target, flags, 0o666), "w", encoding="utf-8") as file:
-            file.write(text)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.unlink(missing_ok=True)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+            with open(os.open(target, flags, 0o666), "w", encoding="utf-8") as file:
+                file.write(text)
+        except OSError as error:
+            raise ExternalError(
+                printable(f"cannot write {shown_path(target)}: {error.strerror}")
+            ) from None

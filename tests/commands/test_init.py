@@ -3,6 +3,7 @@ workflows as GitHub and actionlint read them, the pin, and nothing overwritten b
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -10,7 +11,7 @@ import yaml
 from generator import scaffold
 from generator.config import loader
 from generator.errors import ExitCode
-from testsupport.helpers import ROOT, tool
+from testsupport.helpers import ROOT, tool, unprivileged
 from testsupport.inprocess import modelship
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -247,3 +248,31 @@ def test_force_replaces_files_not_folders_nor_pipes(tmp_path):
         assert result.returncode == ExitCode.USAGE, result.stderr
         assert message in result.stderr
         assert sorted(p.name for p in folder.iterdir()) == [path], "nothing was written"
+
+
+def test_a_folder_that_cannot_be_written_is_exit_3_naming_the_file(tmp_path):
+    os.chmod(tmp_path, 0o555)
+    try:
+        result = subprocess.run(
+            unprivileged(
+                sys.executable,
+                "-m",
+                "generator",
+                "init",
+                "--organization",
+                "acme",
+                "--team",
+                "rnd",
+                "--pin",
+                PIN,
+            ),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.chmod(tmp_path, 0o755)
+    assert result.returncode == ExitCode.EXTERNAL, result.stderr
+    assert "cannot write .github/workflows/ci.yml: Permission denied" in result.stderr
