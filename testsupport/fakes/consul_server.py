@@ -27,7 +27,9 @@ Hooks for tests, transactions counted from the call on, 1-based: ``before_txn(ho
 hook is called with the server and the transaction's number before it is applied: a
 concurrent writer, who writes with ``put`` and ``delete``), ``fail_txn(number)`` (that transaction fails with a 500 and applies
 nothing), ``refuse(token)`` (the token becomes unknown),
-``hang(seconds)`` (the next request answers that much later). Every request is recorded.
+``hang(seconds)`` (the next request answers that much later), ``misanswer(path, body)`` (the
+next request below that path gets that body instead of Consul's answer, as a proxy or a
+server that is not Consul would give). Every request is recorded.
 """
 
 from __future__ import annotations
@@ -174,6 +176,7 @@ class FakeConsul:
         self._before_txn: tuple[int, Callable[[FakeConsul, int], None]] | None = None
         self._failing: dict[int, tuple[int, str]] = {}
         self._hang = 0.0
+        self._misanswers: dict[str, _Reply] = {}
         self._transactions = 0
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -250,6 +253,12 @@ class FakeConsul:
             reason = text or "rpc error making call: leadership lost while committing log"
             self._failing[self._transactions + number] = (status, reason)
 
+    def misanswer(self, path: str, body: bytes, status: int = 200) -> None:
+        """The next request whose path starts with ``path`` (``/v1/kv/``, ``/v1/txn``) is
+        answered ``status`` with ``body`` as JSON, whatever it asked; nothing is applied."""
+        with self._lock:
+            self._misanswers[path] = _Reply(status, body)
+
     def refuse(self, token: str) -> None:
         with self._lock:
             self.tokens.pop(token, None)
@@ -285,11 +294,17 @@ class FakeConsul:
         record = Recorded(method, path, query, token)
         with self._lock:
             self.requests.append(record)
-            reply = self._answer(method, path, query, token, body, record)
+            reply = self._misanswer(path) or self._answer(method, path, query, token, body, record)
             record.status = reply.status
         reply.headers.setdefault("X-Consul-Knownleader", "true")
         reply.headers.setdefault("X-Consul-Lastcontact", "0")
         return reply
+
+    def _misanswer(self, path: str) -> _Reply | None:
+        for prefix in self._misanswers:
+            if path.startswith(prefix):
+                return self._misanswers.pop(prefix)
+        return None
 
     def _answer(
         self,
