@@ -260,12 +260,11 @@ class ConsulKV:
         if answer.code != 200:
             raise self._failure(answer, f"reading {folder}")
         try:
-            entries = json.loads(answer.body)
-            keys = tuple(_live_key(entry) for entry in entries)
-        except (ValueError, TypeError, KeyError) as error:
+            keys = _live_keys(answer.body)
+        except _NotConsul as error:
             raise ExternalError(
-                f"Consul at {self.connection.address} answered the read of {folder} with "
-                f"something other than its key list ({type(error).__name__}: {error})"
+                f"Consul at {self.connection.address} answered GET /v1/kv/{folder} with "
+                f"something other than its key list: {error}"
             ) from None
         return LiveRead(keys, _index(answer))
 
@@ -375,14 +374,58 @@ def _index(answer: Response) -> int:
         return 0
 
 
-def _live_key(entry: dict[str, Any]) -> LiveKey:
-    value = entry.get("Value")
-    return LiveKey(
-        key=str(entry["Key"]),
-        value=base64.b64decode(value, validate=True) if value is not None else b"",
-        flags=int(entry.get("Flags") or 0),
-        modify_index=int(entry["ModifyIndex"]),
-    )
+class _NotConsul(Exception):
+    """An answer that is not in the shape Consul gives; the message says what is wrong."""
+
+
+def _decoded(body: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError as error:
+        raise _NotConsul(f"not JSON ({error})") from None
+    except RecursionError:
+        raise _NotConsul("not JSON (nested too deeply)") from None
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's type, as said to people."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return _KINDS.get(type(value), type(value).__name__)
+
+
+_KINDS = {dict: "an object", list: "a list", str: "a string", type(None): "null"}
+
+
+def _is_count(value: Any) -> bool:
+    """Consul's indexes and flags are Go uint64s: JSON integers (never 1.0, 1e999, true)."""
+    return type(value) is int and 0 <= value < 2**64
+
+
+def _live_keys(body: str) -> tuple[LiveKey, ...]:
+    entries = _decoded(body)
+    if not isinstance(entries, list):
+        raise _NotConsul(f"{_kind(entries)}, not a list of entries")
+    return tuple(_live_key(position, entry) for position, entry in enumerate(entries))
+
+
+def _live_key(position: int, entry: Any) -> LiveKey:
+    if not isinstance(entry, dict):
+        raise _NotConsul(f"entry {position} is {_kind(entry)}, not an object")
+    key, value = entry.get("Key"), entry.get("Value")
+    flags, modify_index = entry.get("Flags", 0), entry.get("ModifyIndex")
+    if not isinstance(key, str):
+        raise _NotConsul(f"entry {position}'s Key is {_kind(key)}, not a string")
+    for name, number in (("Flags", flags), ("ModifyIndex", modify_index)):
+        if not _is_count(number):
+            raise _NotConsul(f"entry {position}'s {name} is not a 64-bit unsigned integer")
+    try:
+        data = base64.b64decode(value, validate=True) if value is not None else b""
+    except (ValueError, TypeError):  # binascii.Error is a ValueError
+        raise _NotConsul(f"entry {position}'s Value is not base64") from None
+    return LiveKey(key=key, value=data, flags=flags, modify_index=modify_index)
 
 
 def _txn_errors(body: str) -> list[TxnError] | None:

@@ -414,6 +414,32 @@ def test_an_unreachable_or_silent_consul_is_an_external_failure(platform, server
     assert f"Consul at {server.address} did not answer within 0.5 s" in silent.err
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"x": 1}', "an object, not a list of entries"),
+        (b"[1, 2]", "entry 0 is a number, not an object"),
+        (b'[{"Key": 5, "ModifyIndex": 3}]', "entry 0's Key is a number, not a string"),
+        (b'[{"Key": "k", "ModifyIndex": 1e999}]', "entry 0's ModifyIndex is not a 64-bit"),
+        (b'[{"Key": "k", "ModifyIndex": 3, "Value": "%%"}]', "entry 0's Value is not base64"),
+        (b"[" * 100_000, "not JSON"),
+    ],
+    ids=["object", "numbers", "key", "index", "value", "nested"],
+)
+@pytest.mark.parametrize("dry_run", [(), ("--dry-run",)], ids=["sync", "dry-run"])
+def test_a_read_answered_in_another_shape_than_consuls_is_an_external_failure(
+    server, sync, body, reason, dry_run
+):
+    server.misanswer("/v1/kv/", body)
+    result = sync(*dry_run)
+    assert result.code == ExitCode.EXTERNAL, result.err
+    assert result.err.startswith(
+        f"modelship: error: Consul at {server.address} answered GET /v1/kv/{PREFIX} with "
+        f"something other than its key list: {reason}"
+    )
+    assert server.writes() == []
+
+
 def test_tls_with_a_private_ca_and_a_client_certificate(tmp_path, consul_servers, platform, sync):
     pki = certificates(tmp_path / "pki")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(pki.ca))
