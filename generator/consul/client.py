@@ -273,12 +273,16 @@ class ConsulKV:
         answer = self._call(
             "put", "/v1/txn", self._params(), "a transaction", data=json.dumps(list(operations))
         )
-        if answer.code == 200:
+        if answer.code == 200:  # applied: its Results (what was written) are not needed
             return TxnAnswer()
         if answer.code == 409:
-            errors = _txn_errors(answer.body)
-            if errors is None:
-                raise self._failure(answer, "a transaction")
+            try:
+                errors = _txn_errors(answer.body)
+            except _NotConsul as error:
+                raise ExternalError(
+                    f"Consul at {self.connection.address} answered PUT /v1/txn with 409, not "
+                    f"with Consul's errors ({error}): {_one_line(answer.body) or '(no text)'}"
+                ) from None
             denied = [e for e in errors if DENIED.lower() in e.what.lower()]
             if denied:
                 raise self._refused(f"409: {denied[0].what}")
@@ -428,12 +432,22 @@ def _live_key(position: int, entry: Any) -> LiveKey:
     return LiveKey(key=key, value=data, flags=flags, modify_index=modify_index)
 
 
-def _txn_errors(body: str) -> list[TxnError] | None:
-    try:
-        errors = json.loads(body).get("Errors")
-        return [TxnError(int(e["OpIndex"]), str(e["What"])) for e in errors] or None
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return None
+def _txn_errors(body: str) -> list[TxnError]:
+    """A rolled-back transaction's errors: ``{"Errors": [{"OpIndex": 0, "What": "..."}]}``."""
+    answer = _decoded(body)
+    errors = answer.get("Errors") if isinstance(answer, dict) else None
+    if not isinstance(errors, list) or not errors:
+        raise _NotConsul("no list of Errors")
+    found: list[TxnError] = []
+    for position, error in enumerate(errors):
+        if not (
+            isinstance(error, dict)
+            and _is_count(error.get("OpIndex"))
+            and isinstance(error.get("What"), str)
+        ):
+            raise _NotConsul(f"error {position} is not an object with an OpIndex and a What")
+        found.append(TxnError(error["OpIndex"], error["What"]))
+    return found
 
 
 def _one_line(text: str) -> str:

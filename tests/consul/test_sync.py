@@ -440,6 +440,29 @@ def test_a_read_answered_in_another_shape_than_consuls_is_an_external_failure(
     assert server.writes() == []
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"x": 1}', "no list of Errors"),
+        (b'{"Errors": [{"OpIndex": 1e999, "What": "x"}]}', "error 0 is not an object with"),
+        (b"[" * 100_000, "not JSON"),
+    ],
+    ids=["object", "index", "nested"],
+)
+def test_a_rolled_back_transaction_answered_in_another_shape_is_an_external_failure(
+    server, sync, body, reason
+):
+    server.misanswer("/v1/txn", body, status=409)
+    result = sync()
+    assert result.code == ExitCode.EXTERNAL, result.err
+    assert result.err.startswith(
+        f"modelship: error: Consul at {server.address} answered PUT /v1/txn with 409, not "
+        f"with Consul's errors ({reason}"
+    )
+    assert result.err.rstrip().endswith(". Nothing was changed")
+    assert values_of(server) == {}
+
+
 def test_tls_with_a_private_ca_and_a_client_certificate(tmp_path, consul_servers, platform, sync):
     pki = certificates(tmp_path / "pki")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(pki.ca))
