@@ -1,4 +1,8 @@
-"""Counts with their nouns, for messages.   (pure)"""
+"""Counts with their nouns, sizes, and JSON values' types, for messages.   (pure)"""
+
+from typing import Any
+
+_JSON_KINDS = {dict: "an object", list: "a list", str: "a string", type(None): "null"}
 
 
 def plural(count: int, word: str) -> str:
@@ -11,3 +15,12 @@ def plural(count: int, word: str) -> str:
 def too_large(name: str, size: int, limit: int, what: str) -> str:
     """``MLproject is 300,000 bytes, more than the 262,144 bytes an MLproject may have``."""
     return f"{name} is {size:,} bytes, more than the {limit:,} bytes {what} may have"
+
+
+def json_kind(value: Any) -> str:
+    """A decoded JSON value's type: ``an object``, ``a list``, ``a number``, ``null``..."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return _JSON_KINDS.get(type(value), type(value).__name__)

@@ -32,6 +32,7 @@ from consul.base import Response
 from generator.config.settings import ConsulEndpoint
 from generator.consul.kv_plan import LiveKey
 from generator.errors import ExternalError, UsageError
+from generator.wording import json_kind
 
 DEFAULT_ADDRESS = "127.0.0.1:8500"  # Consul's own default: the local agent
 DEFAULT_PORTS = {"http": 80, "https": 443}  # an address without a port, as a URL reads
@@ -391,18 +392,6 @@ def _decoded(body: str) -> Any:
         raise _NotConsul("not JSON (nested too deeply)") from None
 
 
-def _kind(value: Any) -> str:
-    """A JSON value's type, as said to people."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    return _KINDS.get(type(value), type(value).__name__)
-
-
-_KINDS = {dict: "an object", list: "a list", str: "a string", type(None): "null"}
-
-
 def _is_count(value: Any) -> bool:
     """Consul's indexes and flags are Go uint64s: JSON integers (never 1.0, 1e999, true)."""
     return type(value) is int and 0 <= value < 2**64
@@ -411,17 +400,17 @@ def _is_count(value: Any) -> bool:
 def _live_keys(body: str) -> tuple[LiveKey, ...]:
     entries = _decoded(body)
     if not isinstance(entries, list):
-        raise _NotConsul(f"{_kind(entries)}, not a list of entries")
+        raise _NotConsul(f"{json_kind(entries)}, not a list of entries")
     return tuple(_live_key(position, entry) for position, entry in enumerate(entries))
 
 
 def _live_key(position: int, entry: Any) -> LiveKey:
     if not isinstance(entry, dict):
-        raise _NotConsul(f"entry {position} is {_kind(entry)}, not an object")
+        raise _NotConsul(f"entry {position} is {json_kind(entry)}, not an object")
     key, value = entry.get("Key"), entry.get("Value")
     flags, modify_index = entry.get("Flags", 0), entry.get("ModifyIndex")
     if not isinstance(key, str):
-        raise _NotConsul(f"entry {position}'s Key is {_kind(key)}, not a string")
+        raise _NotConsul(f"entry {position}'s Key is {json_kind(key)}, not a string")
     for name, number in (("Flags", flags), ("ModifyIndex", modify_index)):
         if not _is_count(number):
             raise _NotConsul(f"entry {position}'s {name} is not a 64-bit unsigned integer")
