@@ -3,7 +3,8 @@
 equality ``labelSelector``s) — with bearer-token authentication and the errors a real server
 gives: 401 without the token, 403 ``Forbidden`` for a namespace the token may not read, 404
 ``NotFound`` for a namespace or object that does not exist (a list in a missing namespace
-is, as on a real server, an empty list), and a server that answers too late.
+is, as on a real server, an empty list), and a server that answers too late. ``misanswers``
+gives a path raw bytes instead (200), as a proxy or a server that is not Kubernetes would.
 
 Objects are held as the API serves them (``apps/v1`` Deployment, ``v1`` Pod, ``v1``
 Namespace); ``deployment()`` and ``pod()`` build them as a controller would leave them.
@@ -163,6 +164,7 @@ class FakeKubernetes:
         self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.forbidden: set[str] = set()  # namespaces the token may not read
         self.delay = 0.0  # seconds before each answer
+        self.misanswers: dict[str, bytes] = {}  # path (no query) → the body it is answered
         self.requests: list[str] = []
         self._server: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
@@ -202,8 +204,7 @@ class FakeKubernetes:
                 fake.requests.append(self.path)
                 if fake.delay:
                     fake._release.wait(fake.delay)
-                code, body = fake.answer(self.path, self.headers.get("Authorization", ""))
-                data = json.dumps(body).encode()
+                code, data = fake.reply(self.path, self.headers.get("Authorization", ""))
                 try:
                     self.send_response(code)
                     self.send_header("Content-Type", "application/json")
@@ -229,6 +230,14 @@ class FakeKubernetes:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def reply(self, target: str, authorization: str) -> tuple[int, bytes]:
+        """The status and body the server sends: a misanswer for its path, or the API's."""
+        misanswer = self.misanswers.get(urlsplit(target).path)
+        if misanswer is not None:
+            return 200, misanswer
+        code, body = self.answer(target, authorization)
+        return code, json.dumps(body).encode()
 
     def answer(self, target: str, authorization: str) -> tuple[int, dict[str, Any]]:
         if authorization != f"Bearer {self.token}":
