@@ -4,6 +4,7 @@ hold — then that cluster drifting, refusing, missing a namespace, or answering
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,9 @@ from testsupport.output_schemas import valid_output
 
 CANARY_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 ENV = "staging"
+NAMESPACE = "/api/v1/namespaces/models-rnd"
+DEPLOYMENTS = "/apis/apps/v1/namespaces/models-rnd/deployments"
+PODS = "/api/v1/namespaces/models-rnd/pods"
 
 
 @pytest.fixture(scope="module")
@@ -195,6 +199,77 @@ def test_an_unreachable_api_server_is_exit_3(platform, fake):
     )
     assert result.returncode == ExitCode.EXTERNAL
     assert "did not answer" in result.stderr
+
+
+def listed(kind: str, *items: object) -> bytes:
+    return json.dumps({"apiVersion": "v1", "kind": kind, "metadata": {}, "items": items}).encode()
+
+
+GET_NAMESPACE = "get namespace models-rnd"
+LIST_DEPLOYMENTS = "list the deployments in models-rnd"
+NAMELESS = {"metadata": {"namespace": "models-rnd"}, "spec": {}}
+NAMED = {"metadata": {"name": "churn", "namespace": "models-rnd"}}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "what", "wrong"),
+    [
+        (DEPLOYMENTS, b'{"x": 1}', LIST_DEPLOYMENTS, "an object of another kind, not a Deploy"),
+        (DEPLOYMENTS, b"[1, 2]", LIST_DEPLOYMENTS, "a list, not a DeploymentList"),
+        (NAMESPACE, b'{"x": 1}', GET_NAMESPACE, "an object of another kind, not a Namespace"),
+        (NAMESPACE, b"\xff\xfe{}", GET_NAMESPACE, "its answer is not UTF-8 text"),
+        (NAMESPACE, b"[" * 100_000, GET_NAMESPACE, "its answer is JSON nested too deeply"),
+        (NAMESPACE, b"<html>", GET_NAMESPACE, "its answer is not JSON (Expecting value"),
+        (
+            DEPLOYMENTS,
+            listed("DeploymentList", {"metadata": 5}),
+            LIST_DEPLOYMENTS,
+            "items[0].metadata is a number, not an object",
+        ),
+        (
+            DEPLOYMENTS,
+            listed("DeploymentList", NAMELESS),
+            LIST_DEPLOYMENTS,
+            "items[0].metadata has no name",
+        ),
+        (
+            DEPLOYMENTS,
+            listed("DeploymentList", {**NAMED, "spec": {"replicas": "2"}}),
+            LIST_DEPLOYMENTS,
+            "items[0].spec.replicas is a string, not an integer",
+        ),
+        (
+            PODS,
+            listed("PodList", {"metadata": {"labels": {"app.kubernetes.io/instance": 5}}}),
+            "list the pods in models-rnd",
+            "items[0].metadata.labels holds a number, not only strings",
+        ),
+    ],
+    ids=[
+        "object",
+        "list",
+        "namespace-object",
+        "bytes",
+        "nested",
+        "html",
+        "metadata",
+        "nameless",
+        "replicas",
+        "labels",
+    ],
+)
+def test_an_answer_in_another_shape_than_the_apis_is_exit_3(
+    platform, fake, path, body, what, wrong
+):
+    fake.misanswers[path] = body
+    result = status(platform, fake)
+    assert result.returncode == ExitCode.EXTERNAL, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith(
+        f"modelship: error: the Kubernetes API at {fake.url} answered wrongly when asked to "
+        f"{what}: "
+    )
+    assert wrong in result.stderr
 
 
 def test_without_a_kubeconfig_it_is_a_configuration_error(platform):
