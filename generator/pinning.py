@@ -66,9 +66,21 @@ def read_state(platform: Platform, env: Environment) -> State:
     )
 
 
-def who(platform: Platform, state: State, environ: Mapping[str, str]) -> str:
+def who(given: str | None, platform: Platform, state: State, environ: Mapping[str, str]) -> str:
+    """Who the pins record as moving them: ``given`` (--by), else who runs this, else
+    publish.author. One the promotions file could not hold (every later run would refuse
+    the file) is refused before anything is written."""
     author = platform.publish.author
-    return rendered_repo.person(state.rendered, environ) or f"{author.name} <{author.email}>"
+    by = given or rendered_repo.person(state.rendered, environ) or f"{author.name} <{author.email}>"
+    problem = pins.recorder_problem(by)
+    if problem is None:
+        return by
+    if given:
+        raise UsageError(f"--by: {problem}")
+    raise UsageError(
+        "who runs this, as $GIT_AUTHOR_NAME <$GIT_AUTHOR_EMAIL>, the GitHub Actions actor or "
+        f"git's user.name and user.email say: {problem}; give --by"
+    )
 
 
 @dataclass

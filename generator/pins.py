@@ -177,6 +177,18 @@ HEADER = """\
 """
 
 
+def recorder_problem(by: str) -> str | None:
+    """Why a pin cannot record ``by`` as who moved it (the schema's rule), or None."""
+    models = resources.schema("promotions")["properties"]["models"]
+    rule = models["additionalProperties"]["properties"]["by"]
+    if schemacheck.validator_for(rule).is_valid(by):
+        return None
+    return (
+        f"{rule['x-message']}: {rule['minLength']} to {rule['maxLength']} characters, "
+        "none of them a control character"
+    )
+
+
 def dumps(promotions: Promotions) -> bytes:
     document = {
         "format": FORMAT,
