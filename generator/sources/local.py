@@ -89,8 +89,12 @@ class LocalSource:
             full_name = _full_name(entry.name, self.github.organization)
             try:
                 if entry.is_symlink():
+                    # A link to nowhere may be where a repository's folder was: read as no
+                    # repository, it would remove that model. A link to a file is a file.
                     if os.path.isdir(entry.path):
                         refused.append(FetchFailure(full_name, _LINKED_FOLDER))
+                    elif not os.path.exists(entry.path):
+                        refused.append(FetchFailure(full_name, _LINK_TO_NOWHERE))
                     continue
                 if not entry.is_dir(follow_symlinks=False):
                     continue
@@ -229,6 +233,10 @@ def _clashes(folders: list[Path], organization: str) -> dict[str, str]:
 _LINKED_FOLDER = (
     "is a symbolic link to a folder; the local source reads only folders inside source.path "
     "and never follows a link out of it: move the repository there"
+)
+_LINK_TO_NOWHERE = (
+    "is a symbolic link to nothing; the local source reads only folders inside source.path: "
+    "put the repository's folder there, or remove the link"
 )
 
 

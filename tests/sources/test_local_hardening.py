@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -51,13 +52,27 @@ def test_a_link_to_a_repository_folder_elsewhere_is_a_failure_never_followed(tmp
     repos = tmp_path / "repos"
     repos.mkdir()
     (repos / "churn-model").symlink_to(outside, target_is_directory=True)
-    (repos / "notes.txt").symlink_to(tmp_path / "nothing")  # a link to no folder: not a repo
+    (tmp_path / "notes.txt").write_text("notes\n")
+    (repos / "notes.txt").symlink_to(tmp_path / "notes.txt")  # a link to a file: a file
     result = scan(repos)
     assert result.snapshots == ()
     [failure] = result.failures
     assert failure.full_name == "acme/churn-model"
     assert "symbolic link to a folder" in failure.message
     assert "never follows" in failure.message
+
+
+def test_a_repository_folder_replaced_by_a_link_to_nowhere_keeps_its_model(tmp_path):
+    folder = platform_dir(tmp_path)  # six models: one removed is no mass delete
+    assert modelship("render", cwd=folder).returncode == ExitCode.OK
+    kept = read_tree(folder / "rendered" / "staging" / "kubernetes")
+    repo = folder / "examples" / "repos" / "search-ranking-model"
+    shutil.rmtree(repo)
+    repo.symlink_to("/nonexistent/search-ranking-model")
+    result = modelship("render", cwd=folder)
+    assert result.returncode == ExitCode.FINDINGS, result.stderr
+    assert "is a symbolic link to nothing" in result.stderr
+    assert read_tree(folder / "rendered" / "staging" / "kubernetes") == kept
 
 
 @pytest.mark.parametrize("name", ["my model", "churn@model", "caf\u00e9-model", "a" * 141])
