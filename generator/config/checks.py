@@ -1,7 +1,8 @@
 """The rules of platform.yaml that its JSON schema cannot say: duplicate keys, regular
 expressions, namespaces owned twice (or shared with the gateway or a sync agent), the
 gateway's ports, environments' references (teams, promotion sources, cycles), the URL
-clusters follow, and folders that must be their own."""
+clusters follow, paths a system call can take (their length is in bytes, a schema counts
+characters), and folders that must be their own."""
 
 from __future__ import annotations
 
@@ -14,6 +15,19 @@ from typing import Any
 from generator import schemacheck, yamlpos
 from generator.config.settings import DEFAULT_PROMOTIONS, DEFAULT_WORKDIR, Gateway, SyncSettings
 from generator.findings import Finding
+
+# The keys that name a file or folder of this machine.
+PATH_KEYS = (
+    ("source", "path"),
+    ("rendered", "path"),
+    ("rendered", "repository", "workdir"),
+    ("promotions", "path"),
+    ("templates",),
+    ("github", "auth", "private_key_file"),
+)
+MAX_PATH_BYTES = 1024  # leaves the rendered tree's files room below PATH_MAX (4,096)
+# NAME_MAX (255) less room for the names made from one: .<rendered.path>.modelship-stage
+MAX_NAME_BYTES = 200
 
 
 def findings(document: yamlpos.YamlDocument, shown: str, root: Path) -> list[Finding]:
@@ -97,9 +111,37 @@ def findings(document: yamlpos.YamlDocument, shown: str, root: Path) -> list[Fin
             "sync: {url: ssh://git@github.com/acme/modelship.git}",
             "platform/sync-url",
         )
-    for at, message, rule in _tree_problems(data, root):
+    paths = list(_path_problems(data))
+    for at, message, rule in paths:
         add(at, message, rule, on_value=True)
+    if not paths:  # the tree's rules resolve the paths, which a bad one makes fail
+        for at, message, rule in _tree_problems(data, root):
+            add(at, message, rule, on_value=True)
     return findings
+
+
+def _path_problems(data: Any) -> Iterator[tuple[tuple[str, ...], str, str]]:
+    """A path no system call takes (a NUL in it, or longer than the file system allows)
+    would fail at the first use, far from platform.yaml: refuse it at its key."""
+    for at in PATH_KEYS:
+        value = _get(data, *at)
+        if isinstance(value, str) and (problem := _path_problem(value)):
+            yield at, problem, "platform/path"
+
+
+def _path_problem(value: str) -> str:
+    if "\0" in value:
+        return "must not contain a NUL character"
+    size = len(os.fsencode(value))
+    if size > MAX_PATH_BYTES:
+        return f"is {size:,} bytes long; a path may have at most {MAX_PATH_BYTES:,}"
+    longest = max(len(os.fsencode(name)) for name in value.split("/"))
+    if longest > MAX_NAME_BYTES:
+        return (
+            f"holds a name of {longest:,} bytes; a file or folder name may have at most "
+            f"{MAX_NAME_BYTES}"
+        )
+    return ""
 
 
 def _namespace_problems(data: Any) -> Iterator[tuple[tuple[str, ...], str, str]]:
