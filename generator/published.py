@@ -31,7 +31,6 @@ from generator.index import INDEX_PATH
 
 TOKEN_ENV = "MODELSHIP_PLATFORM_TOKEN"
 TIMEOUT = 30  # seconds for one answer
-PLATFORM_LIMIT = 1024 * 1024  # bytes of platform.yaml read at most
 INDEX_LIMIT = 256 * 1024 * 1024  # bytes of index.json read at most
 _LOOPBACK_NAMES = {"localhost"}
 
@@ -49,7 +48,7 @@ def read(
     """The platform at ``url`` and the index.json of its rendered tree (at
     ``index_location``, a URL or a file, else beside platform.yaml)."""
     token = environ.get(TOKEN_ENV) or None
-    text = _get(url, token, PLATFORM_LIMIT, "platform.yaml")
+    text = _get(url, token, loader.PLATFORM_LIMIT, "platform.yaml")
     if text is None:
         raise ConfigError(
             f"{_shown(url)}: no such file (HTTP 404); is the URL right, and the repository "

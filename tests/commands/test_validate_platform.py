@@ -163,3 +163,16 @@ def test_a_platform_without_model_repositories_is_said(tmp_path):
         "modelship: warning: the platform's source (local) has no model repositories: "
         "nothing was checked" in result.stderr
     )
+
+
+def test_a_platform_larger_than_1_mib_is_refused_from_a_url_and_from_a_file_alike(tmp_path, raw):
+    platform = raw.root / "platform.yaml"
+    text = platform.read_text()
+    platform.write_text(text + "#" + "x" * (1024 * 1024 - len(text.encode())) + "\n")
+    repo = model_repo(tmp_path, "churn-model")
+    online = modelship("validate", "--platform", raw.url, str(repo), cwd=tmp_path)
+    assert online.returncode == ExitCode.USAGE
+    assert "platform.yaml: platform.yaml is larger than 1,048,576 bytes" in online.stderr
+    local = modelship("validate", "--platform", str(platform), str(repo), cwd=tmp_path)
+    assert local.returncode == ExitCode.USAGE
+    assert f"{platform}: larger than 1 MiB (1,048,578 bytes)" in local.stderr
