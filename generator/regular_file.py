@@ -25,12 +25,14 @@ class Unreadable(Exception):
         self.message = message
 
 
-def read(path: Path, limit: int, what: str) -> bytes:
+def read(path: Path, limit: int, what: str, *, follow_links: bool = False) -> bytes:
     """The bytes of ``path``, ``what`` it holds (``an MLproject``) for messages;
-    :class:`Unreadable` when it is a link, not a regular file or more than ``limit``
-    bytes, OSError when the system cannot read it."""
+    :class:`Unreadable` when it is a link (unless ``follow_links``: then a link to a
+    regular file will do), not a regular file or more than ``limit`` bytes, OSError when
+    the system cannot read it."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow_links else os.O_NOFOLLOW)
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        descriptor = os.open(path, flags)
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise Unreadable(

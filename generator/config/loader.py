@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 import posixpath
-import stat
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from generator import resources, schemacheck, yamlpos
+from generator import regular_file, resources, schemacheck, yamlpos
 from generator.config import checks
 from generator.config.settings import (
     DEFAULT_PLATFORM_FILE,
@@ -70,7 +69,11 @@ def locate(explicit: str | None, environ: Mapping[str, str]) -> Path:
 def load(path: Path) -> Platform:
     """Read, validate and resolve a platform.yaml; raise ConfigError listing every problem."""
     try:
-        text = _read(path).decode("utf-8")
+        # --platform may name a pipe, a device such as /dev/zero, or a huge file.
+        data = regular_file.read(path, PLATFORM_LIMIT, "a platform.yaml", follow_links=True)
+        text = data.decode("utf-8")
+    except regular_file.Unreadable as problem:
+        raise ConfigError(f"{path}: {problem.message}") from None
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: no such file; pass --platform or run from the platform repository"
@@ -78,32 +81,6 @@ def load(path: Path) -> Platform:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read: {error}") from None
     return parse(text, path)
-
-
-def _read(path: Path) -> bytes:
-    """The bytes of the regular file at ``path`` (a link to one will do). ``--platform`` may
-    name a pipe (opening it would wait for a writer), a device such as /dev/zero (reading it
-    never ends) or a huge file: it is opened without blocking and read up to PLATFORM_LIMIT."""
-    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        status = os.fstat(descriptor)
-        if not stat.S_ISREG(status.st_mode):
-            raise ConfigError(
-                f"{path}: not a regular file (a folder, a pipe, a socket or a device)"
-            )
-        data = b""
-        while len(data) <= PLATFORM_LIMIT and (
-            chunk := os.read(descriptor, PLATFORM_LIMIT + 1 - len(data))
-        ):
-            data += chunk
-    finally:
-        os.close(descriptor)
-    if len(data) > PLATFORM_LIMIT:
-        size = max(len(data), status.st_size)
-        raise ConfigError(
-            f"{path}: larger than {PLATFORM_LIMIT // (1024 * 1024)} MiB ({size:,} bytes)"
-        )
-    return data
 
 
 def parse(text: str, path: Path, shown: str | None = None) -> Platform:
