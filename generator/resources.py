@@ -74,7 +74,8 @@ def load_templates(override_dir: Path | None) -> dict[str, str]:
     folders = [builtin_dir("templates")]
     if override_dir is not None:
         if not override_dir.is_dir():
-            raise TemplateError(f"the templates folder {override_dir} does not exist")
+            problem = "is not a folder" if override_dir.exists() else "does not exist"
+            raise TemplateError(f"the templates folder {override_dir} {problem}")
         folders.append(override_dir)
     templates: dict[str, str] = {}
     for folder in folders:

@@ -88,7 +88,11 @@ def test_every_error_is_reported_at_once():
         ("description", "", "description: must be one line"),
         ("description", "a\u2028b", "U+2028, which YAML 1.1 (Modelship, MLflow) reads as a line"),
         ("description", "a\tb", "without control characters"),
-        ("packages", "pandas", "packages: must be a list of PEP 508 requirement strings"),
+        (
+            "packages",
+            "pandas",
+            "packages: must be a list of at most 200 PEP 508 requirement strings",
+        ),
         ("packages", ["pandas", 3], "packages[1]: must be a PEP 508 requirement string"),
         ("packages", ["pandas>=>2"], "packages[0]: not a PEP 508 requirement"),
         ("default_output", ["a"], "default_output: must be a string"),

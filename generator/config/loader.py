@@ -46,7 +46,7 @@ from generator.config.settings import (
     SyncSettings,
     Team,
 )
-from generator.errors import ConfigError
+from generator.errors import ConfigError, UsageError
 
 PLATFORM_ENV = "MODELSHIP_PLATFORM"
 PLATFORM_LIMIT = 1024 * 1024  # bytes of platform.yaml read at most, from a file or a URL
@@ -63,6 +63,8 @@ def is_url(value: str | None) -> bool:
 def locate(explicit: str | None, environ: Mapping[str, str]) -> Path:
     """The platform.yaml a command reads: ``--platform``, else ``$MODELSHIP_PLATFORM``, else
     ./platform.yaml."""
+    if explicit == "":
+        raise UsageError("--platform: give the path or URL of a platform.yaml, not an empty word")
     return Path(explicit or environ.get(PLATFORM_ENV) or DEFAULT_PLATFORM_FILE)
 
 

@@ -59,6 +59,15 @@ def test_every_example_in_help_is_a_command_line_the_parser_takes(name, capsys):
             pytest.fail(f"{line}\n{capsys.readouterr().err}")
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_an_empty_platform_is_a_usage_error_not_the_default_file(tmp_path, where):
+    platform = platform_dir(tmp_path / "platform")
+    words = ["--platform", "", "validate"] if where == "before" else ["validate", "--platform", ""]
+    result = in_process(*words, cwd=platform)
+    assert result.returncode == ExitCode.USAGE, result.stderr
+    assert "--platform: give the path or URL of a platform.yaml, not an empty word" in result.stderr
+
+
 def test_global_options_are_accepted_after_the_command(tmp_path):
     platform = platform_dir(tmp_path / "platform")
     elsewhere = tmp_path / "elsewhere"

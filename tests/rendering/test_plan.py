@@ -179,6 +179,15 @@ def test_a_missing_templates_folder_is_an_error(tmp_path):
         plan_for(folder)
 
 
+def test_a_templates_folder_that_is_a_file_is_an_error_saying_so(tmp_path):
+    folder = platform_dir(tmp_path)
+    (folder / "notes.txt").write_text("not templates\n")
+    with (folder / "platform.yaml").open("a") as handle:
+        handle.write("templates: notes.txt\n")
+    with pytest.raises(TemplateError, match=r"notes\.txt is not a folder"):
+        plan_for(folder)
+
+
 SPEC_VALUES = st.fixed_dictionaries(
     {
         "name": st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}", fullmatch=True),
