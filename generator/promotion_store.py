@@ -34,7 +34,7 @@ def read(platform: Platform, environment: str) -> Promotions:
     folder, a pipe, too large, not UTF-8 — is a configuration error, never "no pins"."""
     path, where = path_of(platform, environment), shown(platform, environment)
     try:
-        data = regular_file.read(path, MAX_BYTES, "a promotions file")
+        text = regular_file.read_text(path, MAX_BYTES, "a promotions file")
     except FileNotFoundError:
         if path.parent.is_symlink():  # promotions.path, a link to nowhere
             raise ConfigError(
@@ -49,10 +49,6 @@ def read(platform: Platform, environment: str) -> Promotions:
         ) from None
     except OSError as error:
         raise ExternalError(f"cannot read {path}: {error.strerror}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ConfigError(f"{where}: not UTF-8 text (byte {error.start})") from None
     return pins.parse(text, where, environment)
 
 

@@ -50,3 +50,12 @@ def read(path: Path, limit: int, what: str, *, follow_links: bool = False) -> by
             size = max(len(data), os.fstat(handle.fileno()).st_size)
             raise Unreadable(too_large(path.name, size, limit, what))
     return data
+
+
+def read_text(path: Path, limit: int, what: str, *, follow_links: bool = False) -> str:
+    """``read``'s bytes as UTF-8 text; :class:`Unreadable` when they are not."""
+    data = read(path, limit, what, follow_links=follow_links)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Unreadable(f"{path.name} is not UTF-8 text (byte {error.start})") from None

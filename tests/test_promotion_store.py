@@ -48,7 +48,7 @@ def not_utf8(path: Path) -> None:
         (a_link_to_the_pins, "production.yaml is a symbolic link"),
         (a_folder, "production.yaml is not a regular file (a folder, a pipe"),
         (a_pipe, "production.yaml is not a regular file (a folder, a pipe"),
-        (not_utf8, "promotions/production.yaml: not UTF-8 text (byte "),
+        (not_utf8, "promotions/production.yaml: production.yaml is not UTF-8 text (byte "),
     ],
 )
 def test_a_promotions_file_that_is_no_file_of_pins_is_exit_2_and_nothing_moves(

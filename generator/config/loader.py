@@ -72,15 +72,14 @@ def load(path: Path) -> Platform:
     """Read, validate and resolve a platform.yaml; raise ConfigError listing every problem."""
     try:
         # --platform may name a pipe, a device such as /dev/zero, or a huge file.
-        data = regular_file.read(path, PLATFORM_LIMIT, "a platform.yaml", follow_links=True)
-        text = data.decode("utf-8")
+        text = regular_file.read_text(path, PLATFORM_LIMIT, "a platform.yaml", follow_links=True)
     except regular_file.Unreadable as problem:
         raise ConfigError(f"{path}: {problem.message}") from None
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: no such file; pass --platform or run from the platform repository"
         ) from None
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error}") from None
     return parse(text, path)
 

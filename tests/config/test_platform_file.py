@@ -94,3 +94,10 @@ def test_a_platform_yaml_of_1_mib_is_read_and_one_byte_more_is_not(tmp_path):
         path,
         "platform.yaml is 1,048,577 bytes, more than the 1,048,576 bytes a platform.yaml may have",
     )
+
+
+def test_a_platform_yaml_that_is_not_utf8_says_where(tmp_path):
+    folder = platform_dir(tmp_path, repos={})
+    path = folder / "platform.yaml"
+    path.write_bytes(TEXT.encode() + b"# \xff\n")
+    refused(render(folder, path), path, "platform.yaml is not UTF-8 text (byte ")
