@@ -193,6 +193,12 @@ def test_a_promotions_file_round_trips_and_says_what_it_is():
             "promotions/production.yaml:5:3: models.churn: duplicate key (first defined at line 4)",
         ),
         ("format: 2\nenvironment: production\nmodels: {}\n", "format: must be 1"),
+        (
+            "format: 1\nenvironment: production\nmodels:\n  churn:\n    repo: acme/churn-model\n"
+            f"    commit: '{'a' * 40}'\n    spec: sha256:{'b' * 64}\n    action: promote\n"
+            "    at: '2026-13-45T99:99:99Z'\n    by: me\n",
+            "promotions/production.yaml:9:9: models.churn.at: must be a UTC time",
+        ),
     ],
 )
 def test_a_damaged_promotions_file_is_a_positioned_configuration_error(text, expected):
