@@ -123,18 +123,6 @@ def test_bad_values_are_refused_before_anything_is_written(tmp_path):
         assert not any(folder.iterdir())
 
 
-def test_a_pin_that_is_not_a_pep_508_requirement_is_refused(tmp_path):
-    for number, pin in enumerate(["not a req ][", f"{PIN}\n-e .", "-e .", " "]):
-        folder = tmp_path / str(number)
-        folder.mkdir()
-        result = modelship(
-            "init", "--organization", "acme", "--team", "rnd", "--pin", pin, cwd=folder
-        )
-        assert result.returncode == ExitCode.USAGE, pin
-        assert f"--pin {pin!r}: not a PEP 508 requirement (" in result.stderr
-        assert not any(folder.iterdir())
-
-
 def test_an_install_without_a_known_commit_needs_a_pin(tmp_path):
     # this checkout's editable install records no commit (PEP 610: a folder, not git)
     assert scaffold.installed().pin is None
