@@ -30,16 +30,16 @@ def shown(platform: Platform, environment: str) -> str:
 
 def read(platform: Platform, environment: str) -> Promotions:
     """The pins of ``environment``; none when its file does not exist (nothing promoted
-    yet). A file that is there but cannot be read as pins — a link (to nowhere, too), a
-    folder, a pipe, too large, not UTF-8 — is a configuration error, never "no pins"."""
+    yet). A file that is there but cannot be read as pins — a link to nowhere (or a folder
+    on its way that is one), a folder, a pipe, too large, not UTF-8 — is a configuration
+    error, never "no pins". A link to a regular file is read."""
     path, where = path_of(platform, environment), shown(platform, environment)
     try:
-        text = regular_file.read_text(path, MAX_BYTES, "a promotions file")
+        text = regular_file.read_text(path, MAX_BYTES, "a promotions file", follow_links=True)
     except FileNotFoundError:
-        if path.parent.is_symlink():  # promotions.path, a link to nowhere
-            raise ConfigError(
-                f"{where}: cannot be read: promotions.path ({path.parent}) is a link to nowhere"
-            ) from None
+        dangling = _link_to_nowhere(path)
+        if dangling is not None:
+            raise ConfigError(f"{where}: cannot be read: {dangling} is a link to nowhere") from None
         return Promotions(environment, where=where)
     except regular_file.Unreadable as problem:
         raise ConfigError(f"{where}: {problem.message}") from None
@@ -50,6 +50,14 @@ def read(platform: Platform, environment: str) -> Promotions:
     except OSError as error:
         raise ExternalError(f"cannot read {path}: {error.strerror}") from None
     return pins.parse(text, where, environment)
+
+
+def _link_to_nowhere(path: Path) -> Path | None:
+    """The link to nowhere on the way to ``path`` (itself included) that makes it missing."""
+    for step in (path, *path.parents):
+        if step.is_symlink() and not step.exists():
+            return step
+    return None
 
 
 def read_all(platform: Platform) -> dict[str, Promotions]:

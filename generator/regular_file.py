@@ -34,7 +34,7 @@ def read(path: Path, limit: int, what: str, *, follow_links: bool = False) -> by
     try:
         descriptor = os.open(path, flags)
     except OSError as error:
-        if error.errno == errno.ELOOP:
+        if error.errno == errno.ELOOP and not follow_links:
             raise Unreadable(
                 f"{path.name} is a symbolic link; Modelship reads only regular files"
             ) from None

@@ -1,16 +1,18 @@
 """A promotions file that is there but cannot be read as pins is a configuration error
 naming it (exit 2), never "nothing is promoted" — which would take the environment's models
-down, or let promote write a file of one pin over the others — and never a wait."""
+down, or let promote write a file of one pin over the others — and never a wait. A link to
+a regular file is read, as the file itself."""
 
 import os
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
 
 from generator.errors import ExitCode
-from testsupport.gitfixtures import bare_remote, platform_repo, publish
-from testsupport.helpers import platform_dir
+from testsupport.gitfixtures import bare_remote, platform_repo, publish, set_platform
+from testsupport.helpers import platform_dir, read_tree
 from testsupport.inprocess import modelship
 
 PINS = Path("promotions/production.yaml")
@@ -19,12 +21,6 @@ PINS = Path("promotions/production.yaml")
 def a_link_to_nowhere(path: Path) -> None:
     path.unlink()
     path.symlink_to("/nonexistent/production.yaml")
-
-
-def a_link_to_the_pins(path: Path) -> None:
-    kept = path.with_name("kept.yaml")
-    path.rename(kept)
-    path.symlink_to(kept.name)
 
 
 def a_folder(path: Path) -> None:
@@ -41,11 +37,18 @@ def not_utf8(path: Path) -> None:
     path.write_bytes(path.read_bytes() + b"# \xff\n")
 
 
+def what_is_at(path: Path) -> tuple[int, str | bytes | None]:
+    """The kind of ``path`` and what it holds: a link's target, a file's bytes."""
+    mode = os.lstat(path).st_mode
+    if stat.S_ISLNK(mode):
+        return stat.S_IFMT(mode), os.readlink(path)
+    return stat.S_IFMT(mode), path.read_bytes() if stat.S_ISREG(mode) else None
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (a_link_to_nowhere, "production.yaml is a symbolic link; Modelship reads only regular"),
-        (a_link_to_the_pins, "production.yaml is a symbolic link"),
+        (a_link_to_nowhere, "production.yaml: cannot be read: "),
         (a_folder, "production.yaml is not a regular file (a folder, a pipe"),
         (a_pipe, "production.yaml is not a regular file (a folder, a pipe"),
         (not_utf8, "promotions/production.yaml: production.yaml is not UTF-8 text (byte "),
@@ -56,8 +59,9 @@ def test_a_promotions_file_that_is_no_file_of_pins_is_exit_2_and_nothing_moves(
 ):
     folder = platform_repo(tmp_path / "platform", bare_remote(tmp_path / "origin.git"))
     assert publish(folder).returncode == ExitCode.OK
-    tree = sorted(path for path in (folder / "rendered").rglob("*"))
+    tree = read_tree(folder / "rendered")
     damage(folder / PINS)
+    damaged = what_is_at(folder / PINS)
     for command in (
         ("render",),
         ("diff",),
@@ -67,8 +71,18 @@ def test_a_promotions_file_that_is_no_file_of_pins_is_exit_2_and_nothing_moves(
         assert result.returncode == ExitCode.USAGE, (command, result.stderr)
         assert message in result.stderr, command
         assert "Traceback" not in result.stderr
-    assert sorted(path for path in (folder / "rendered").rglob("*")) == tree
-    assert os.path.lexists(folder / PINS), "promote wrote no file in its place"
+    assert read_tree(folder / "rendered") == tree
+    assert what_is_at(folder / PINS) == damaged, "promote wrote nothing in its place"
+
+
+def test_a_promotions_file_that_is_a_link_to_a_regular_file_is_read(tmp_path):
+    folder = platform_dir(tmp_path / "platform")
+    assert modelship("render", cwd=folder).returncode == ExitCode.OK
+    kept = folder / "kept.yaml"
+    (folder / PINS).rename(kept)
+    (folder / PINS).symlink_to(Path("..") / kept.name)
+    result = modelship("render", "--check", cwd=folder)
+    assert result.returncode == ExitCode.OK, result.stderr
 
 
 def test_a_promotions_folder_that_is_a_link_to_nowhere_or_a_file_is_exit_2(tmp_path):
@@ -78,10 +92,18 @@ def test_a_promotions_folder_that_is_a_link_to_nowhere_or_a_file_is_exit_2(tmp_p
     pins.symlink_to("gone")
     result = modelship("render", cwd=folder)
     assert result.returncode == ExitCode.USAGE, result.stderr
-    assert "promotions.path (" in result.stderr
-    assert "is a link to nowhere" in result.stderr
+    assert f"cannot be read: {pins} is a link to nowhere" in result.stderr
     pins.unlink()
     pins.write_text("not a folder\n")
     result = modelship("render", cwd=folder)
     assert result.returncode == ExitCode.USAGE, result.stderr
     assert "is not a folder" in result.stderr
+
+
+def test_a_link_to_nowhere_further_up_promotions_path_is_exit_2(tmp_path):
+    folder = platform_dir(tmp_path / "platform")
+    set_platform(folder, promotions={"path": "platform-team/promotions"})
+    (folder / "platform-team").symlink_to("gone")
+    result = modelship("render", cwd=folder)
+    assert result.returncode == ExitCode.USAGE, result.stderr
+    assert f"cannot be read: {folder / 'platform-team'} is a link to nowhere" in result.stderr
