@@ -71,16 +71,18 @@ def who(given: str | None, platform: Platform, state: State, environ: Mapping[st
     publish.author. One the promotions file could not hold (every later run would refuse
     the file) is refused before anything is written."""
     author = platform.publish.author
-    by = given or rendered_repo.person(state.rendered, environ) or f"{author.name} <{author.email}>"
-    problem = pins.recorder_problem(by)
+    person = given or rendered_repo.person(state.rendered, environ)
+    problem = pins.recorder_problem(person or f"{author.name} <{author.email}>")
     if problem is None:
-        return by
+        return person or f"{author.name} <{author.email}>"
     if given:
         raise UsageError(f"--by: {problem}")
-    raise UsageError(
-        "who runs this, as $GIT_AUTHOR_NAME <$GIT_AUTHOR_EMAIL>, the GitHub Actions actor or "
-        f"git's user.name and user.email say: {problem}; give --by"
-    )
+    if person:
+        raise UsageError(
+            "who runs this, as $GIT_AUTHOR_NAME <$GIT_AUTHOR_EMAIL>, the GitHub Actions actor "
+            f"or git's user.name and user.email say: {problem}; give --by"
+        )
+    raise UsageError(f"publish.author in platform.yaml, who runs this: {problem}; give --by")
 
 
 @dataclass

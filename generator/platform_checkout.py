@@ -21,20 +21,25 @@ from generator.errors import ExternalError
 def uncommitted(platform: Platform) -> list[str]:
     """platform.yaml and the files of the templates it renders with that differ from HEAD
     (staged or not, or untracked), relative to the platform's folder; [] outside a git
-    repository. The templates are the platform's folder of them and the built-in ones, where
-    the platform's repository holds these (Modelship run from the platform's own checkout,
-    as when this repository is copied to start one)."""
-    builtin = resources.builtin_dir("templates")
-    watched = [p for p in (platform.config_file, builtin, platform.templates_path) if p]
+    repository. The templates are the platform's folder of them and the built-in ones where
+    the platform's repository tracks these (Modelship run from the platform's own checkout,
+    as when this repository is copied to start one) — not an installed copy that happens to
+    lie in it, such as a virtualenv a CI job makes in its workspace."""
     try:
         repo = git.Repo(platform.root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return []
     top = Path(str(repo.working_tree_dir)).resolve()
-    inside = [p.resolve() for p in watched if p.resolve().is_relative_to(top)]
-    if not inside:
-        return []
+    own = [p.resolve() for p in (platform.config_file, platform.templates_path) if p]
+    inside = [path.relative_to(top).as_posix() for path in own if path.is_relative_to(top)]
+    builtin = resources.builtin_dir("templates").resolve()
     try:
+        if builtin.is_relative_to(top):
+            shown = builtin.relative_to(top).as_posix()
+            if repo.git.execute(["git", "ls-files", "-z", "--", shown]):
+                inside.append(shown)
+        if not inside:
+            return []
         listed = repo.git.execute(
             [
                 "git",
@@ -44,14 +49,14 @@ def uncommitted(platform: Platform) -> list[str]:
                 "--untracked-files=all",
                 "--no-renames",
                 "--",
-                *(path.relative_to(top).as_posix() for path in inside),
+                *inside,
             ]
         )
     except git.GitCommandError as error:
         detail = str(error.stderr or error).strip().removeprefix("stderr:").strip().strip("'")
         raise ExternalError(
             f"cannot tell whether platform.yaml or its templates are committed in {top}: "
-            f"git status failed: {' '.join(detail.split())}"
+            f"git {' '.join(error.command[1:2])} failed: {' '.join(detail.split())}"
         ) from None
     # each entry is "XY path"; -z leaves paths unquoted
     paths = [entry[3:] for entry in str(listed).split("\0") if len(entry) > 3]

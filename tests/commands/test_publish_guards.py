@@ -95,6 +95,28 @@ def test_a_changed_template_of_a_copy_of_this_repository_is_refused(tmp_path, pr
     assert published.returncode == ExitCode.OK, published.stderr
 
 
+def test_an_installed_copy_in_the_platform_repository_is_not_a_change_to_it(tmp_path, project_repo):
+    """A CI job's virtualenv in its workspace: Modelship's templates lie in the repository,
+    untracked, and are no uncommitted template of the platform."""
+    folder = tmp_path / "copy"
+    git(tmp_path, "clone", "--quiet", str(project_repo), str(folder))
+    installed = folder / "venv" / "site-packages"
+    for part in ("generator", "templates", "schemas"):
+        shutil.copytree(folder / part, installed / part)
+    # Run from outside the checkout, whose own generator/ would come first on sys.path.
+    command = [sys.executable, "-m", "generator", "--platform", str(folder / "platform.yaml")]
+    published = subprocess.run(
+        [*command, "publish"],
+        cwd=tmp_path,
+        env=clean_env(PYTHONPATH=str(installed)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert published.returncode == ExitCode.OK, published.stderr
+
+
 def test_switching_to_a_separate_rendered_repository_tells_of_the_tree_left_behind(tmp_path):
     folder, _ = a_platform(tmp_path)
     deployments = bare_remote(tmp_path / "deployments.git")
