@@ -278,7 +278,9 @@ def _read_git(folder: Path) -> tuple[str, str, str, str | None]:
         try:
             commit = repo.commit(head_sha)
             branch = "HEAD" if repo.head.is_detached else repo.head.reference.name
-            found = [item for item in commit.tree if is_mlproject_filename(item.name)]
+            # By path: a top-level entry's path is its name, and a submodule without an entry
+            # in .gitmodules has no name to give.
+            found = [item for item in commit.tree if is_mlproject_filename(item.path)]
             text = _git_mlproject(found)
         except (ValueError, git.GitError, OSError) as error:
             raise _ReadError(
@@ -286,24 +288,24 @@ def _read_git(folder: Path) -> tuple[str, str, str, str | None]:
                 "damaged",
                 f"HEAD ({head_sha}) cannot be read: {error}",
             ) from None
-        return commit.hexsha, branch, found[0].name if found else "MLproject", text
+        return commit.hexsha, branch, found[0].path if found else "MLproject", text
 
 
 def _git_mlproject(found: list[Any]) -> str | None:
     """The text of the one MLproject file among the top-level entries ``found`` (any letter
     case), None when there is none; anything else is a failure of the repository."""
-    if (several := several_files(item.name for item in found)) is not None:
+    if (several := several_files(item.path for item in found)) is not None:
         raise _ReadError(several)
     if not found:
         return None
     [item] = found
     if not isinstance(item, git.Blob):
-        return _not_a_file(item.name, "a folder" if isinstance(item, git.Tree) else "a submodule")
+        return _not_a_file(item.path, "a folder" if isinstance(item, git.Tree) else "a submodule")
     if stat.S_ISLNK(item.mode):
-        raise _ReadError(f"{item.name} is a symbolic link; Modelship reads only regular files")
+        raise _ReadError(f"{item.path} is a symbolic link; Modelship reads only regular files")
     if item.size > MAX_BYTES:
-        raise _ReadError(too_large(item.name, item.size))
-    return _decode(item.data_stream.read(), item.name)
+        raise _ReadError(too_large(item.path, item.size))
+    return _decode(item.data_stream.read(), item.path)
 
 
 def _not_a_file(name: str, what: str) -> NoReturn:

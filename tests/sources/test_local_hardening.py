@@ -238,3 +238,22 @@ def test_a_file_replaced_after_the_listing_is_not_read_through(tmp_path, replace
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, before)
+
+
+@pytest.mark.parametrize("gitmodules", [True, False], ids=["listed", "unlisted"])
+def test_an_mlproject_that_is_a_submodule_at_head_is_a_failure_saying_so(tmp_path, gitmodules):
+    repos = tmp_path / "repos"
+    folder = repos / "churn-model"
+    repo = git.Repo.init(folder)
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    repo.git.update_index("--add", "--cacheinfo", f"160000,{sha},MLproject")
+    if gitmodules:
+        (folder / ".gitmodules").write_text(
+            '[submodule "MLproject"]\n\tpath = MLproject\n\turl = ../elsewhere\n'
+        )
+        repo.index.add([".gitmodules"])
+    repo.index.commit("a submodule")
+    assert failures(repos) == {
+        "acme/churn-model": "MLproject is a submodule, not a file; a repository's MLproject "
+        "must be a regular file"
+    }
