@@ -208,13 +208,15 @@ def inlined(schema: dict[str, Any]) -> dict[str, Any]:
 
 def dotted(path: tuple[Any, ...]) -> str:
     """``("entry_points", "main", "parameters")`` → ``entry_points.main.parameters``;
-    list indexes as ``packages[1]``."""
+    list indexes as ``packages[1]``; a key YAML read as null or a boolean as JSON spells it
+    (``null``, ``true``), never as Python does."""
     text = ""
     for part in path:
-        if isinstance(part, int):
+        if isinstance(part, int) and not isinstance(part, bool):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            name = _key_text(part)
+            text += f".{name}" if text else name
     return text
 
 

@@ -133,6 +133,16 @@ def test_unknown_key_without_a_close_match_lists_the_keys():
     assert "zzz: unknown key; known keys are canary, conda_env, " in finding
 
 
+@pytest.mark.parametrize(
+    ("key", "shown"), [("null", "null"), ("~", "null"), ("yes", "true"), ("true", "true")]
+)
+def test_a_key_yaml_reads_as_null_or_a_boolean_is_named_as_written_in_json(key, shown):
+    [finding] = messages(text_of() + f"{key}: 1\n")
+    assert f"{shown}: unknown key" in finding
+    assert "None" not in finding
+    assert "True" not in finding
+
+
 def test_standard_mlflow_keys_are_accepted():
     text = text_of() + (
         "python_env: python_env.yaml\n"
