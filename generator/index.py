@@ -350,8 +350,13 @@ def loads(
         document = json.loads(text)
     except RecursionError:
         raise ConfigError(f"{where}: not a Modelship index (nested too deeply to read)") from None
-    except ValueError as error:
+    except UnicodeDecodeError as error:
+        at = error.start
+        raise ConfigError(f"{where}: not a Modelship index (not UTF-8 text, byte {at})") from None
+    except json.JSONDecodeError as error:
         raise ConfigError(f"{where}: not a Modelship index ({error})") from None
+    except ValueError:  # the only other: an integer of more digits than Python converts
+        raise ConfigError(f"{where}: not a Modelship index (a number too long to read)") from None
     if stamps is not None and stamps.sound(data):
         checked = _Checked(specs=_sound_specs(document))
     else:

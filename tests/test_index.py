@@ -366,3 +366,20 @@ def test_a_damaged_earlier_index_yields_nothing_rather_than_an_unchecked_state()
     assert index.known_states(dumped(bad), {key}) == {}
     assert index.known_states(b"{not json", {key}) == {}
     assert index.recorded_state(dumped(bad), "size-advice", "production") is None
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (b'{"format": 2, "models": {}, "n": ' + b"9" * 5000 + b"}", "a number too long to read"),
+        (b'\xff{"format": 2}', "not UTF-8 text, byte 0"),
+        (b'{"format": 2,', "Expecting property name enclosed in double quotes"),
+    ],
+    ids=["long-number", "not-utf8", "not-json"],
+)
+def test_an_index_that_cannot_be_read_says_why_in_its_own_words(data, said):
+    with pytest.raises(ConfigError) as caught:
+        index.loads(data)
+    assert caught.value.message.startswith("index.json: not a Modelship index (")
+    assert said in caught.value.message
+    assert "sys." not in caught.value.message
