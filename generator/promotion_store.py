@@ -3,6 +3,7 @@ repository, one per promoted environment (a missing file: nothing promoted yet).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from generator import pins, regular_file
@@ -58,6 +59,16 @@ def _link_to_nowhere(path: Path) -> Path | None:
         if step.is_symlink() and not step.exists():
             return step
     return None
+
+
+def unread(platform: Platform) -> list[tuple[str, str]]:
+    """The promotions files of environments that follow the sources, as (file shown,
+    environment): no run reads them, though whoever wrote one may think it pins."""
+    return [
+        (shown(platform, env.name), env.name)
+        for env in platform.environments
+        if not env.promoted and os.path.lexists(path_of(platform, env.name))
+    ]
 
 
 def read_all(platform: Platform) -> dict[str, Promotions]:

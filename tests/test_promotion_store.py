@@ -107,3 +107,14 @@ def test_a_link_to_nowhere_further_up_promotions_path_is_exit_2(tmp_path):
     result = modelship("render", cwd=folder)
     assert result.returncode == ExitCode.USAGE, result.stderr
     assert f"cannot be read: {folder / 'platform-team'} is a link to nowhere" in result.stderr
+
+
+def test_a_promotions_file_of_an_environment_that_follows_the_sources_is_warned_of(tmp_path):
+    folder = platform_dir(tmp_path / "platform")
+    (folder / "promotions" / "staging.yaml").write_bytes((folder / PINS).read_bytes())
+    result = modelship("validate", cwd=folder)
+    assert result.returncode == ExitCode.OK, result.stderr
+    assert (
+        "modelship: warning: promotions/staging.yaml: staging follows the sources (platform.yaml "
+        "gives it no promotion.from), so no run reads this file: it pins nothing"
+    ) in result.stderr

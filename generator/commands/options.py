@@ -8,7 +8,7 @@ import datetime
 import os
 from pathlib import Path
 
-from generator import rendered_tree
+from generator import promotion_store, rendered_tree
 from generator.config import loader
 from generator.config.settings import Platform
 from generator.errors import UsageError
@@ -54,6 +54,13 @@ def load_platform(args: argparse.Namespace) -> Platform:
                 "rendered.repository now names a separate repository: this one is no longer "
                 "read or written (nor applied, once the clusters follow the new repository); "
                 "remove it (git rm -r) when the switch is done"
+            )
+        )
+    for file, env in promotion_store.unread(platform):
+        console.warning(
+            printable(
+                f"{file}: {env} follows the sources (platform.yaml gives it no "
+                "promotion.from), so no run reads this file: it pins nothing"
             )
         )
     return platform
