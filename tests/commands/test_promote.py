@@ -19,6 +19,7 @@ from testsupport.gitfixtures import (
     git,
     platform_repo,
     publish,
+    set_platform,
     tree_at,
 )
 from testsupport.helpers import modelship, read_tree
@@ -190,6 +191,23 @@ def test_who_a_promotions_file_could_not_hold_is_refused_before_it_is_written(
     assert run(platform, "render").returncode == ExitCode.OK, "the platform is not wedged"
     promoted = run(platform, *moves[:6], "--by", "Ann <ann@acme.example>")
     assert promoted.returncode == ExitCode.OK, promoted.stderr
+
+
+def test_a_publish_author_the_promotions_file_could_not_hold_is_named_as_the_culprit(platform):
+    edit(platform, "size-advice-model", "slo: 80000", "slo: 90000")
+    commit_all(platform, "size-advice: a tighter SLO")
+    assert publish(platform).returncode == ExitCode.OK
+    set_platform(platform, publish={"author": {"name": "Ann\tLee", "email": "ann@acme.example"}})
+    git(platform, "config", "user.name", "")  # nobody else says who runs this
+    anonymous = {
+        key: value
+        for key, value in clean_env().items()
+        if key not in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GITHUB_ACTOR")
+    }
+    moves = ("promote", "size-advice", "--from", "staging", "--to", "production")
+    refused = modelship(*moves, cwd=platform, env=anonymous)
+    assert refused.returncode == ExitCode.USAGE, refused.stderr
+    assert "publish.author in platform.yaml, who runs this: must be who did it" in refused.stderr
 
 
 def test_promote_all_changes_nothing_when_production_is_where_staging_is(platform):
