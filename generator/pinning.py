@@ -72,9 +72,10 @@ def who(given: str | None, platform: Platform, state: State, environ: Mapping[st
     the file) is refused before anything is written."""
     author = platform.publish.author
     person = given or rendered_repo.person(state.rendered, environ)
-    problem = pins.recorder_problem(person or f"{author.name} <{author.email}>")
+    by = person or f"{author.name} <{author.email}>"
+    problem = pins.recorder_problem(by)
     if problem is None:
-        return person or f"{author.name} <{author.email}>"
+        return by
     if given:
         raise UsageError(f"--by: {problem}")
     if person:

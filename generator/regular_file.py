@@ -3,8 +3,8 @@
 A path may name anything: a pipe (reading it waits for a writer that never comes), a
 device such as /dev/zero (reading it never ends), a link (to nowhere, or out of the
 folder it is in), or a file far larger than any Modelship reads. The file is opened
-without following a link and without blocking, checked to be a regular file, and read
-only up to the size it may have.
+without blocking (and without following a link, unless the caller allows one), checked
+to be a regular file, and read only up to the size it may have.
 """
 
 from __future__ import annotations
